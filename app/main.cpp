@@ -1,0 +1,71 @@
+// The `animerun` binary: `animerun <command> [options]`. Every subcommand lives in
+// app/cli/*_command.cpp and registers itself; `gui` opens the main window.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "app/cli/arg_parser.h"
+#include "app/cli/command_registry.h"
+#include "models/common/runtime.h"
+
+#ifdef ANIMERUN_WITH_GUI
+#include "app/gui/gui_main.h"
+#endif
+
+namespace {
+
+void PrintHelp() {
+  std::printf("AnimeRun Studio %s: optical flow, segment matching and colorization for 2D animation.\n\n",
+              ANIMERUN_VERSION);
+  std::printf("usage: animerun <command> [options]    (animerun <command> --help for details)\n\ncommands:\n");
+#ifdef ANIMERUN_WITH_GUI
+  std::printf("  %-16s %s\n", "gui", "Open the main window (default when no command is given)");
+#endif
+  for (const auto& c : animerun::cli::CommandRegistry::All()) std::printf("  %-16s %s\n", c.name.c_str(), c.summary.c_str());
+  std::printf("\nEnvironment: ANIMERUN_THREADS=N sets LibTorch's CPU threads (default: all cores).\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* threads = std::getenv("ANIMERUN_THREADS");
+  animerun::models::ConfigureThreads(threads ? std::atoi(threads) : 0);
+
+  std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    PrintHelp();
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::printf("animerun %s\n", ANIMERUN_VERSION);
+    return 0;
+  }
+#ifdef ANIMERUN_WITH_GUI
+  if (cmd.empty() || cmd == "gui") return animerun::gui::RunGui(argc, argv);
+#else
+  if (cmd.empty() || cmd == "gui") {
+    PrintHelp();
+    std::fprintf(stderr, "\nThis build has no GUI (BUILD_GUI=OFF).\n");
+    return cmd.empty() ? 0 : 2;
+  }
+#endif
+  const auto* command = animerun::cli::CommandRegistry::Find(cmd);
+  if (!command) {
+    std::fprintf(stderr, "animerun: unknown command '%s'\n\n", cmd.c_str());
+    PrintHelp();
+    return 2;
+  }
+  // Subcommands see argv[0] = "animerun <cmd>" and their own options after it.
+  std::string argv0 = "animerun " + cmd;
+  argv[1] = argv0.data();
+  try {
+    return command->run(argc - 1, argv + 1);
+  } catch (const animerun::cli::UsageError& e) {
+    std::fprintf(stderr, "animerun %s: %s\n", cmd.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "animerun %s: error: %s\n", cmd.c_str(), e.what());
+    return 1;
+  }
+}

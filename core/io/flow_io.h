@@ -1,0 +1,35 @@
+// Optical-flow files: Middlebury .flo, KITTI 16-bit PNG, PFM.
+// A flow field is a cv::Mat of type CV_32FC2 holding (u, v) in pixels per pixel.
+#pragma once
+
+#include <filesystem>
+
+#include <opencv2/core.hpp>
+
+namespace animerun::io {
+
+// Middlebury .flo: "PIEH" tag (float 202021.25), int32 width, int32 height, then
+// height*width*2 float32 little-endian, row-major, u before v.
+cv::Mat ReadFlo(const std::filesystem::path& path);
+void WriteFlo(const std::filesystem::path& path, const cv::Mat& flow);  // atomic
+
+// KITTI flow PNG: 16-bit 3-channel; u = (R - 2^15) / 64, v = (G - 2^15) / 64, valid = B.
+// Returns flow (CV_32FC2) and valid (CV_8UC1, 0/1).
+struct KittiFlow {
+  cv::Mat flow;
+  cv::Mat valid;
+};
+KittiFlow ReadKittiFlow(const std::filesystem::path& path);
+// valid may be empty (all valid). Values are rounded to 1/64 px and clamped to the 16-bit range.
+void WriteKittiFlow(const std::filesystem::path& path, const cv::Mat& flow, const cv::Mat& valid = cv::Mat());
+
+// PFM: "PF" (3 channels) or "Pf" (1 channel), width height, scale (negative = little
+// endian), rows stored bottom-up. Returns CV_32FC1 or CV_32FC3 top-down.
+cv::Mat ReadPfm(const std::filesystem::path& path);
+// PFM as a flow: the first two channels of a 3-channel file (as FlyingThings stores flow).
+cv::Mat ReadPfmFlow(const std::filesystem::path& path);
+
+// Any of the above by extension (.flo, .png, .pfm); for .png the valid mask is dropped.
+cv::Mat ReadFlowAuto(const std::filesystem::path& path);
+
+}  // namespace animerun::io

@@ -1,0 +1,33 @@
+// Small filesystem helpers shared by the loaders and writers.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace animerun {
+
+// Reads a whole file; throws Error naming the file when it cannot be opened or read.
+std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path);
+std::string ReadFileText(const std::filesystem::path& path);
+
+// Atomic save: writes to "<path>.tmp-<pid>" in the same folder, flushes, then renames over
+// path. A crash mid-write leaves the old file intact. Creates parent folders.
+void WriteFileAtomic(const std::filesystem::path& path, const void* data, size_t size);
+inline void WriteFileAtomic(const std::filesystem::path& path, const std::string& text) {
+  WriteFileAtomic(path, text.data(), text.size());
+}
+inline void WriteFileAtomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
+  WriteFileAtomic(path, bytes.data(), bytes.size());
+}
+
+// Files of a folder whose extension (lower case, with dot) is in exts, sorted by name.
+// A missing folder gives an empty list.
+std::vector<std::filesystem::path> ListFiles(const std::filesystem::path& dir,
+                                             const std::vector<std::string>& exts);
+
+// Sub-folders of a folder, sorted by name. A missing folder gives an empty list.
+std::vector<std::string> ListSubdirs(const std::filesystem::path& dir);
+
+}  // namespace animerun

@@ -1,0 +1,18 @@
+# End-to-end CLI check run by ctest: the real binary on data the generator makes.
+# -DANIMERUN=<binary> -DWORK=<scratch folder>
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}")
+function(run_ok)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+endfunction()
+function(run_fails)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "expected failure: ${ARGN}\n${out}\n${err}")
+  endif()
+endfunction()
+run_ok(${ANIMERUN} --help)
+run_fails(${ANIMERUN} no-such-command)
