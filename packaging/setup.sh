@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One-command set-up on Debian 12 (see README):
+#   packaging/setup.sh demo   install dependencies, build, open the GUI on the embedded demo
+#   packaging/setup.sh test   install dependencies, build with tests, run every test (ctest)
+# Options after the mode: --build-dir DIR (default: build), --no-install (skip apt).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode="${1:-}"
+[ $# -gt 0 ] && shift
+build_dir="$here/build"
+install=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build-dir) build_dir="$(realpath -m "$2")"; shift 2 ;;
+    --no-install) install=0; shift ;;
+    *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+case "$mode" in
+  demo|test) ;;
+  *) sed -n '2,5p' "$0"; exit 2 ;;
+esac
+
+if [ "$install" = 1 ]; then
+  "$here/packaging/install_deps.sh"
+fi
+
+jobs="$(nproc)"
+tests=OFF
+[ "$mode" = test ] && tests=ON
+cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_GUI=ON -DBUILD_TESTS="$tests"
+start=$(date +%s)
+cmake --build "$build_dir" -j "$jobs"
+echo "setup.sh: build took $(( $(date +%s) - start )) s"
+
+if [ "$mode" = test ]; then
+  cd "$build_dir"
+  # Each test process uses 1 LibTorch thread when tests run in parallel.
+  ANIMERUN_THREADS=1 ctest --output-on-failure -j "$jobs" --timeout 1200
+else
+  if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+    echo "setup.sh: no display found; starting under xvfb-run would show nothing. Run $build_dir/app/animerun gui --demo from a desktop session." >&2
+    exit 1
+  fi
+  exec "$build_dir/app/animerun" gui --demo
+fi
