@@ -1,0 +1,94 @@
+// `animerun eval-flow --data ROOT --pred DIR --json OUT`: AnimeRun's optical-flow metrics
+// (official validate_anime definitions) for a folder of predicted .flo files.
+//
+// The command is split so that other prediction sources (e.g. a flow network run on each
+// pair, through flow::EvaluateFlow's predictor callback) only add a branch in RunEvalFlow:
+// options, dataset opening and reporting are shared.
+#include <cstdio>
+#include <string>
+
+#include "app/cli/arg_parser.h"
+#include "app/cli/command_registry.h"
+#include "core/data/animerun_dataset.h"
+#include "core/flow/flow_eval.h"
+#include "core/jobs/job.h"
+#include "core/util/fs.h"
+
+namespace animerun::cli {
+namespace {
+
+struct EvalFlowCliOptions {
+  std::string data;            // dataset root (holding train/ and test/, or the split folder with --split "")
+  std::string split = "test";  // split sub-folder
+  std::string pass = "original";  // Frame_Anime pass that defines the pairs (the official code uses "original")
+  std::string pred;            // folder of predictions: <pred>/<scene>/forward/<gt name>.flo
+  std::string json;            // where to write the metrics (JSON, atomic); "" = don't write
+  bool per_scene = true;       // print one table row per scene
+  void Check() const {
+    Require(!data.empty(), "--data is required");
+    Require(!pred.empty(), "--pred is required");
+  }
+};
+
+data::AnimeRunDataset OpenDataset(const EvalFlowCliOptions& o) {
+  data::DatasetOptions d;
+  d.split = o.split;
+  d.pass = o.pass;
+  d.check_sizes = false;  // LoadPair checks the sizes of what evaluation reads
+  d.Check();
+  data::AnimeRunDataset ds = data::AnimeRunDataset::Open(o.data, d);
+  for (const auto& problem : ds.AllProblems()) std::fprintf(stderr, "warning: %s\n", problem.c_str());
+  return ds;
+}
+
+// Prints the table and writes the JSON (with where the numbers came from).
+void Report(const flow::FlowEvalResult& result, const EvalFlowCliOptions& o, const std::string& source_kind,
+            const std::string& source) {
+  flow::FlowEvalResult shown = result;
+  if (!o.per_scene) shown.scenes.clear();
+  std::fputs(flow::FormatFlowTable(shown).c_str(), stdout);
+  std::printf("pairs: %lld, pixels: %lld (EPE pooled over all pixels; Occ = UnmatchedForward==0, "
+              "Line = LineArea==0, as the official evaluation)\n",
+              static_cast<long long>(result.overall.pairs), static_cast<long long>(result.overall.pixels));
+  if (o.json.empty()) return;
+  nlohmann::json j = result.ToJson();
+  j["source"] = {{"data", o.data}, {"split", o.split}, {"pass", o.pass}, {source_kind, source}};
+  WriteFileAtomic(o.json, j.dump(1) + "\n");
+  std::printf("metrics written to %s\n", o.json.c_str());
+}
+
+int RunEvalFlow(int argc, char** argv) {
+  EvalFlowCliOptions o;
+  bool no_scenes = false;
+  ArgParser p(argv[0], "AnimeRun optical-flow metrics (EPE, Occ/Non-Occ, Line/Flat, s<10/s10-50/s>50, 1/3/5px) "
+                       "of predicted flows against the ground truth.");
+  p.Add("--data", &o.data, "AnimeRun root (holding train/ and test/)", "", true);
+  p.Add("--split", &o.split, "split folder; \"\" when --data is the split folder itself");
+  p.Add("--pass", &o.pass, "Frame_Anime pass whose frames define the pairs");
+  p.Add("--pred", &o.pred, "predictions: <DIR>/<scene>/forward/<ground-truth file name>.flo", "", true);
+  p.Add("--json", &o.json, "write the metrics (overall and per scene) to this JSON file");
+  p.AddFlag("--no-scenes", &no_scenes, "print only the overall row");
+  p.SetEpilog("Metrics follow AnimeRun's flow/evaluate.py (validate_anime): every value is pooled over all\n"
+              "pixels of all pairs, and valid is all-true. Progress goes to stderr.\n"
+              "example: animerun eval-flow --data AnimeRun_v2 --pred out/flow --json metrics.json");
+  if (!p.Parse(argc, argv)) return 0;
+  o.per_scene = !no_scenes;
+  try {
+    o.Check();
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+
+  const data::AnimeRunDataset ds = OpenDataset(o);
+  JobContext job(StderrProgress("eval-flow"));
+  const flow::FlowEvalResult result = flow::EvaluateFlowPredictions(ds, o.pred, &job);
+  Report(result, o, "pred", o.pred);
+  return 0;
+}
+
+}  // namespace
+
+ANIMERUN_REGISTER_COMMAND(eval_flow, "eval-flow", "AnimeRun optical-flow metrics of predicted .flo files",
+                          RunEvalFlow);
+
+}  // namespace animerun::cli
