@@ -1,0 +1,160 @@
+#include "models/gma/gma.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "models/common/corr_block.h"
+#include "models/raft/raft_family.h"
+
+namespace animerun::models {
+
+namespace nn = torch::nn;
+
+namespace {
+
+nn::Conv2d Conv1x1NoBias(int64_t in, int64_t out) { return nn::Conv2d(nn::Conv2dOptions(in, out, 1).bias(false)); }
+
+constexpr int kCorrLevels = 4, kCorrRadius = 4;
+
+}  // namespace
+
+RelPosEmbImpl::RelPosEmbImpl(int64_t max_pos_size, int64_t dim_head) {
+  rel_height_ = register_module("rel_height", nn::Embedding(2 * max_pos_size - 1, dim_head));
+  rel_width_ = register_module("rel_width", nn::Embedding(2 * max_pos_size - 1, dim_head));
+  auto pos = torch::arange(max_pos_size, torch::kLong);
+  rel_ind_ = register_buffer("rel_ind", pos.view({1, -1}) - pos.view({-1, 1}) + (max_pos_size - 1));
+}
+
+AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, int64_t dim_head, int64_t max_pos_size)
+    : heads_(heads), dim_head_(dim_head), scale_(std::pow(static_cast<double>(dim_head), -0.5)) {
+  to_qk_ = register_module("to_qk", Conv1x1NoBias(dim, heads * dim_head * 2));
+  pos_emb_ = register_module("pos_emb", RelPosEmb(max_pos_size, dim_head));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& fmap) {
+  const int64_t b = fmap.size(0), hw = fmap.size(2) * fmap.size(3);
+  auto qk = to_qk_->forward(fmap).chunk(2, 1);
+  // 'b (h d) x y -> b h x y d', flattened over (x y): q [b, heads, hw, d], k [b, heads, d, hw].
+  auto q = qk[0].reshape({b, heads_, dim_head_, hw}).transpose(2, 3).mul(scale_);
+  auto k = qk[1].reshape({b, heads_, dim_head_, hw});
+  return torch::matmul(q, k).softmax(-1);  // 'b h x y d, b h u v d -> b h (x y) (u v)'
+}
+
+AggregateImpl::AggregateImpl(int64_t dim, int64_t heads, int64_t dim_head) : heads_(heads), dim_head_(dim_head) {
+  const int64_t inner = heads * dim_head;
+  to_v_ = register_module("to_v", Conv1x1NoBias(dim, inner));
+  gamma_ = register_parameter("gamma", torch::zeros({1}));
+  if (dim != inner) project_ = register_module("project", Conv1x1NoBias(inner, dim));
+}
+
+torch::Tensor AggregateImpl::forward(const torch::Tensor& attn, const torch::Tensor& fmap) {
+  const int64_t b = fmap.size(0), h = fmap.size(2), w = fmap.size(3);
+  // 'b (h d) x y -> b h (x y) d'
+  auto v = to_v_->forward(fmap).reshape({b, heads_, dim_head_, h * w}).transpose(2, 3);
+  auto out = torch::matmul(attn, v);  // 'b h i j, b h j d -> b h i d'
+  // 'b h (x y) d -> b (h d) x y'
+  out = out.permute({0, 1, 3, 2}).reshape({b, heads_ * dim_head_, h, w});
+  if (project_) out = project_->forward(out);
+  return fmap + gamma_ * out;
+}
+
+GmaUpdateBlockImpl::GmaUpdateBlockImpl(int64_t cor_planes, int64_t hidden_dim, int64_t heads) {
+  encoder_ = register_module("encoder", MotionEncoder(false, cor_planes));
+  gru_ = register_module("gru", SepConvGRU(hidden_dim, 128 + hidden_dim + hidden_dim));
+  flow_head_ = register_module("flow_head", FlowHead(hidden_dim, 256));
+  mask_ = register_module("mask", MakeMaskHead(hidden_dim));
+  aggregator_ = register_module("aggregator", Aggregate(128, heads, 128));
+}
+
+std::pair<torch::Tensor, torch::Tensor> GmaUpdateBlockImpl::Step(const torch::Tensor& net, const torch::Tensor& inp,
+                                                                 const torch::Tensor& corr, const torch::Tensor& flow,
+                                                                 const torch::Tensor& attention) {
+  auto motion = encoder_->forward(flow, corr);
+  auto motion_global = aggregator_->forward(attention, motion);
+  auto x = torch::cat({inp, motion, motion_global}, 1);
+  auto h = gru_->forward(net, x);
+  return {h, flow_head_->forward(h)};
+}
+
+torch::Tensor GmaUpdateBlockImpl::Mask(const torch::Tensor& net) { return mask_->forward(net).mul_(0.25); }
+
+GmaNetImpl::GmaNetImpl(int64_t num_heads) {
+  if (num_heads < 1) throw std::invalid_argument("GMA: num_heads must be >= 1");
+  const int64_t cor_planes = kCorrLevels * (2 * kCorrRadius + 1) * (2 * kCorrRadius + 1);
+  fnet_ = register_module("fnet", Encoder(false, 256, NormFn::kInstance));
+  cnet_ = register_module("cnet", Encoder(false, hidden_dim_ + context_dim_, NormFn::kBatch));
+  update_block_ = register_module("update_block", GmaUpdateBlock(cor_planes, hidden_dim_, num_heads));
+  att_ = register_module("att", Attention(context_dim_, num_heads, context_dim_, 160));
+}
+
+RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor& image2,
+                               const RaftForwardOptions& options, RaftIntermediates* intermediates) {
+  if (image1.dim() != 4 || image1.size(1) != 3 || image1.sizes() != image2.sizes())
+    throw std::invalid_argument("GMA: images must be [B, 3, H, W] of equal shape, got " + c10::str(image1.sizes()) +
+                                " and " + c10::str(image2.sizes()));
+  const int64_t batch = image1.size(0), ht = image1.size(2), wd = image1.size(3);
+  if (ht % 8 != 0 || wd % 8 != 0 || ht < 64 || wd < 64)
+    throw std::invalid_argument("GMA: image size " + std::to_string(ht) + "x" + std::to_string(wd) +
+                                " must be a multiple of 8 and at least 64 (pad first)");
+  if (options.iters < 1) throw std::invalid_argument("GMA: iters must be >= 1");
+
+  auto img1 = NormalizeRaftImage(image1);
+  auto img2 = NormalizeRaftImage(image2);
+  auto fmaps = fnet_->forward(torch::cat({img1, img2}, 0)).chunk(2, 0);
+  auto fmap1 = fmaps[0].contiguous(), fmap2 = fmaps[1].contiguous();
+  CorrBlock corr_fn(fmap1, fmap2, kCorrLevels, kCorrRadius);
+
+  auto cnet = cnet_->forward(img1);
+  auto parts = cnet.split_with_sizes({hidden_dim_, context_dim_}, 1);
+  auto net = parts[0].tanh();
+  auto inp = parts[1].relu();
+  auto attention = att_->forward(inp);
+  if (intermediates) {
+    intermediates->fmap1 = fmap1;
+    intermediates->fmap2 = fmap2;
+    intermediates->cnet = cnet;
+    intermediates->attention = attention;
+  }
+
+  const int64_t h8 = ht / 8, w8 = wd / 8;
+  auto coords0 = CoordsGrid(batch, h8, w8, image1.device());
+  auto coords1 = coords0.clone();
+  if (options.flow_init.defined()) {
+    if (options.flow_init.dim() != 4 || options.flow_init.size(0) != batch || options.flow_init.size(1) != 2 ||
+        options.flow_init.size(2) != h8 || options.flow_init.size(3) != w8)
+      throw std::invalid_argument("GMA: flow_init must be [" + std::to_string(batch) + ", 2, " + std::to_string(h8) +
+                                  ", " + std::to_string(w8) + "], got " + c10::str(options.flow_init.sizes()));
+    coords1 = coords1 + options.flow_init.to(coords1.options());
+  }
+
+  RaftOutput out;
+  for (int itr = 0; itr < options.iters; ++itr) {
+    auto corr = corr_fn(coords1);
+    if (itr == 0 && intermediates) intermediates->corr_iter0 = corr;
+    auto flow = coords1 - coords0;
+    auto step = update_block_->Step(net, inp, corr, flow, attention);
+    net = step.first;
+    coords1 = coords1 + step.second;
+
+    const bool last = itr + 1 == options.iters;
+    if (!options.all_predictions && !last) continue;
+    auto flow_low = coords1 - coords0;
+    auto flow_up = ConvexUpsample(flow_low, update_block_->Mask(net));
+    if (options.all_predictions) out.flow_predictions.push_back(flow_up);
+    if (last) {
+      out.flow_low = flow_low;
+      out.flow_up = flow_up;
+    }
+  }
+  return out;
+}
+
+std::unique_ptr<FlowModel> CreateGma(int64_t num_heads) {
+  auto net = GmaNet(num_heads);
+  auto ptr = net.ptr();
+  return MakeRaftFamilyModel("gma", ptr, [ptr](const torch::Tensor& a, const torch::Tensor& b,
+                                              const RaftForwardOptions& o) { return ptr->Forward(a, b, o); });
+}
+
+}  // namespace animerun::models

@@ -1,0 +1,75 @@
+#include "models/raft/raft_family.h"
+
+#include <stdexcept>
+#include <utility>
+
+#include "models/common/checkpoint.h"
+#include "models/common/input_padder.h"
+
+namespace animerun::models {
+
+namespace {
+
+// Below 128 px the coarsest correlation level is a single pixel and the official
+// bilinear_sampler divides by zero (NaN flow); Estimate pads small inputs up to this.
+constexpr int64_t kMinPaddedSize = 128;
+
+class RaftFamilyModel : public FlowModel {
+ public:
+  RaftFamilyModel(std::string name, std::shared_ptr<torch::nn::Module> module, RaftForwardFn forward)
+      : name_(std::move(name)), module_(std::move(module)), forward_(std::move(forward)) {
+    module_->eval();
+  }
+
+  std::string name() const override { return name_; }
+
+  LoadReport LoadWeights(const std::string& path, bool strict) override {
+    const StateDict state = LoadStateDict(path);
+    return LoadIntoModule(*module_, state, nullptr, strict);
+  }
+
+  void SaveWeights(const std::string& path) const override {
+    SaveStateDict(path, ModuleStateDict(*module_), "module.");
+  }
+
+  void To(const torch::Device& device) override {
+    module_->to(device);
+    module_->eval();
+    device_ = device;
+  }
+
+  torch::Device device() const override { return device_; }
+
+  torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
+                         const FlowInferenceOptions& options) override {
+    options.Check();
+    if (options.precision != "fp32")
+      throw std::invalid_argument(name_ + ": precision '" + options.precision + "' is not supported (use fp32)");
+    if (image1.dim() != 4 || image1.size(1) != 3 || image1.sizes() != image2.sizes())
+      throw std::invalid_argument(name_ + ": images must be [B, 3, H, W] of equal shape, got " +
+                                  c10::str(image1.sizes()) + " and " + c10::str(image2.sizes()));
+    c10::InferenceMode guard;
+    const InputPadder padder(image1.size(2), image1.size(3), options.padding, 8, kMinPaddedSize);
+    auto to_input = [&](const torch::Tensor& t) { return padder.Pad(t.to(device_, torch::kFloat)); };
+    RaftForwardOptions fwd;
+    fwd.iters = options.iters;
+    if (options.flow_init.defined()) fwd.flow_init = options.flow_init.to(device_, torch::kFloat);
+    const RaftOutput out = forward_(to_input(image1), to_input(image2), fwd);
+    return padder.Unpad(out.flow_up).contiguous();
+  }
+
+ private:
+  std::string name_;
+  std::shared_ptr<torch::nn::Module> module_;
+  RaftForwardFn forward_;
+  torch::Device device_{torch::kCPU};
+};
+
+}  // namespace
+
+std::unique_ptr<FlowModel> MakeRaftFamilyModel(const std::string& name, std::shared_ptr<torch::nn::Module> module,
+                                               RaftForwardFn forward) {
+  return std::make_unique<RaftFamilyModel>(name, std::move(module), std::move(forward));
+}
+
+}  // namespace animerun::models

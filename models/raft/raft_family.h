@@ -1,0 +1,25 @@
+// The FlowModel shared by RAFT, RAFT-small and GMA: official checkpoint import/export and
+// Estimate (normalisation inside the network, InputPadder padding, unpadding).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "models/common/flow_model.h"
+#include "models/raft/raft.h"
+
+namespace animerun::models {
+
+using RaftForwardFn =
+    std::function<RaftOutput(const torch::Tensor&, const torch::Tensor&, const RaftForwardOptions&)>;
+
+// module: the network (its parameter names are the official keys without 'module.');
+// forward: its Forward. The checkpoint is saved with the 'module.' prefix that the
+// official DataParallel checkpoints carry.
+std::unique_ptr<FlowModel> MakeRaftFamilyModel(const std::string& name, std::shared_ptr<torch::nn::Module> module,
+                                               RaftForwardFn forward);
+
+}  // namespace animerun::models

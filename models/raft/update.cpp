@@ -1,0 +1,116 @@
+#include "models/raft/update.h"
+
+namespace animerun::models {
+
+namespace nn = torch::nn;
+
+namespace {
+
+nn::Conv2d Conv(int64_t in, int64_t out, int64_t kh, int64_t kw, int64_t ph, int64_t pw) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, {kh, kw}).padding({ph, pw}));
+}
+nn::Conv2d Conv(int64_t in, int64_t out, int64_t k) { return Conv(in, out, k, k, k / 2, k / 2); }
+
+// One GRU step with gates from convz/convr on [h, x] and the candidate from convq on [r*h, x].
+torch::Tensor GruStep(nn::Conv2d& convz, nn::Conv2d& convr, nn::Conv2d& convq, const torch::Tensor& h,
+                      const torch::Tensor& x) {
+  auto hx = torch::cat({h, x}, 1);
+  auto z = convz->forward(hx).sigmoid_();
+  auto r = convr->forward(hx).sigmoid_();
+  auto q = convq->forward(torch::cat({r.mul_(h), x}, 1)).tanh_();
+  // (1 - z) * h + z * q
+  auto keep = (1 - z).mul_(h);
+  return keep.add_(z.mul_(q));
+}
+
+}  // namespace
+
+FlowHeadImpl::FlowHeadImpl(int64_t input_dim, int64_t hidden_dim) {
+  conv1_ = register_module("conv1", Conv(input_dim, hidden_dim, 3));
+  conv2_ = register_module("conv2", Conv(hidden_dim, 2, 3));
+}
+
+torch::Tensor FlowHeadImpl::forward(const torch::Tensor& x) {
+  return conv2_->forward(conv1_->forward(x).relu_());
+}
+
+ConvGRUImpl::ConvGRUImpl(int64_t hidden_dim, int64_t input_dim) {
+  convz_ = register_module("convz", Conv(hidden_dim + input_dim, hidden_dim, 3));
+  convr_ = register_module("convr", Conv(hidden_dim + input_dim, hidden_dim, 3));
+  convq_ = register_module("convq", Conv(hidden_dim + input_dim, hidden_dim, 3));
+}
+
+torch::Tensor ConvGRUImpl::forward(const torch::Tensor& h, const torch::Tensor& x) {
+  return GruStep(convz_, convr_, convq_, h, x);
+}
+
+SepConvGRUImpl::SepConvGRUImpl(int64_t hidden_dim, int64_t input_dim) {
+  const int64_t in = hidden_dim + input_dim;
+  convz1_ = register_module("convz1", Conv(in, hidden_dim, 1, 5, 0, 2));
+  convr1_ = register_module("convr1", Conv(in, hidden_dim, 1, 5, 0, 2));
+  convq1_ = register_module("convq1", Conv(in, hidden_dim, 1, 5, 0, 2));
+  convz2_ = register_module("convz2", Conv(in, hidden_dim, 5, 1, 2, 0));
+  convr2_ = register_module("convr2", Conv(in, hidden_dim, 5, 1, 2, 0));
+  convq2_ = register_module("convq2", Conv(in, hidden_dim, 5, 1, 2, 0));
+}
+
+torch::Tensor SepConvGRUImpl::forward(const torch::Tensor& h, const torch::Tensor& x) {
+  auto h1 = GruStep(convz1_, convr1_, convq1_, h, x);  // horizontal
+  return GruStep(convz2_, convr2_, convq2_, h1, x);    // vertical
+}
+
+MotionEncoderImpl::MotionEncoderImpl(bool small, int64_t cor_planes) : small_(small) {
+  if (small) {
+    convc1_ = register_module("convc1", Conv(cor_planes, 96, 1));
+    convf1_ = register_module("convf1", Conv(2, 64, 7));
+    convf2_ = register_module("convf2", Conv(64, 32, 3));
+    conv_ = register_module("conv", Conv(128, 80, 3));
+  } else {
+    convc1_ = register_module("convc1", Conv(cor_planes, 256, 1));
+    convc2_ = register_module("convc2", Conv(256, 192, 3));
+    convf1_ = register_module("convf1", Conv(2, 128, 7));
+    convf2_ = register_module("convf2", Conv(128, 64, 3));
+    conv_ = register_module("conv", Conv(64 + 192, 128 - 2, 3));
+  }
+}
+
+torch::Tensor MotionEncoderImpl::forward(const torch::Tensor& flow, const torch::Tensor& corr) {
+  auto cor = convc1_->forward(corr).relu_();
+  if (!small_) cor = convc2_->forward(cor).relu_();
+  auto flo = convf1_->forward(flow).relu_();
+  flo = convf2_->forward(flo).relu_();
+  auto out = conv_->forward(torch::cat({cor, flo}, 1)).relu_();
+  return torch::cat({out, flow}, 1);
+}
+
+nn::Sequential MakeMaskHead(int64_t hidden_dim) {
+  return nn::Sequential(Conv(hidden_dim, 256, 3), nn::ReLU(nn::ReLUOptions(true)), Conv(256, 64 * 9, 1));
+}
+
+UpdateBlockImpl::UpdateBlockImpl(bool small, int64_t cor_planes, int64_t hidden_dim) : small_(small) {
+  encoder_ = register_module("encoder", MotionEncoder(small, cor_planes));
+  if (small) {
+    gru_ = register_module("gru", ConvGRU(hidden_dim, 82 + 64));
+    flow_head_ = register_module("flow_head", FlowHead(hidden_dim, 128));
+  } else {
+    sep_gru_ = register_module("gru", SepConvGRU(hidden_dim, 128 + hidden_dim));
+    flow_head_ = register_module("flow_head", FlowHead(hidden_dim, 256));
+    mask_ = register_module("mask", MakeMaskHead(hidden_dim));
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> UpdateBlockImpl::Step(const torch::Tensor& net, const torch::Tensor& inp,
+                                                              const torch::Tensor& corr, const torch::Tensor& flow) {
+  auto motion = encoder_->forward(flow, corr);
+  auto x = torch::cat({inp, motion}, 1);
+  auto h = small_ ? gru_->forward(net, x) : sep_gru_->forward(net, x);
+  auto delta = flow_head_->forward(h);
+  return {h, delta};
+}
+
+torch::Tensor UpdateBlockImpl::Mask(const torch::Tensor& net) {
+  // "scale mask to balance gradients": .25 * mask(net)
+  return mask_->forward(net).mul_(0.25);
+}
+
+}  // namespace animerun::models
