@@ -1,0 +1,174 @@
+#include "models/gmflow/gmflow.h"
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "models/gmflow/gmflow_matching.h"
+
+namespace animerun::models {
+
+namespace nn = torch::nn;
+namespace F = torch::nn::functional;
+
+GmflowConfig GmflowConfig::Official(bool refine) {
+  GmflowConfig c;
+  if (refine) {
+    c.num_scales = 2;
+    c.upsample_factor = 4;
+    c.attn_splits_list = {2, 8};
+    c.corr_radius_list = {-1, 4};
+    c.prop_radius_list = {-1, 1};
+    c.padding_factor = 32;
+  }
+  return c;
+}
+
+void GmflowConfig::Check() const {
+  auto fail = [](const std::string& m) { throw std::invalid_argument("gmflow config: " + m); };
+  if (num_scales < 1 || num_scales > 4) fail("num_scales must be 1..4, got " + std::to_string(num_scales));
+  if (upsample_factor < 1) fail("upsample_factor must be >= 1");
+  if (feature_channels < 2 || feature_channels % 2 != 0) fail("feature_channels must be even and positive");
+  if (num_transformer_layers < 0) fail("num_transformer_layers must be >= 0");
+  if (ffn_dim_expansion < 1) fail("ffn_dim_expansion must be >= 1");
+  if (padding_factor < 1) fail("padding_factor must be >= 1");
+  const size_t n = static_cast<size_t>(num_scales);
+  if (attn_splits_list.size() != n || corr_radius_list.size() != n || prop_radius_list.size() != n)
+    fail("attn_splits_list, corr_radius_list and prop_radius_list need one entry per scale");
+  for (size_t i = 0; i < n; ++i) {
+    if (attn_splits_list[i] < 1) fail("attn_splits must be >= 1");
+    if (corr_radius_list[i] != -1 && corr_radius_list[i] < 1) fail("corr_radius must be -1 (global) or >= 1");
+    if (prop_radius_list[i] != -1 && prop_radius_list[i] < 1) fail("prop_radius must be -1 (global) or >= 1");
+  }
+}
+
+GmflowNetImpl::GmflowNetImpl(const GmflowConfig& config) : config_(config) {
+  config_.Check();
+  const int64_t c = config_.feature_channels;
+  backbone_ = register_module("backbone", gmflow::CnnEncoder(c, config_.num_scales));
+  transformer_ = register_module("transformer",
+                                 gmflow::FeatureTransformer(config_.num_transformer_layers, c, config_.ffn_dim_expansion));
+  feature_flow_attn_ = register_module("feature_flow_attn", gmflow::FeatureFlowAttention(c));
+  const int64_t k = config_.upsample_factor;
+  upsampler_ = register_module("upsampler", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(2 + c, 256, 3).padding(1)),
+                                                           nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(256, k * k * 9, 1))));
+}
+
+torch::Tensor GmflowNetImpl::UpsampleFlow(const torch::Tensor& flow, const torch::Tensor& feature) {
+  // Convex combination of the 3x3 neighbourhood; unlike RAFT the mask is not scaled by 0.25.
+  const int64_t k = config_.upsample_factor;
+  const int64_t b = flow.size(0), fc = flow.size(1), h = flow.size(2), w = flow.size(3);
+  auto mask = upsampler_->forward(torch::cat({flow, feature}, 1));
+  mask = torch::softmax(mask.view({b, 1, 9, k, k, h, w}), 2);
+  auto up = F::unfold(flow * k, F::UnfoldFuncOptions({3, 3}).padding(1)).view({b, fc, 9, 1, 1, h, w});
+  up = torch::sum(mask * up, 2);  // [B, 2, K, K, H, W]
+  return up.permute({0, 1, 4, 2, 5, 3}).reshape({b, fc, k * h, k * w});
+}
+
+torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Tensor& img1,
+                                     GmflowIntermediates* inter) {
+  if (img0.dim() != 4 || img0.size(1) != 3 || !img0.sizes().equals(img1.sizes()))
+    throw std::invalid_argument("gmflow: images must be two [B,3,H,W] tensors of the same shape");
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(img0.device());
+  const auto mean = torch::tensor({0.485, 0.456, 0.406}, opts).view({1, 3, 1, 1});
+  const auto stdev = torch::tensor({0.229, 0.224, 0.225}, opts).view({1, 3, 1, 1});
+  auto x0 = (img0 / 255.0 - mean) / stdev;
+  auto x1 = (img1 / 255.0 - mean) / stdev;
+
+  // Both images through the encoder as one batch, as the official extract_feature does.
+  auto features = backbone_->forward(torch::cat({x0, x1}, 0));  // high -> low resolution
+  if (inter) *inter = GmflowIntermediates{features, {}, {}, {}, {}};
+
+  const int num_scales = config_.num_scales;
+  const int64_t channels = config_.feature_channels;
+  torch::Tensor flow;
+  for (int s = 0; s < num_scales; ++s) {
+    auto chunks = features[num_scales - 1 - s].chunk(2, 0);
+    auto feature0 = chunks[0], feature1 = chunks[1];
+    if (s > 0) {
+      flow = F::interpolate(flow, F::InterpolateFuncOptions()
+                                      .size(std::vector<int64_t>{flow.size(2) * 2, flow.size(3) * 2})
+                                      .mode(torch::kBilinear)
+                                      .align_corners(true)) *
+             2;
+    }
+    if (flow.defined()) feature1 = gmflow::FlowWarp(feature1, flow);
+
+    const int64_t attn_splits = config_.attn_splits_list[s];
+    const int corr_radius = config_.corr_radius_list[s];
+    const int prop_radius = config_.prop_radius_list[s];
+    std::tie(feature0, feature1) = gmflow::FeatureAddPosition(feature0, feature1, attn_splits, channels);
+    std::tie(feature0, feature1) = transformer_->forward(feature0, feature1, attn_splits);
+
+    auto flow_pred = corr_radius == -1 ? gmflow::GlobalCorrelationSoftmax(feature0, feature1)
+                                       : gmflow::LocalCorrelationSoftmax(feature0, feature1, corr_radius);
+    flow = flow.defined() ? flow + flow_pred : flow_pred;
+    flow = feature_flow_attn_->forward(feature0, flow, prop_radius > 0 ? prop_radius : 0);
+    if (inter) {
+      inter->transformer0.push_back(feature0);
+      inter->transformer1.push_back(feature1);
+      inter->matching_flow.push_back(flow_pred);
+      inter->flow_after_prop.push_back(flow);
+    }
+    if (s == num_scales - 1) return UpsampleFlow(flow, feature0);
+  }
+  throw std::logic_error("gmflow: no scale ran");
+}
+
+std::vector<int64_t> GmflowPadding(int64_t h, int64_t w, int64_t factor, const std::string& mode) {
+  const int64_t pad_h = (((h / factor) + 1) * factor - h) % factor;
+  const int64_t pad_w = (((w / factor) + 1) * factor - w) % factor;
+  if (mode == "sintel") return {pad_w / 2, pad_w - pad_w / 2, pad_h / 2, pad_h - pad_h / 2};
+  if (mode == "kitti") return {pad_w / 2, pad_w - pad_w / 2, 0, pad_h};
+  throw std::invalid_argument("gmflow: unknown padding mode '" + mode + "' (use sintel or kitti)");
+}
+
+GmflowModel::GmflowModel(const GmflowConfig& config) : net_(config) { net_->eval(); }
+
+std::string GmflowModel::name() const { return net_->config().num_scales > 1 ? "gmflow-refine" : "gmflow"; }
+
+LoadReport GmflowModel::LoadWeights(const std::string& path, bool strict) {
+  // Release files are {'model': state_dict}; LoadStateDict unwraps that (and a bare dict).
+  const StateDict state = LoadStateDict(path);
+  return LoadIntoModule(*net_, state, nullptr, strict);
+}
+
+void GmflowModel::SaveWeights(const std::string& path) const { SaveStateDict(path, ModuleStateDict(*net_)); }
+
+void GmflowModel::To(const torch::Device& device) {
+  net_->to(device);
+  net_->eval();
+  device_ = device;
+}
+
+torch::Tensor GmflowModel::Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
+                                    const FlowInferenceOptions& options) {
+  if (image1.dim() != 4 || image1.size(1) != 3 || !image1.sizes().equals(image2.sizes()))
+    throw std::invalid_argument("gmflow: Estimate needs two [B,3,H,W] images of the same shape");
+  if (options.precision != "fp32")
+    throw std::invalid_argument("gmflow: precision '" + options.precision + "' is not supported (fp32 only)");
+  const int64_t h = image1.size(2), w = image1.size(3);
+  const auto pad = GmflowPadding(h, w, net_->config().padding_factor, options.padding);
+  torch::Tensor flow;
+  {
+    torch::InferenceMode guard;
+    auto x0 = image1.to(device_, torch::kFloat32);
+    auto x1 = image2.to(device_, torch::kFloat32);
+    if (pad[0] || pad[1] || pad[2] || pad[3]) {
+      const auto o = F::PadFuncOptions(pad).mode(torch::kReplicate);
+      x0 = F::pad(x0, o);
+      x1 = F::pad(x1, o);
+    }
+    flow = net_->forward(x0, x1);
+    flow = flow.slice(2, pad[2], flow.size(2) - pad[3]).slice(3, pad[0], flow.size(3) - pad[1]);
+    flow = flow.to(image1.device());
+  }
+  // A normal tensor for the caller (inference tensors refuse in-place use outside the guard).
+  return flow.clone();
+}
+
+std::unique_ptr<FlowModel> CreateGmflow(bool refine) {
+  return std::make_unique<GmflowModel>(GmflowConfig::Official(refine));
+}
+
+}  // namespace animerun::models

@@ -1,0 +1,60 @@
+// GMFlow's CNN feature encoder (haofeixu/gmflow backbone.py): a ResNet-style stack with
+// parameter-free instance norm, a final 1x1 conv and, for the multi-scale model, a
+// weight-shared "trident" conv that gives the 1/4 and 1/8 feature maps.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace animerun::models::gmflow {
+
+// nn.InstanceNorm2d with its defaults (no affine, no running stats, eps 1e-5).
+torch::Tensor InstanceNorm(const torch::Tensor& x);
+
+class ResidualBlockImpl : public torch::nn::Module {
+ public:
+  ResidualBlockImpl(int64_t in_planes, int64_t planes, int64_t stride);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Conv2d conv1_{nullptr};
+  torch::nn::Conv2d conv2_{nullptr};
+  // Official: Sequential(conv1x1, norm3). The norm has no weights, so only index 0 is a
+  // module here and the norm is applied in forward; keys stay downsample.0.weight/bias.
+  torch::nn::Sequential downsample_{nullptr};
+};
+TORCH_MODULE(ResidualBlock);
+
+// Shared-weight 3x3 conv applied with a different stride per branch (no bias).
+class TridentConvImpl : public torch::nn::Module {
+ public:
+  TridentConvImpl(int64_t channels, std::vector<int64_t> strides);
+  std::vector<torch::Tensor> forward(const torch::Tensor& x);
+
+ private:
+  torch::Tensor weight_;
+  std::vector<int64_t> strides_;
+};
+TORCH_MODULE(TridentConv);
+
+class CnnEncoderImpl : public torch::nn::Module {
+ public:
+  CnnEncoderImpl(int64_t output_dim, int num_output_scales);
+  // Features from high to low resolution: [1/8] for one scale, [1/4, 1/8] for two.
+  std::vector<torch::Tensor> forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Sequential MakeLayer(int64_t dim, int64_t stride);
+
+  int num_branch_;
+  int64_t in_planes_ = 64;
+  torch::nn::Conv2d conv1_{nullptr};
+  torch::nn::Sequential layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
+  torch::nn::Conv2d conv2_{nullptr};
+  TridentConv trident_conv_{nullptr};
+};
+TORCH_MODULE(CnnEncoder);
+
+}  // namespace animerun::models::gmflow

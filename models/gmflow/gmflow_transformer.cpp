@@ -1,0 +1,269 @@
+#include "models/gmflow/gmflow_transformer.h"
+
+#include <cmath>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace animerun::models::gmflow {
+
+namespace nn = torch::nn;
+namespace F = torch::nn::functional;
+
+torch::Tensor SplitFeature(const torch::Tensor& feature, int64_t k, bool channel_last) {
+  if (channel_last) {
+    const int64_t b = feature.size(0), h = feature.size(1), w = feature.size(2), c = feature.size(3);
+    if (h % k != 0 || w % k != 0)
+      throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) +
+                               " does not split into " + std::to_string(k) + "x" + std::to_string(k) + " windows");
+    return feature.view({b, k, h / k, k, w / k, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b * k * k, h / k, w / k, c});
+  }
+  const int64_t b = feature.size(0), c = feature.size(1), h = feature.size(2), w = feature.size(3);
+  if (h % k != 0 || w % k != 0)
+    throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) +
+                             " does not split into " + std::to_string(k) + "x" + std::to_string(k) + " windows");
+  return feature.view({b, c, k, h / k, k, w / k}).permute({0, 2, 4, 1, 3, 5}).reshape({b * k * k, c, h / k, w / k});
+}
+
+torch::Tensor MergeSplits(const torch::Tensor& splits, int64_t k, bool channel_last) {
+  if (channel_last) {
+    const int64_t b = splits.size(0), h = splits.size(1), w = splits.size(2), c = splits.size(3);
+    const int64_t nb = b / k / k;
+    return splits.view({nb, k, k, h, w, c}).permute({0, 1, 3, 2, 4, 5}).contiguous().view({nb, k * h, k * w, c});
+  }
+  const int64_t b = splits.size(0), c = splits.size(1), h = splits.size(2), w = splits.size(3);
+  const int64_t nb = b / k / k;
+  return splits.view({nb, k, k, c, h, w}).permute({0, 3, 1, 4, 2, 5}).contiguous().view({nb, c, k * h, k * w});
+}
+
+torch::Tensor PositionEmbeddingSine(int64_t h, int64_t w, int64_t num_pos_feats, const torch::Device& device) {
+  // Same op sequence as position.py so the encodings agree to the last bit.
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const double scale = 2 * M_PI, eps = 1e-6;
+  auto mask = torch::ones({1, h, w}, opts);
+  auto y_embed = mask.cumsum(1, torch::kFloat32);
+  auto x_embed = mask.cumsum(2, torch::kFloat32);
+  y_embed = y_embed / (y_embed.slice(1, h - 1, h) + eps) * scale;
+  x_embed = x_embed / (x_embed.slice(2, w - 1, w) + eps) * scale;
+
+  auto dim_t = torch::arange(num_pos_feats, opts);
+  dim_t = torch::pow(torch::full({}, 10000.0, opts), 2 * torch::div(dim_t, 2, "floor") / num_pos_feats);
+
+  auto pos_x = x_embed.unsqueeze(3) / dim_t;  // [1, h, w, F]
+  auto pos_y = y_embed.unsqueeze(3) / dim_t;
+  using torch::indexing::Slice;
+  using torch::indexing::None;
+  auto interleave = [](const torch::Tensor& p) {
+    return torch::stack({p.index({Slice(), Slice(), Slice(), Slice(0, None, 2)}).sin(),
+                         p.index({Slice(), Slice(), Slice(), Slice(1, None, 2)}).cos()},
+                        4)
+        .flatten(3);
+  };
+  return torch::cat({interleave(pos_y), interleave(pos_x)}, 3).permute({0, 3, 1, 2});
+}
+
+std::pair<torch::Tensor, torch::Tensor> FeatureAddPosition(const torch::Tensor& feature0, const torch::Tensor& feature1,
+                                                          int64_t attn_splits, int64_t feature_channels) {
+  const int64_t h = feature0.size(2), w = feature0.size(3);
+  if (attn_splits > 1) {
+    if (h % attn_splits != 0 || w % attn_splits != 0)
+      throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) +
+                               " does not split into " + std::to_string(attn_splits) + " windows per side");
+    // The official code encodes each window separately; every window gets the same encoding,
+    // so tiling it over the windows gives the same sums.
+    auto pos = PositionEmbeddingSine(h / attn_splits, w / attn_splits, feature_channels / 2, feature0.device());
+    pos = pos.repeat({1, 1, attn_splits, attn_splits});
+    return {feature0 + pos, feature1 + pos};
+  }
+  auto pos = PositionEmbeddingSine(h, w, feature_channels / 2, feature0.device());
+  return {feature0 + pos, feature1 + pos};
+}
+
+namespace {
+
+// Python slice bounds: negative counts from the end (-0 is 0), clamped to [0, n].
+int64_t PyIndex(int64_t i, int64_t n) {
+  if (i < 0) i += n;
+  return std::min(std::max<int64_t>(i, 0), n);
+}
+
+}  // namespace
+
+torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
+                                  int64_t shift_w, const torch::Device& device) {
+  auto img_mask = torch::zeros({1, h, w, 1});
+  const std::pair<int64_t, std::optional<int64_t>> hs[3] = {{0, -window_h}, {-window_h, -shift_h}, {-shift_h, std::nullopt}};
+  const std::pair<int64_t, std::optional<int64_t>> ws[3] = {{0, -window_w}, {-window_w, -shift_w}, {-shift_w, std::nullopt}};
+  using torch::indexing::Slice;
+  int cnt = 0;
+  for (const auto& sh : hs) {
+    for (const auto& sw : ws) {
+      const int64_t y0 = PyIndex(sh.first, h), y1 = sh.second ? PyIndex(*sh.second, h) : h;
+      const int64_t x0 = PyIndex(sw.first, w), x1 = sw.second ? PyIndex(*sw.second, w) : w;
+      if (y1 > y0 && x1 > x0) img_mask.index_put_({Slice(), Slice(y0, y1), Slice(x0, x1), Slice()}, cnt);
+      ++cnt;
+    }
+  }
+  auto mask_windows = SplitFeature(img_mask, w / window_w, true).view({-1, window_h * window_w});
+  auto attn_mask = mask_windows.unsqueeze(1) - mask_windows.unsqueeze(2);
+  attn_mask = attn_mask.masked_fill(attn_mask != 0, -100.0).masked_fill(attn_mask == 0, 0.0);
+  return attn_mask.to(device);
+}
+
+namespace {
+
+torch::Tensor FullAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  auto scores = torch::matmul(q, k.permute({0, 2, 1})) / std::sqrt(static_cast<double>(q.size(2)));
+  return torch::matmul(torch::softmax(scores, 2), v);
+}
+
+torch::Tensor SplitWindowAttention(torch::Tensor q, torch::Tensor k, torch::Tensor v, int64_t num_splits,
+                                   bool with_shift, int64_t h, int64_t w, const torch::Tensor& attn_mask) {
+  const int64_t b = q.size(0), c = q.size(2);
+  if (q.size(1) != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
+  const int64_t b_new = b * num_splits * num_splits;
+  const int64_t window_h = h / num_splits, window_w = w / num_splits;
+  q = q.view({b, h, w, c});
+  k = k.view({b, h, w, c});
+  v = v.view({b, h, w, c});
+  const double scale_factor = std::sqrt(static_cast<double>(c));
+  const int64_t shift_h = window_h / 2, shift_w = window_w / 2;
+  if (with_shift) {
+    if (!attn_mask.defined()) throw std::runtime_error("gmflow: shifted window attention without a mask");
+    q = torch::roll(q, {-shift_h, -shift_w}, {1, 2});
+    k = torch::roll(k, {-shift_h, -shift_w}, {1, 2});
+    v = torch::roll(v, {-shift_h, -shift_w}, {1, 2});
+  }
+  q = SplitFeature(q, num_splits, true);
+  k = SplitFeature(k, num_splits, true);
+  v = SplitFeature(v, num_splits, true);
+  auto scores = torch::matmul(q.view({b_new, -1, c}), k.view({b_new, -1, c}).permute({0, 2, 1})) / scale_factor;
+  if (with_shift) scores += attn_mask.repeat({b, 1, 1});
+  auto attn = torch::softmax(scores, -1);
+  auto out = torch::matmul(attn, v.view({b_new, -1, c}));
+  out = MergeSplits(out.view({b_new, window_h, window_w, c}), num_splits, true);
+  if (with_shift) out = torch::roll(out, {shift_h, shift_w}, {1, 2});
+  return out.view({b, -1, c});
+}
+
+}  // namespace
+
+TransformerLayerImpl::TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift)
+    : no_ffn_(no_ffn), with_shift_(with_shift) {
+  auto linear = [](int64_t in, int64_t out) { return nn::Linear(nn::LinearOptions(in, out).bias(false)); };
+  q_proj_ = register_module("q_proj", linear(d_model, d_model));
+  k_proj_ = register_module("k_proj", linear(d_model, d_model));
+  v_proj_ = register_module("v_proj", linear(d_model, d_model));
+  merge_ = register_module("merge", linear(d_model, d_model));
+  norm1_ = register_module("norm1", nn::LayerNorm(nn::LayerNormOptions({d_model})));
+  if (!no_ffn_) {
+    const int64_t in_channels = d_model * 2;
+    mlp_ = register_module("mlp", nn::Sequential(linear(in_channels, in_channels * ffn_dim_expansion), nn::GELU(),
+                                                 linear(in_channels * ffn_dim_expansion, d_model)));
+    norm2_ = register_module("norm2", nn::LayerNorm(nn::LayerNormOptions({d_model})));
+  }
+}
+
+torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height,
+                                            int64_t width, const torch::Tensor& shifted_window_attn_mask,
+                                            int64_t attn_num_splits) {
+  auto query = q_proj_->forward(source);
+  auto key = k_proj_->forward(target);
+  auto value = v_proj_->forward(target);
+  torch::Tensor message;
+  if (attn_num_splits > 1) {
+    message = SplitWindowAttention(query, key, value, attn_num_splits, with_shift_, height, width,
+                                   shifted_window_attn_mask);
+  } else {
+    message = FullAttention(query, key, value);
+  }
+  message = norm1_->forward(merge_->forward(message));
+  if (!no_ffn_) message = norm2_->forward(mlp_->forward(torch::cat({source, message}, -1)));
+  return source + message;
+}
+
+TransformerBlockImpl::TransformerBlockImpl(int64_t d_model, int64_t ffn_dim_expansion, bool with_shift) {
+  self_attn_ = register_module("self_attn", TransformerLayer(d_model, true, ffn_dim_expansion, with_shift));
+  cross_attn_ffn_ = register_module("cross_attn_ffn", TransformerLayer(d_model, false, ffn_dim_expansion, with_shift));
+}
+
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height,
+                                            int64_t width, const torch::Tensor& mask, int64_t attn_num_splits) {
+  auto s = self_attn_->forward(source, source, height, width, mask, attn_num_splits);
+  return cross_attn_ffn_->forward(s, target, height, width, mask, attn_num_splits);
+}
+
+FeatureTransformerImpl::FeatureTransformerImpl(int64_t num_layers, int64_t d_model, int64_t ffn_dim_expansion)
+    : d_model_(d_model) {
+  layers_ = register_module("layers", nn::ModuleList());
+  // Swin alternation: odd layers attend within shifted windows.
+  for (int64_t i = 0; i < num_layers; ++i) layers_->push_back(TransformerBlock(d_model, ffn_dim_expansion, i % 2 == 1));
+}
+
+std::pair<torch::Tensor, torch::Tensor> FeatureTransformerImpl::forward(const torch::Tensor& feature0,
+                                                                        const torch::Tensor& feature1,
+                                                                        int64_t attn_num_splits) {
+  const int64_t b = feature0.size(0), c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
+  if (c != d_model_) throw std::runtime_error("gmflow: transformer got " + std::to_string(c) + " channels");
+  auto f0 = feature0.flatten(-2).permute({0, 2, 1});
+  auto f1 = feature1.flatten(-2).permute({0, 2, 1});
+  torch::Tensor mask;
+  if (attn_num_splits > 1) {
+    const int64_t wh = h / attn_num_splits, ww = w / attn_num_splits;
+    mask = ShiftWindowAttnMask(h, w, wh, ww, wh / 2, ww / 2, feature0.device());
+  }
+  // Both directions in one batch: [f0; f1] attends to [f1; f0].
+  auto concat0 = torch::cat({f0, f1}, 0);
+  auto concat1 = torch::cat({f1, f0}, 0);
+  for (const auto& layer : *layers_) {
+    concat0 = layer->as<TransformerBlockImpl>()->forward(concat0, concat1, h, w, mask, attn_num_splits);
+    auto chunks = concat0.chunk(2, 0);
+    concat1 = torch::cat({chunks[1], chunks[0]}, 0);
+  }
+  auto chunks = concat0.chunk(2, 0);
+  return {chunks[0].view({b, h, w, c}).permute({0, 3, 1, 2}).contiguous(),
+          chunks[1].view({b, h, w, c}).permute({0, 3, 1, 2}).contiguous()};
+}
+
+FeatureFlowAttentionImpl::FeatureFlowAttentionImpl(int64_t in_channels) {
+  q_proj_ = register_module("q_proj", nn::Linear(in_channels, in_channels));
+  k_proj_ = register_module("k_proj", nn::Linear(in_channels, in_channels));
+}
+
+torch::Tensor FeatureFlowAttentionImpl::forward(const torch::Tensor& feature0, const torch::Tensor& flow,
+                                                int64_t local_window_radius) {
+  if (local_window_radius > 0) return ForwardLocal(feature0, flow, local_window_radius);
+  const int64_t b = feature0.size(0), c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
+  auto query = q_proj_->forward(feature0.view({b, c, h * w}).permute({0, 2, 1}));
+  // Official quirk, kept for the released weights: the key is k_proj of the *projected*
+  // query, not of the feature.
+  auto key = k_proj_->forward(query);
+  auto value = flow.reshape({b, flow.size(1), h * w}).permute({0, 2, 1});
+  auto scores = torch::matmul(query, key.permute({0, 2, 1})) / std::sqrt(static_cast<double>(c));
+  auto out = torch::matmul(torch::softmax(scores, -1), value);
+  return out.view({b, h, w, value.size(-1)}).permute({0, 3, 1, 2});
+}
+
+torch::Tensor FeatureFlowAttentionImpl::ForwardLocal(const torch::Tensor& feature0, const torch::Tensor& flow,
+                                                     int64_t r) {
+  if (flow.size(1) != 2) throw std::runtime_error("gmflow: flow propagation expects a 2-channel flow");
+  const int64_t b = feature0.size(0), c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
+  const int64_t ks = 2 * r + 1;
+  auto tokens = feature0.view({b, c, -1}).permute({0, 2, 1});
+  auto query = q_proj_->forward(tokens).reshape({b * h * w, 1, c});
+  // Here (unlike the global path) the key is projected from the feature itself.
+  auto key = k_proj_->forward(tokens).permute({0, 2, 1}).reshape({b, c, h, w});
+  auto key_window = F::unfold(key, F::UnfoldFuncOptions({ks, ks}).padding(r))
+                        .view({b, c, ks * ks, h, w})
+                        .permute({0, 3, 4, 1, 2})
+                        .reshape({b * h * w, c, ks * ks});
+  auto flow_window = F::unfold(flow, F::UnfoldFuncOptions({ks, ks}).padding(r))
+                         .view({b, 2, ks * ks, h, w})
+                         .permute({0, 3, 4, 2, 1})
+                         .reshape({b * h * w, ks * ks, 2});
+  auto scores = torch::matmul(query, key_window) / std::sqrt(static_cast<double>(c));
+  auto prob = torch::softmax(scores, -1);
+  return torch::matmul(prob, flow_window).view({b, h, w, 2}).permute({0, 3, 1, 2}).contiguous();
+}
+
+}  // namespace animerun::models::gmflow

@@ -1,0 +1,83 @@
+// GMFlow's feature transformer (haofeixu/gmflow transformer.py, utils.py, position.py):
+// sine position encoding per attention window, 6 blocks of self + cross attention with
+// (shifted-)window attention, and the flow-propagation self-attention.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+
+#include <torch/torch.h>
+
+namespace animerun::models::gmflow {
+
+// [B,C,H,W] -> [B*K*K,C,H/K,W/K] (channel_last: [B,H,W,C] -> [B*K*K,H/K,W/K,C]) and back.
+torch::Tensor SplitFeature(const torch::Tensor& feature, int64_t num_splits, bool channel_last);
+torch::Tensor MergeSplits(const torch::Tensor& splits, int64_t num_splits, bool channel_last);
+
+// DETR-style normalised sine encoding for a [h, w] grid, [1, 2*num_pos_feats, h, w]
+// (channels: y terms then x terms, each sin/cos interleaved).
+torch::Tensor PositionEmbeddingSine(int64_t h, int64_t w, int64_t num_pos_feats, const torch::Device& device);
+
+// Adds the position encoding; with attn_splits > 1 the encoding restarts in every window.
+std::pair<torch::Tensor, torch::Tensor> FeatureAddPosition(const torch::Tensor& feature0, const torch::Tensor& feature1,
+                                                          int64_t attn_splits, int64_t feature_channels);
+
+// Swin mask for the shifted windows: [K*K, ws_h*ws_w, ws_h*ws_w], 0 within a region, -100 across.
+torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
+                                  int64_t shift_w, const torch::Device& device);
+
+class TransformerLayerImpl : public torch::nn::Module {
+ public:
+  TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift);
+  // source, target: [B, L, C]. Query from source, key and value from target.
+  torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height, int64_t width,
+                        const torch::Tensor& shifted_window_attn_mask, int64_t attn_num_splits);
+
+ private:
+  bool no_ffn_;
+  bool with_shift_;
+  torch::nn::Linear q_proj_{nullptr}, k_proj_{nullptr}, v_proj_{nullptr}, merge_{nullptr};
+  torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
+  torch::nn::Sequential mlp_{nullptr};
+};
+TORCH_MODULE(TransformerLayer);
+
+class TransformerBlockImpl : public torch::nn::Module {
+ public:
+  TransformerBlockImpl(int64_t d_model, int64_t ffn_dim_expansion, bool with_shift);
+  torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height, int64_t width,
+                        const torch::Tensor& shifted_window_attn_mask, int64_t attn_num_splits);
+
+ private:
+  TransformerLayer self_attn_{nullptr};
+  TransformerLayer cross_attn_ffn_{nullptr};
+};
+TORCH_MODULE(TransformerBlock);
+
+class FeatureTransformerImpl : public torch::nn::Module {
+ public:
+  FeatureTransformerImpl(int64_t num_layers, int64_t d_model, int64_t ffn_dim_expansion);
+  // feature0, feature1: [B,C,H,W]; returns both after the transformer, same shape.
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& feature0, const torch::Tensor& feature1,
+                                                  int64_t attn_num_splits);
+
+ private:
+  int64_t d_model_;
+  torch::nn::ModuleList layers_{nullptr};
+};
+TORCH_MODULE(FeatureTransformer);
+
+// Flow propagation: attention over feature0 (query/key) applied to the flow (value),
+// global (radius <= 0) or within a (2r+1)^2 window.
+class FeatureFlowAttentionImpl : public torch::nn::Module {
+ public:
+  explicit FeatureFlowAttentionImpl(int64_t in_channels);
+  torch::Tensor forward(const torch::Tensor& feature0, const torch::Tensor& flow, int64_t local_window_radius);
+
+ private:
+  torch::Tensor ForwardLocal(const torch::Tensor& feature0, const torch::Tensor& flow, int64_t radius);
+  torch::nn::Linear q_proj_{nullptr}, k_proj_{nullptr};
+};
+TORCH_MODULE(FeatureFlowAttention);
+
+}  // namespace animerun::models::gmflow
