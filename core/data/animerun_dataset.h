@@ -13,6 +13,33 @@
 // Mask polarity follows the official evaluation (flow/evaluate.py), despite the names:
 // occluded = UnmatchedForward == 0, non-occluded = UnmatchedForward == 1;
 // line = LineArea == 0, flat = LineArea > 0.
+//
+// What the official code (lisiyao21/AnimeRun) shows, in detail:
+//  - flow/core/datasets.py AnimeRun: scenes = os.listdir(<split>/Frame_Anime); per scene
+//    sorted(glob(Frame_Anime/<scene>/original/*.png)) gives pairs (i, i+1);
+//    sorted(glob(Flow/<scene>/forward/*.flo)) and sorted(glob(UnmatchedForward/<scene>/*.npy))
+//    are zipped with the pairs by position (k-th file = pair k); the LineArea file of a pair
+//    is the UnmatchedForward path with the folder renamed (same file name), so LineArea
+//    holds one file per pair: the line mask of frame t. Both masks are np.load-ed and
+//    compared (== 1, == 0, > 0); the golden metrics fixture stores both as uint8.
+//  - segmat/datasets/anime_seg_mat_dataset.py AnimeRunSegMat: Segment/<scene>/*.npy is
+//    one label map per frame, paired (k, k+1); SegMatching/<scene>/forward/*.json is one
+//    file per pair, k-th = pair k. With dstype='contour' the images are
+//    contour/<scene>/*.png (no pass sub-folder). The loader iterates ids
+//    range(number of distinct labels), so ids are contiguous 0..N-1 and every pixel is
+//    labelled (integer dtype; the loader casts to int64).
+//  - read_match_json: {"<i>": [j]} with one key per segment of frame t (the array is sized
+//    by the number of keys), j = -1 when unmatched.
+//  - segmat/vis_seg_back.py: a backward file SegMatching/<scene>/backward/NNNN.json maps
+//    the segments of frame NNNN (Segment/<scene>/NNNN.npy) to frame NNNN-1, i.e. backward
+//    files carry the name of frame t+1 and map t+1 -> t; sorted, the k-th backward file
+//    still belongs to pair k. Flow/<scene>/backward is read the same way (t+1 -> t).
+//  - Frame names end in a 4-digit number (vis_seg_back parses name[-8:-4]):
+//    "Image0186.png" or "0186.png".
+// This reader pairs by sorted position like the official code. When a folder's count
+// disagrees it reports the folder and matches its files to frames by name instead (file
+// stem = frame t's stem; backward: frame t+1's), falling back to position; a pair that
+// lacks a file that its scene's folder should have is dropped.
 #pragma once
 
 #include <filesystem>

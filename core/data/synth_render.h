@@ -1,0 +1,48 @@
+// Rendering and exact annotations for the synthetic generator. A frame is rasterised into
+// a region map (the top-most region per pixel, painter's order); everything else is
+// derived from it and from the groups' affine maps:
+//  - lines: pixels with a 4-neighbour of another region (2 px thick at width 2);
+//  - segments: 4-connected components of non-line pixels; each line pixel joins the
+//    segment of the geodesically nearest non-line pixel of its own region (breadth-first
+//    from the non-line pixels, raster order), or of any region when its region has no
+//    non-line pixel reachable (thin parts drawn entirely as line); ids are ordered by
+//    final area (descending), ties by first raster position;
+//  - flow of pixel p (centre at integer (x, y)) in group g: A_g(t+1) A_g(t)^-1 p - p;
+//  - visibility: the rounded target lies in the frame and shows the same group there;
+//  - matching: segment i goes to the segment of the other frame that receives most of its
+//    visible non-line pixels (its visible line pixels when it has none), when both come
+//    from the same region; else -1.
+#pragma once
+
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "core/data/synth_scene.h"
+
+namespace animerun::data::synth {
+
+struct FrameMaps {
+  cv::Mat region;                    // CV_32SC1, top-most region per pixel
+  cv::Mat group;                     // CV_32SC1, motion group per pixel
+  cv::Mat line;                      // CV_8UC1, 1 on contour lines, 0 elsewhere
+  cv::Mat segments;                  // CV_32SC1, ids 0..N-1
+  std::vector<int> segment_region;   // region of each segment's non-line pixels
+  std::vector<Affine> affines;       // every group's map at this frame
+};
+
+FrameMaps RenderFrame(const SceneSpec& spec, int t, int line_width);
+
+// pass 0 = original palette, k >= 1 = spec.recolours[k-1]. Lines keep the line colour.
+cv::Mat ColourImage(const SceneSpec& spec, const FrameMaps& frame, int pass);  // RGB CV_8UC3
+cv::Mat ContourImage(const FrameMaps& frame);   // CV_8UC1: 0 on lines, 255 elsewhere
+cv::Mat LineAreaMask(const FrameMaps& frame);   // CV_8UC1: 0 on lines, 1 elsewhere
+
+// Exact flow from frame `from` to frame `to` (CV_32FC2), and where it is visible
+// (CV_8UC1, 1 = the same group is top-most at the rounded target inside the frame).
+cv::Mat ExactFlow(const FrameMaps& from, const FrameMaps& to);
+cv::Mat VisibleMask(const FrameMaps& from, const FrameMaps& to, const cv::Mat& flow);
+std::vector<int> MatchSegments(const FrameMaps& from, const FrameMaps& to, const cv::Mat& flow,
+                               const cv::Mat& visible);
+
+}  // namespace animerun::data::synth
