@@ -21,11 +21,14 @@ struct KittiFlow {
 };
 KittiFlow ReadKittiFlow(const std::filesystem::path& path);
 // valid may be empty (all valid). Values are rounded to 1/64 px and clamped to the 16-bit range.
+// Invalid pixels, and pixels with a non-finite u or v, are written as 0,0,0 (as KITTI does).
 void WriteKittiFlow(const std::filesystem::path& path, const cv::Mat& flow, const cv::Mat& valid = cv::Mat());
 
 // PFM: "PF" (3 channels) or "Pf" (1 channel), width height, scale (negative = little
 // endian), rows stored bottom-up. Returns CV_32FC1 or CV_32FC3 top-down.
 cv::Mat ReadPfm(const std::filesystem::path& path);
+// Writes CV_32FC1 ("Pf") or CV_32FC3 ("PF"), little endian (scale -1), bottom-up; atomic.
+void WritePfm(const std::filesystem::path& path, const cv::Mat& image);
 // PFM as a flow: the first two channels of a 3-channel file (as FlyingThings stores flow).
 cv::Mat ReadPfmFlow(const std::filesystem::path& path);
 

@@ -1,0 +1,300 @@
+#include "core/io/flow_io.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "core/util/error.h"
+#include "core/util/fs.h"
+
+namespace animerun::io {
+namespace fs = std::filesystem;
+namespace {
+
+// Largest width or height accepted in a flow header; anything above is a corrupt header,
+// and refusing it early avoids huge allocations.
+constexpr int64_t kMaxSide = int64_t{1} << 16;
+constexpr float kFloMagic = 202021.25f;
+
+constexpr bool kHostLittleEndian =
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    false;
+#else
+    true;
+#endif
+
+// Copies n 4-byte words from src to dst, swapping the byte order when the file's byte
+// order differs from the host's.
+void CopyWords32(const uint8_t* src, void* dst, size_t n, bool file_little_endian) {
+  std::memcpy(dst, src, n * 4);
+  if (file_little_endian == kHostLittleEndian) return;
+  auto* b = static_cast<uint8_t*>(dst);
+  for (size_t i = 0; i < n; ++i, b += 4) {
+    std::swap(b[0], b[3]);
+    std::swap(b[1], b[2]);
+  }
+}
+
+int32_t ReadI32Le(const uint8_t* p) {
+  int32_t v;
+  CopyWords32(p, &v, 1, true);
+  return v;
+}
+
+void AppendWordsLe(std::vector<uint8_t>& out, const void* src, size_t n) {
+  const size_t at = out.size();
+  out.resize(at + n * 4);
+  // Host -> little endian is the same swap as little endian -> host.
+  CopyWords32(static_cast<const uint8_t*>(src), out.data() + at, n, true);
+}
+
+std::string LowerExt(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+// Decodes a PNG (or any OpenCV image) unchanged; throws Error naming the file.
+cv::Mat DecodeUnchanged(const fs::path& path) {
+  const std::vector<uint8_t> bytes = ReadFileBytes(path);
+  if (bytes.empty()) ThrowFileError(path.string(), "empty file, not an image");
+  cv::Mat img;
+  try {
+    img = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    ThrowFileError(path.string(), std::string("cannot decode image: ") + e.what());
+  }
+  if (img.empty()) ThrowFileError(path.string(), "not a decodable image (corrupt or truncated?)");
+  return img;
+}
+
+const char* DepthName(int depth) {
+  switch (depth) {
+    case CV_8U: return "8-bit";
+    case CV_8S: return "8-bit signed";
+    case CV_16U: return "16-bit";
+    case CV_16S: return "16-bit signed";
+    case CV_32S: return "32-bit integer";
+    case CV_32F: return "32-bit float";
+    case CV_64F: return "64-bit float";
+    default: return "unknown-depth";
+  }
+}
+
+void RequireFlowMat(const fs::path& path, const cv::Mat& flow) {
+  if (flow.empty()) ThrowFileError(path.string(), "cannot write an empty flow field");
+  if (flow.type() != CV_32FC2)
+    ThrowFileError(path.string(), "flow must be CV_32FC2 (u, v), got type " + std::to_string(flow.type()));
+  if (flow.dims != 2) ThrowFileError(path.string(), "flow must be a 2-D matrix");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Middlebury .flo
+
+cv::Mat ReadFlo(const fs::path& path) {
+  const std::vector<uint8_t> bytes = ReadFileBytes(path);
+  const std::string p = path.string();
+  if (bytes.size() < 12)
+    ThrowFileError(p, "truncated .flo header (" + std::to_string(bytes.size()) + " of 12 bytes)");
+  float magic;
+  CopyWords32(bytes.data(), &magic, 1, true);
+  if (magic != kFloMagic) ThrowFileError(p, "not a .flo file (bad PIEH magic)");
+  const int64_t w = ReadI32Le(bytes.data() + 4);
+  const int64_t h = ReadI32Le(bytes.data() + 8);
+  if (w <= 0 || h <= 0 || w > kMaxSide || h > kMaxSide)
+    ThrowFileError(p, "bad .flo dimensions " + std::to_string(w) + "x" + std::to_string(h));
+  const uint64_t expected = 12 + static_cast<uint64_t>(w) * static_cast<uint64_t>(h) * 8;
+  if (bytes.size() < expected)
+    ThrowFileError(p, "truncated .flo: " + std::to_string(bytes.size()) + " bytes, expected " +
+                          std::to_string(expected) + " for " + std::to_string(w) + "x" + std::to_string(h));
+  if (bytes.size() > expected)
+    ThrowFileError(p, ".flo has " + std::to_string(bytes.size() - expected) + " extra bytes after " +
+                          std::to_string(w) + "x" + std::to_string(h) + " flow data");
+  cv::Mat flow(static_cast<int>(h), static_cast<int>(w), CV_32FC2);
+  // A freshly allocated Mat is continuous, so the data can be copied in one go.
+  CopyWords32(bytes.data() + 12, flow.ptr<float>(), static_cast<size_t>(w * h * 2), true);
+  return flow;
+}
+
+void WriteFlo(const fs::path& path, const cv::Mat& flow) {
+  RequireFlowMat(path, flow);
+  if (flow.cols > kMaxSide || flow.rows > kMaxSide)
+    ThrowFileError(path.string(), "flow too large for .flo (" + std::to_string(flow.cols) + "x" +
+                                      std::to_string(flow.rows) + ")");
+  std::vector<uint8_t> out;
+  out.reserve(12 + flow.total() * 8);
+  const float magic = kFloMagic;
+  const int32_t dims[2] = {flow.cols, flow.rows};
+  AppendWordsLe(out, &magic, 1);
+  AppendWordsLe(out, dims, 2);
+  for (int y = 0; y < flow.rows; ++y) AppendWordsLe(out, flow.ptr<float>(y), static_cast<size_t>(flow.cols) * 2);
+  WriteFileAtomic(path, out);
+}
+
+// ---------------------------------------------------------------------------------------
+// KITTI 16-bit PNG
+
+KittiFlow ReadKittiFlow(const fs::path& path) {
+  const cv::Mat img = DecodeUnchanged(path);
+  const std::string p = path.string();
+  if (img.depth() != CV_16U)
+    ThrowFileError(p, std::string("KITTI flow PNG must be 16-bit, got ") + DepthName(img.depth()));
+  if (img.channels() != 3)
+    ThrowFileError(p, "KITTI flow PNG must have 3 channels, got " + std::to_string(img.channels()));
+  KittiFlow out;
+  out.flow.create(img.rows, img.cols, CV_32FC2);
+  out.valid.create(img.rows, img.cols, CV_8UC1);
+  for (int y = 0; y < img.rows; ++y) {
+    const uint16_t* s = img.ptr<uint16_t>(y);  // B, G, R = valid, v, u
+    float* f = out.flow.ptr<float>(y);
+    uint8_t* m = out.valid.ptr<uint8_t>(y);
+    for (int x = 0; x < img.cols; ++x, s += 3) {
+      f[2 * x] = (static_cast<float>(s[2]) - 32768.0f) / 64.0f;
+      f[2 * x + 1] = (static_cast<float>(s[1]) - 32768.0f) / 64.0f;
+      m[x] = s[0] != 0 ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+void WriteKittiFlow(const fs::path& path, const cv::Mat& flow, const cv::Mat& valid) {
+  RequireFlowMat(path, flow);
+  if (!valid.empty() && (valid.type() != CV_8UC1 || valid.size() != flow.size()))
+    ThrowFileError(path.string(), "valid mask must be CV_8UC1 of the flow's size");
+  cv::Mat img(flow.rows, flow.cols, CV_16UC3);
+  auto encode = [](float f) {
+    // Round to the nearest 1/64 px and clamp to what 16 bits hold.
+    const double q = std::round(static_cast<double>(f) * 64.0 + 32768.0);
+    return static_cast<uint16_t>(std::clamp(q, 0.0, 65535.0));
+  };
+  for (int y = 0; y < flow.rows; ++y) {
+    const float* f = flow.ptr<float>(y);
+    const uint8_t* m = valid.empty() ? nullptr : valid.ptr<uint8_t>(y);
+    uint16_t* d = img.ptr<uint16_t>(y);
+    for (int x = 0; x < flow.cols; ++x, d += 3) {
+      const float u = f[2 * x], v = f[2 * x + 1];
+      // Invalid (and non-finite, which 16 bits cannot hold) pixels are 0,0,0 as KITTI writes them.
+      if ((m && m[x] == 0) || !std::isfinite(u) || !std::isfinite(v)) {
+        d[0] = d[1] = d[2] = 0;
+        continue;
+      }
+      d[0] = 1;
+      d[1] = encode(v);
+      d[2] = encode(u);
+    }
+  }
+  std::vector<uint8_t> buf;
+  try {
+    if (!cv::imencode(".png", img, buf)) ThrowFileError(path.string(), "PNG encoding failed");
+  } catch (const cv::Exception& e) {
+    ThrowFileError(path.string(), std::string("PNG encoding failed: ") + e.what());
+  }
+  WriteFileAtomic(path, buf);
+}
+
+// ---------------------------------------------------------------------------------------
+// PFM
+
+cv::Mat ReadPfm(const fs::path& path) {
+  const std::vector<uint8_t> bytes = ReadFileBytes(path);
+  const std::string p = path.string();
+  size_t pos = 0;
+  auto is_space = [](uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  // Header tokens are short; a missing separator within 32 bytes means a corrupt header.
+  auto token = [&](const char* what) {
+    while (pos < bytes.size() && is_space(bytes[pos])) ++pos;
+    const size_t start = pos;
+    while (pos < bytes.size() && !is_space(bytes[pos]) && pos - start < 32) ++pos;
+    if (pos == start || pos >= bytes.size() || !is_space(bytes[pos]))
+      ThrowFileError(p, std::string("truncated or corrupt PFM header (reading ") + what + ")");
+    return std::string(bytes.begin() + static_cast<std::ptrdiff_t>(start),
+                       bytes.begin() + static_cast<std::ptrdiff_t>(pos));
+  };
+  auto parse_side = [&](const std::string& s, const char* what) -> int64_t {
+    if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
+      ThrowFileError(p, std::string("bad PFM ") + what + " '" + s + "'");
+    const int64_t v = std::stoll(s);
+    if (v <= 0 || v > kMaxSide) ThrowFileError(p, std::string("bad PFM ") + what + " " + s);
+    return v;
+  };
+  const std::string tag = token("type");
+  int channels;
+  if (tag == "PF") {
+    channels = 3;
+  } else if (tag == "Pf") {
+    channels = 1;
+  } else {
+    ThrowFileError(p, "not a PFM file (type '" + tag.substr(0, 8) + "', expected PF or Pf)");
+  }
+  const int64_t w = parse_side(token("width"), "width");
+  const int64_t h = parse_side(token("height"), "height");
+  const std::string scale_s = token("scale");
+  double scale = 0;
+  try {
+    size_t used = 0;
+    scale = std::stod(scale_s, &used);
+    if (used != scale_s.size()) throw std::invalid_argument("trailing characters");
+  } catch (const std::exception&) {
+    ThrowFileError(p, "bad PFM scale '" + scale_s + "'");
+  }
+  if (!std::isfinite(scale) || scale == 0) ThrowFileError(p, "bad PFM scale '" + scale_s + "'");
+  // Exactly one whitespace character ends the header (tolerate a Windows "\r\n").
+  if (bytes[pos] == '\r' && pos + 1 < bytes.size() && bytes[pos + 1] == '\n') ++pos;
+  ++pos;
+  const uint64_t expected = static_cast<uint64_t>(w) * static_cast<uint64_t>(h) * channels * 4;
+  const uint64_t have = bytes.size() - pos;
+  if (have < expected)
+    ThrowFileError(p, "truncated PFM: " + std::to_string(have) + " data bytes, expected " + std::to_string(expected));
+  if (have > expected)
+    ThrowFileError(p, "PFM has " + std::to_string(have - expected) + " extra bytes after the data");
+  cv::Mat out(static_cast<int>(h), static_cast<int>(w), CV_32FC(channels));
+  const size_t row_words = static_cast<size_t>(w) * channels;
+  for (int64_t y = 0; y < h; ++y) {
+    // Rows are stored bottom-up.
+    const uint8_t* src = bytes.data() + pos + static_cast<size_t>(y) * row_words * 4;
+    CopyWords32(src, out.ptr<float>(static_cast<int>(h - 1 - y)), row_words, scale < 0);
+  }
+  return out;
+}
+
+void WritePfm(const fs::path& path, const cv::Mat& image) {
+  if (image.empty()) ThrowFileError(path.string(), "cannot write an empty PFM");
+  if (image.type() != CV_32FC1 && image.type() != CV_32FC3)
+    ThrowFileError(path.string(), "PFM needs CV_32FC1 or CV_32FC3, got type " + std::to_string(image.type()));
+  const int c = image.channels();
+  const std::string header = std::string(c == 3 ? "PF" : "Pf") + "\n" + std::to_string(image.cols) + " " +
+                             std::to_string(image.rows) + "\n-1\n";
+  std::vector<uint8_t> out(header.begin(), header.end());
+  out.reserve(header.size() + image.total() * c * 4);
+  for (int y = image.rows - 1; y >= 0; --y) AppendWordsLe(out, image.ptr<float>(y), static_cast<size_t>(image.cols) * c);
+  WriteFileAtomic(path, out);
+}
+
+cv::Mat ReadPfmFlow(const fs::path& path) {
+  const cv::Mat pfm = ReadPfm(path);
+  if (pfm.channels() != 3)
+    ThrowFileError(path.string(), "PFM flow needs a 3-channel (PF) file, this one is greyscale (Pf)");
+  cv::Mat flow(pfm.rows, pfm.cols, CV_32FC2);
+  const int from_to[] = {0, 0, 1, 1};
+  cv::mixChannels(&pfm, 1, &flow, 1, from_to, 2);
+  return flow;
+}
+
+cv::Mat ReadFlowAuto(const fs::path& path) {
+  const std::string ext = LowerExt(path);
+  if (ext == ".flo") return ReadFlo(path);
+  if (ext == ".png") return ReadKittiFlow(path).flow;
+  if (ext == ".pfm") return ReadPfmFlow(path);
+  ThrowFileError(path.string(), "unsupported flow file extension '" + ext + "' (expected .flo, .png or .pfm)");
+}
+
+}  // namespace animerun::io
