@@ -6,6 +6,7 @@
 // options, dataset opening and reporting are shared.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
@@ -34,7 +35,6 @@ data::AnimeRunDataset OpenDataset(const EvalFlowCliOptions& o) {
   data::DatasetOptions d;
   d.split = o.split;
   d.pass = o.pass;
-  d.check_sizes = false;  // LoadPair checks the sizes of what evaluation reads
   d.Check();
   data::AnimeRunDataset ds = data::AnimeRunDataset::Open(o.data, d);
   for (const auto& problem : ds.AllProblems()) std::fprintf(stderr, "warning: %s\n", problem.c_str());
@@ -43,7 +43,7 @@ data::AnimeRunDataset OpenDataset(const EvalFlowCliOptions& o) {
 
 // Prints the table and writes the JSON (with where the numbers came from).
 void Report(const flow::FlowEvalResult& result, const EvalFlowCliOptions& o, const std::string& source_kind,
-            const std::string& source) {
+            const std::string& source, const std::vector<std::string>& problems) {
   flow::FlowEvalResult shown = result;
   if (!o.per_scene) shown.scenes.clear();
   std::fputs(flow::FormatFlowTable(shown).c_str(), stdout);
@@ -53,6 +53,7 @@ void Report(const flow::FlowEvalResult& result, const EvalFlowCliOptions& o, con
   if (o.json.empty()) return;
   nlohmann::json j = result.ToJson();
   j["source"] = {{"data", o.data}, {"split", o.split}, {"pass", o.pass}, {source_kind, source}};
+  j["dataset_problems"] = problems;  // pairs the indexer dropped are not in the numbers
   WriteFileAtomic(o.json, j.dump(1) + "\n");
   std::printf("metrics written to %s\n", o.json.c_str());
 }
@@ -82,7 +83,7 @@ int RunEvalFlow(int argc, char** argv) {
   const data::AnimeRunDataset ds = OpenDataset(o);
   JobContext job(StderrProgress("eval-flow"));
   const flow::FlowEvalResult result = flow::EvaluateFlowPredictions(ds, o.pred, &job);
-  Report(result, o, "pred", o.pred);
+  Report(result, o, "pred", o.pred, ds.AllProblems());
   return 0;
 }
 

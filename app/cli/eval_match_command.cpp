@@ -4,6 +4,7 @@
 // only add a branch in RunEvalMatch.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
@@ -33,7 +34,6 @@ data::AnimeRunDataset OpenDataset(const EvalMatchCliOptions& o) {
   data::DatasetOptions d;
   d.split = o.split;
   d.pass = o.pass;
-  d.check_sizes = false;
   d.Check();
   data::AnimeRunDataset ds = data::AnimeRunDataset::Open(o.data, d);
   for (const auto& problem : ds.AllProblems()) std::fprintf(stderr, "warning: %s\n", problem.c_str());
@@ -41,7 +41,7 @@ data::AnimeRunDataset OpenDataset(const EvalMatchCliOptions& o) {
 }
 
 void Report(const segments::MatchEvalResult& result, const EvalMatchCliOptions& o, const std::string& source_kind,
-            const std::string& source) {
+            const std::string& source, const std::vector<std::string>& problems) {
   segments::MatchEvalResult shown = result;
   if (!o.per_scene) shown.scenes.clear();
   std::fputs(segments::FormatMatchTable(shown).c_str(), stdout);
@@ -51,6 +51,7 @@ void Report(const segments::MatchEvalResult& result, const EvalMatchCliOptions& 
   if (o.json.empty()) return;
   nlohmann::json j = result.ToJson(o.per_pair);
   j["source"] = {{"data", o.data}, {"split", o.split}, {"pass", o.pass}, {source_kind, source}};
+  j["dataset_problems"] = problems;  // pairs the indexer dropped are not in the numbers
   WriteFileAtomic(o.json, j.dump(1) + "\n");
   std::printf("metrics written to %s\n", o.json.c_str());
 }
@@ -80,7 +81,7 @@ int RunEvalMatch(int argc, char** argv) {
   const data::AnimeRunDataset ds = OpenDataset(o);
   JobContext job(StderrProgress("eval-match"));
   const segments::MatchEvalResult result = segments::EvaluateMatchPredictions(ds, o.pred, &job);
-  Report(result, o, "pred", o.pred);
+  Report(result, o, "pred", o.pred, ds.AllProblems());
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/io/flow_io.h"
+#include "core/io/npy.h"
 #include "core/util/error.h"
 
 namespace animerun::flow {
@@ -12,21 +13,30 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Only what flow evaluation reads: the flow and masks, plus the images for a predictor.
-data::FramePair TrimPair(const data::FramePair& p, bool with_images) {
+// Only what a predictor-driven evaluation reads: images, flow and masks.
+data::FramePair TrimPair(const data::FramePair& p) {
   data::FramePair t;
   t.scene = p.scene;
   t.index = p.index;
   t.name1 = p.name1;
   t.name2 = p.name2;
-  if (with_images) {
-    t.image1 = p.image1;
-    t.image2 = p.image2;
-  }
+  t.image1 = p.image1;
+  t.image2 = p.image2;
   t.flow_forward = p.flow_forward;
   t.unmatched_forward = p.unmatched_forward;
   t.line_area = p.line_area;
   return t;
+}
+
+// LoadPair always decodes the frames; a prediction folder needs only the flow and masks,
+// so those are read directly (sizes are checked by the accumulator).
+data::PairData LoadTargets(const data::FramePair& p, bool with_images) {
+  if (with_images) return data::LoadPair(TrimPair(p));
+  data::PairData d;
+  d.flow_forward = io::ReadFlo(p.flow_forward);
+  if (!p.unmatched_forward.empty()) d.unmatched_forward = io::ReadNpyMask(p.unmatched_forward);
+  if (!p.line_area.empty()) d.line_area = io::ReadNpyMask(p.line_area);
+  return d;
 }
 
 std::vector<data::FramePair> PairsWithFlow(const data::AnimeRunDataset& dataset) {
@@ -59,7 +69,7 @@ FlowEvalResult Evaluate(const data::AnimeRunDataset& dataset, bool with_images,
       job->Report(static_cast<double>(i) / pairs.size(),
                   p.scene + ": pair " + std::to_string(i + 1) + "/" + std::to_string(pairs.size()));
     }
-    const data::PairData d = data::LoadPair(TrimPair(p, with_images));
+    const data::PairData d = LoadTargets(p, with_images);
     if (d.flow_forward.empty()) throw Error(p.flow_forward.string() + ": ground-truth flow could not be loaded");
     std::string pred_name = "prediction for " + p.scene + "/" + p.name1;
     const cv::Mat pred = pred_for(p, d, &pred_name);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/io/match_json.h"
+#include "core/io/npy.h"
 #include "core/util/error.h"
 
 namespace animerun::segments {
@@ -28,10 +29,9 @@ std::vector<data::FramePair> PairsWithMatching(const data::AnimeRunDataset& data
   return pairs;
 }
 
-// What LoadPair should read: the segment maps, plus images and contours for a predictor.
-// The ground truth is read here (not by LoadPair) so that its length is len(json), as in
-// the official reader.
-data::FramePair TrimPair(const data::FramePair& p, bool for_predictor) {
+// What LoadPair reads for a predictor: images, contours and segment maps. The ground truth
+// is read here (not by LoadPair) so that its length is len(json), as in the official reader.
+data::FramePair TrimPair(const data::FramePair& p) {
   data::FramePair t;
   t.scene = p.scene;
   t.index = p.index;
@@ -39,12 +39,10 @@ data::FramePair TrimPair(const data::FramePair& p, bool for_predictor) {
   t.name2 = p.name2;
   t.segment1 = p.segment1;
   t.segment2 = p.segment2;
-  if (for_predictor) {
-    t.image1 = p.image1;
-    t.image2 = p.image2;
-    t.contour1 = p.contour1;
-    t.contour2 = p.contour2;
-  }
+  t.image1 = p.image1;
+  t.image2 = p.image2;
+  t.contour1 = p.contour1;
+  t.contour2 = p.contour2;
   return t;
 }
 
@@ -63,7 +61,13 @@ MatchEvalResult Evaluate(const data::AnimeRunDataset& dataset, bool for_predicto
                   p.scene + ": pair " + std::to_string(i + 1) + "/" + std::to_string(pairs.size()));
     }
     const std::vector<int> gt = io::ReadMatchJson(p.match_forward);
-    const data::PairData d = data::LoadPair(TrimPair(p, for_predictor));
+    data::PairData d;
+    if (for_predictor) {
+      d = data::LoadPair(TrimPair(p));
+    } else {  // LoadPair always decodes the frames; a prediction folder needs only the segment maps
+      if (!p.segment1.empty()) d.segment1 = io::ReadNpyLabels(p.segment1);
+      if (!p.segment2.empty()) d.segment2 = io::ReadNpyLabels(p.segment2);
+    }
     std::string name = "prediction for " + p.scene + "/" + p.name1;
     const std::vector<int> pred = pred_for(p, d, static_cast<int>(gt.size()), &name);
     MatchPairMetrics m = ComputeMatchPairMetrics(pred, gt, d.segment1, d.segment2, name);
