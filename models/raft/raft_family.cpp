@@ -29,7 +29,8 @@ class RaftFamilyModel : public FlowModel {
   }
 
   void SaveWeights(const std::string& path) const override {
-    SaveStateDict(path, ModuleStateDict(*module_), "module.");
+    // The official files are state dicts of nn.DataParallel(model): every key has 'module.'.
+    SaveStateDict(path, ModuleStateDict(*module_, [](const std::string& key) { return "module." + key; }));
   }
 
   void To(const torch::Device& device) override {
