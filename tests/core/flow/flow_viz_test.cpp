@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/io/flow_io.h"
+#include "core/io/image_io.h"
 #include "core/io/npy.h"
 #include "core/util/error.h"
 #include "test_paths.h"
@@ -66,6 +67,21 @@ TEST(FlowVizGolden, MatchesRaftFlowToImageByteForByte) {
     std::printf("[ flowviz ] %s: max abs diff %d (%lld bytes differ)\n", c.name, worst,
                 static_cast<long long>(differing));
   }
+}
+
+// What viz-flow --bgr writes: the array's channels stored unchanged, as the golden PNG.
+TEST(FlowVizGolden, WrittenPngMatchesOfficialPng) {
+  ANIMERUN_REQUIRE_GOLDEN();
+  const auto dir = test::GoldenDir() / "flowviz";
+  FlowVizOptions o;
+  o.bgr = true;
+  const cv::Mat img = FlowToColor(io::ReadFlo(dir / "radial_bgr.flo"), o);
+  const auto out = test::ScratchDir("flow_viz_png") / "radial_bgr.png";
+  io::WriteImage(out, img);
+  const cv::Mat ours = io::ReadImageRgb(out), ref = io::ReadImageRgb(dir / "radial_bgr.png");
+  ASSERT_EQ(ours.size(), ref.size());
+  EXPECT_EQ(cv::norm(ours, ref, cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(ours, img, cv::NORM_INF), 0.0);
 }
 
 TEST(FlowViz, ZeroFlowIsWhite) {
