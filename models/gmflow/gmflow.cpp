@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "models/common/input_padder.h"
 #include "models/gmflow/gmflow_matching.h"
 
 namespace animerun::models {
@@ -115,14 +116,6 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
   throw std::logic_error("gmflow: no scale ran");
 }
 
-std::vector<int64_t> GmflowPadding(int64_t h, int64_t w, int64_t factor, const std::string& mode) {
-  const int64_t pad_h = (((h / factor) + 1) * factor - h) % factor;
-  const int64_t pad_w = (((w / factor) + 1) * factor - w) % factor;
-  if (mode == "sintel") return {pad_w / 2, pad_w - pad_w / 2, pad_h / 2, pad_h - pad_h / 2};
-  if (mode == "kitti") return {pad_w / 2, pad_w - pad_w / 2, 0, pad_h};
-  throw std::invalid_argument("gmflow: unknown padding mode '" + mode + "' (use sintel or kitti)");
-}
-
 GmflowModel::GmflowModel(const GmflowConfig& config) : net_(config) { net_->eval(); }
 
 std::string GmflowModel::name() const { return net_->config().num_scales > 1 ? "gmflow-refine" : "gmflow"; }
@@ -145,23 +138,17 @@ torch::Tensor GmflowModel::Estimate(const torch::Tensor& image1, const torch::Te
                                     const FlowInferenceOptions& options) {
   if (image1.dim() != 4 || image1.size(1) != 3 || !image1.sizes().equals(image2.sizes()))
     throw std::invalid_argument("gmflow: Estimate needs two [B,3,H,W] images of the same shape");
+  options.Check();
   if (options.precision != "fp32")
     throw std::invalid_argument("gmflow: precision '" + options.precision + "' is not supported (fp32 only)");
-  const int64_t h = image1.size(2), w = image1.size(3);
-  const auto pad = GmflowPadding(h, w, net_->config().padding_factor, options.padding);
+  // The official scripts pad by replication to a multiple of 16 (32 with refinement).
+  const InputPadder padder(image1.size(2), image1.size(3), options.padding, net_->config().padding_factor);
   torch::Tensor flow;
   {
     torch::InferenceMode guard;
-    auto x0 = image1.to(device_, torch::kFloat32);
-    auto x1 = image2.to(device_, torch::kFloat32);
-    if (pad[0] || pad[1] || pad[2] || pad[3]) {
-      const auto o = F::PadFuncOptions(pad).mode(torch::kReplicate);
-      x0 = F::pad(x0, o);
-      x1 = F::pad(x1, o);
-    }
-    flow = net_->forward(x0, x1);
-    flow = flow.slice(2, pad[2], flow.size(2) - pad[3]).slice(3, pad[0], flow.size(3) - pad[1]);
-    flow = flow.to(image1.device());
+    auto x0 = padder.Pad(image1.to(device_, torch::kFloat32));
+    auto x1 = padder.Pad(image2.to(device_, torch::kFloat32));
+    flow = padder.Unpad(net_->forward(x0, x1)).to(image1.device());
   }
   // A normal tensor for the caller (inference tensors refuse in-place use outside the guard).
   return flow.clone();

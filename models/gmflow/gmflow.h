@@ -61,10 +61,6 @@ class GmflowNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(GmflowNet);
 
-// InputPadder of the official scripts: replicate padding to a multiple of `factor`,
-// "sintel" (centred) or "kitti" (all at the bottom). Pads are [left, right, top, bottom].
-std::vector<int64_t> GmflowPadding(int64_t h, int64_t w, int64_t factor, const std::string& mode);
-
 class GmflowModel : public FlowModel {
  public:
   explicit GmflowModel(const GmflowConfig& config);
@@ -73,7 +69,8 @@ class GmflowModel : public FlowModel {
   void SaveWeights(const std::string& path) const override;
   void To(const torch::Device& device) override;
   torch::Device device() const override { return device_; }
-  // Pads (options.padding: "sintel" or "kitti"), runs, unpads. fp32 only.
+  // Pads (options.padding: "sintel" or "kitti"), runs, unpads. fp32 only. The flow is
+  // returned on image1's device.
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override;
 

@@ -1,0 +1,125 @@
+// PWC-Net (Sun et al., CVPR 2018) as ported by sniklaus/pytorch-pwc (run.py), in LibTorch.
+// Modules are named as run.py names them (netExtractor, netTwo, ..., netRefiner); the
+// released weights use "module" where run.py has "net" (moduleExtractor.moduleOne.0.weight),
+// so loading maps every "module" to "net" as run.py does, and saving maps it back.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "models/common/flow_model.h"
+
+namespace animerun::models {
+namespace pwcnet {
+
+// Cost volume with max displacement 4 (81 channels), kernel 1, stride 1: channel
+// (dy+4)*9 + (dx+4) at (y, x) is mean over c of one[c,y,x] * two[c,y+dy,x+dx], with two
+// zero outside the image. one, two: [B, C, H, W].
+torch::Tensor Correlation(const torch::Tensor& one, const torch::Tensor& two);
+
+// run.py backwarp(): samples input at (x, y) + flow (bilinear, align_corners=True) and
+// zeroes every pixel whose sample is not fully inside the image (a ones channel sampled
+// alongside must stay > 0.999).
+torch::Tensor Backwarp(const torch::Tensor& input, const torch::Tensor& flow);
+
+// Six-level feature pyramid (16, 32, 64, 96, 128, 196 channels at 1/2 .. 1/64).
+class ExtractorImpl : public torch::nn::Module {
+ public:
+  ExtractorImpl();
+  std::vector<torch::Tensor> forward(const torch::Tensor& x);
+
+ private:
+  std::vector<torch::nn::Sequential> levels_;
+};
+TORCH_MODULE(Extractor);
+
+struct DecoderState {
+  torch::Tensor flow;  // [B, 2, h, w] (in units of 1/20 px at this level)
+  torch::Tensor feat;  // densely connected features
+};
+
+// Flow decoder of one level (6 = coarsest); dense connections as in run.py.
+class DecoderImpl : public torch::nn::Module {
+ public:
+  explicit DecoderImpl(int level);
+  // previous == nullptr at level 6. raw_corr, when given, receives the cost volume before
+  // the leaky ReLU.
+  DecoderState forward(const torch::Tensor& one, const torch::Tensor& two, const DecoderState* previous,
+                       torch::Tensor* raw_corr = nullptr);
+
+ private:
+  double backwarp_scale_ = 0;  // run.py fltBackwarp: 20 / 2^level, the upsampled flow to pixels
+  torch::nn::ConvTranspose2d net_upflow_{nullptr}, net_upfeat_{nullptr};
+  std::vector<torch::nn::Sequential> convs_;  // netOne .. netSix
+};
+TORCH_MODULE(Decoder);
+
+// Context network: dilated convolutions (1, 2, 4, 8, 16, 1, 1) on the level-2 features.
+class RefinerImpl : public torch::nn::Module {
+ public:
+  RefinerImpl();
+  torch::Tensor forward(const torch::Tensor& x) { return net_main_->forward(x); }
+
+ private:
+  torch::nn::Sequential net_main_{nullptr};
+};
+TORCH_MODULE(Refiner);
+
+}  // namespace pwcnet
+
+struct PwcIntermediates {
+  std::vector<torch::Tensor> correlation;  // raw cost volumes, level 6 first, level 2 last
+};
+
+class PwcNetImpl : public torch::nn::Module {
+ public:
+  PwcNetImpl();
+  // one, two: BGR float [B, 3, H, W] in [0, 1], H and W multiples of 64. Returns the
+  // flow at 1/4 resolution in pixels of the input ((decoder + refiner) * 20).
+  torch::Tensor forward(const torch::Tensor& one, const torch::Tensor& two, PwcIntermediates* intermediates = nullptr);
+
+ private:
+  pwcnet::Extractor net_extractor_{nullptr};
+  std::vector<pwcnet::Decoder> decoders_;  // levels 2 .. 6
+  pwcnet::Refiner net_refiner_{nullptr};
+};
+TORCH_MODULE(PwcNet);
+
+// run.py's key mapping: every "module" becomes "net" (official file -> module), and back.
+std::string PwcKeyFromOfficial(const std::string& key);
+std::string PwcKeyToOfficial(const std::string& key);
+
+// The run.py estimate() pipeline on RGB [0,255] images [B,3,H,W] already on net's device:
+// BGR [0,1], bilinear resize to multiples of 64, network, bilinear resize of the flow back
+// to H x W with u *= W/W64 and v *= H/H64. network_output / intermediates (optional)
+// receive the raw 1/4-resolution output and the cost volumes. Call under inference mode.
+torch::Tensor PwcEstimate(PwcNet& net, const torch::Tensor& image1, const torch::Tensor& image2,
+                          torch::Tensor* network_output = nullptr, PwcIntermediates* intermediates = nullptr);
+
+class PwcNetModel : public FlowModel {
+ public:
+  PwcNetModel();
+  std::string name() const override { return "pwc"; }
+  // Official file keys (moduleExtractor...) or run.py's renamed ones (netExtractor...).
+  LoadReport LoadWeights(const std::string& path, bool strict = true) override;
+  // Writes the official key names (moduleExtractor...).
+  void SaveWeights(const std::string& path) const override;
+  void To(const torch::Device& device) override;
+  torch::Device device() const override { return device_; }
+  // PwcEstimate() under inference mode. fp32 only; the flow is returned on image1's device.
+  torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
+                         const FlowInferenceOptions& options) override;
+
+  PwcNet& net() { return net_; }
+
+ private:
+  PwcNet net_;
+  torch::Device device_ = torch::kCPU;
+};
+
+std::unique_ptr<FlowModel> CreatePwcNet();
+
+}  // namespace animerun::models

@@ -1,0 +1,237 @@
+// GMFlow building blocks against independent definitions (window split, swin mask, sine
+// encoding, matching, warping, propagation) and the model's names, shapes and errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "models/gmflow/gmflow.h"
+#include "models/gmflow/gmflow_matching.h"
+#include "models/gmflow/gmflow_transformer.h"
+#include "test_paths.h"
+
+namespace animerun::models {
+namespace {
+
+using namespace gmflow;
+
+std::set<std::string> ParamNames(const torch::nn::Module& m) {
+  std::set<std::string> names;
+  for (const auto& p : m.named_parameters()) names.insert(p.key());
+  for (const auto& b : m.named_buffers()) names.insert(b.key());
+  return names;
+}
+
+TEST(GmflowNames, MatchOfficialStateDict) {
+  for (bool refine : {false, true}) {
+    GmflowNet net(GmflowConfig::Official(refine));
+    const auto names = ParamNames(*net);
+    // backbone 19 (+ trident), transformer 6 x 16, flow attention 4, upsampler 4.
+    EXPECT_EQ(names.size(), refine ? 124u : 123u);
+    for (const char* k :
+         {"backbone.conv1.weight", "backbone.layer1.0.conv1.weight", "backbone.layer2.0.downsample.0.weight",
+          "backbone.layer2.0.downsample.0.bias", "backbone.layer3.1.conv2.weight", "backbone.conv2.bias",
+          "transformer.layers.0.self_attn.q_proj.weight", "transformer.layers.5.self_attn.norm1.bias",
+          "transformer.layers.3.cross_attn_ffn.mlp.0.weight", "transformer.layers.3.cross_attn_ffn.mlp.2.weight",
+          "transformer.layers.5.cross_attn_ffn.norm2.weight", "feature_flow_attn.q_proj.bias",
+          "feature_flow_attn.k_proj.weight", "upsampler.0.weight", "upsampler.2.bias"})
+      EXPECT_TRUE(names.count(k)) << k;
+    EXPECT_EQ(names.count("backbone.trident_conv.weight"), refine ? 1u : 0u);
+    EXPECT_EQ(names.count("transformer.layers.0.self_attn.mlp.0.weight"), 0u);  // no FFN after self-attn
+    EXPECT_EQ(names.count("backbone.layer1.0.downsample.0.weight"), 0u);
+    const auto params = net->named_parameters();
+    EXPECT_EQ(params["upsampler.2.weight"].sizes(), (std::vector<int64_t>{refine ? 144 : 576, 256, 1, 1}));
+    EXPECT_EQ(params["transformer.layers.0.cross_attn_ffn.mlp.0.weight"].sizes(), (std::vector<int64_t>{1024, 256}));
+  }
+}
+
+TEST(GmflowConfig, ChecksValues) {
+  EXPECT_NO_THROW(GmflowConfig::Official(false).Check());
+  EXPECT_NO_THROW(GmflowConfig::Official(true).Check());
+  auto c = GmflowConfig::Official(true);
+  c.attn_splits_list = {2};
+  EXPECT_THROW(c.Check(), std::invalid_argument);
+  c = GmflowConfig::Official(false);
+  c.corr_radius_list = {0};
+  EXPECT_THROW(c.Check(), std::invalid_argument);
+  c = GmflowConfig::Official(false);
+  c.padding_factor = 0;
+  EXPECT_THROW(c.Check(), std::invalid_argument);
+}
+
+TEST(GmflowTransformer, SplitAndMergeAreWindowsInRasterOrder) {
+  auto x = torch::randn({2, 3, 8, 12});
+  auto s = SplitFeature(x, 2, false);
+  ASSERT_EQ(s.sizes(), (std::vector<int64_t>{8, 3, 4, 6}));
+  // Window (i, j) of batch b is entry b*4 + i*2 + j.
+  EXPECT_TRUE(torch::equal(s[1 * 4 + 1 * 2 + 0], x[1].slice(1, 4, 8).slice(2, 0, 6)));
+  EXPECT_TRUE(torch::equal(MergeSplits(s, 2, false), x));
+  auto xl = x.permute({0, 2, 3, 1}).contiguous();
+  auto sl = SplitFeature(xl, 2, true);
+  EXPECT_TRUE(torch::equal(sl, s.permute({0, 2, 3, 1})));
+  EXPECT_TRUE(torch::equal(MergeSplits(sl, 2, true), xl));
+  EXPECT_THROW(SplitFeature(torch::randn({1, 3, 7, 8}), 2, false), std::runtime_error);
+}
+
+TEST(GmflowTransformer, ShiftedWindowMaskSeparatesWrappedPixels) {
+  // After rolling by -shift, two tokens of one window may attend to each other only if both
+  // or neither came across the wrap, in each direction.
+  const int64_t h = 8, w = 12, k = 2, wh = h / k, ww = w / k, sh = wh / 2, sw = ww / 2;
+  auto mask = ShiftWindowAttnMask(h, w, wh, ww, sh, sw, torch::kCPU);
+  ASSERT_EQ(mask.sizes(), (std::vector<int64_t>{k * k, wh * ww, wh * ww}));
+  auto acc = mask.accessor<float, 3>();
+  int blocked = 0;
+  for (int64_t win = 0; win < k * k; ++win) {
+    const int64_t y0 = (win / k) * wh, x0 = (win % k) * ww;
+    for (int64_t i = 0; i < wh * ww; ++i) {
+      for (int64_t j = 0; j < wh * ww; ++j) {
+        const int64_t yi = y0 + i / ww, xi = x0 + i % ww, yj = y0 + j / ww, xj = x0 + j % ww;
+        const bool same = ((yi + sh >= h) == (yj + sh >= h)) && ((xi + sw >= w) == (xj + sw >= w));
+        EXPECT_EQ(acc[win][i][j], same ? 0.f : -100.f) << win << " " << i << " " << j;
+        blocked += !same;
+      }
+    }
+  }
+  EXPECT_GT(blocked, 0);
+}
+
+TEST(GmflowTransformer, SinePositionEncodingMatchesFormula) {
+  const int64_t h = 4, w = 6, f = 64;
+  auto pos = PositionEmbeddingSine(h, w, f, torch::kCPU);
+  ASSERT_EQ(pos.sizes(), (std::vector<int64_t>{1, 2 * f, h, w}));
+  auto acc = pos.accessor<float, 4>();
+  double worst = 0;
+  for (int64_t c = 0; c < 2 * f; ++c) {
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t i = c % f;
+        const double embed = c < f ? (y + 1) / (h + 1e-6) * 2 * M_PI : (x + 1) / (w + 1e-6) * 2 * M_PI;
+        const double arg = embed / std::pow(10000.0, 2.0 * (i / 2) / f);
+        const double want = i % 2 == 0 ? std::sin(arg) : std::cos(arg);
+        worst = std::max(worst, std::abs(acc[0][c][y][x] - want));
+      }
+    }
+  }
+  EXPECT_LT(worst, 2e-6);
+}
+
+TEST(GmflowTransformer, WindowedPositionRestartsInEachWindow) {
+  auto f0 = torch::zeros({1, 128, 8, 8}), f1 = torch::zeros({1, 128, 8, 8});
+  auto [p0, p1] = FeatureAddPosition(f0, f1, 2, 128);
+  EXPECT_TRUE(torch::equal(p0, p1));
+  EXPECT_TRUE(torch::equal(p0.slice(2, 0, 4).slice(3, 0, 4), p0.slice(2, 4, 8).slice(3, 4, 8)));
+  EXPECT_TRUE(torch::allclose(p0.slice(2, 0, 4).slice(3, 0, 4), PositionEmbeddingSine(4, 4, 64, torch::kCPU)));
+  auto [g0, g1] = FeatureAddPosition(f0, f1, 1, 128);
+  EXPECT_FALSE(torch::equal(g0.slice(2, 0, 4).slice(3, 0, 4), g0.slice(2, 4, 8).slice(3, 4, 8)));
+}
+
+// feature1 = feature0 moved by (dx, dy): sharp features make the softmax an argmax.
+void MakeShiftedPair(int64_t dx, int64_t dy, torch::Tensor* f0, torch::Tensor* f1) {
+  torch::manual_seed(3);
+  *f0 = torch::randn({1, 32, 12, 14}) * 4;
+  *f1 = torch::roll(*f0, {dy, dx}, {2, 3});
+}
+
+TEST(GmflowMatching, GlobalSoftmaxFindsTheShift) {
+  torch::Tensor f0, f1;
+  MakeShiftedPair(3, -2, &f0, &f1);
+  auto flow = GlobalCorrelationSoftmax(f0, f1);
+  ASSERT_EQ(flow.sizes(), (std::vector<int64_t>{1, 2, 12, 14}));
+  // Away from the wrap-around, flow is (3, -2).
+  auto inner = flow.slice(2, 2, 12).slice(3, 0, 11);
+  EXPECT_LT((inner[0][0] - 3).abs().max().item<float>(), 1e-3);
+  EXPECT_LT((inner[0][1] + 2).abs().max().item<float>(), 1e-3);
+}
+
+TEST(GmflowMatching, LocalSoftmaxFindsTheShiftInsideTheWindow) {
+  torch::Tensor f0, f1;
+  MakeShiftedPair(-1, 2, &f0, &f1);
+  auto flow = LocalCorrelationSoftmax(f0, f1, 4);
+  auto inner = flow.slice(2, 0, 10).slice(3, 1, 14);
+  EXPECT_LT((inner[0][0] + 1).abs().max().item<float>(), 1e-3);
+  EXPECT_LT((inner[0][1] - 2).abs().max().item<float>(), 1e-3);
+  // Positions outside the image get no weight: the target never leaves the frame.
+  auto coords = CoordsGrid(1, 12, 14, torch::kCPU) + LocalCorrelationSoftmax(f0, torch::randn({1, 32, 12, 14}) * 4, 4);
+  EXPECT_GE(coords.min().item<float>(), -1e-4);
+  EXPECT_LE(coords[0][0].max().item<float>(), 13 + 1e-4);
+  EXPECT_LE(coords[0][1].max().item<float>(), 11 + 1e-4);
+}
+
+TEST(GmflowMatching, FlowWarpSamplesAtTheDisplacedPosition) {
+  auto f = torch::randn({1, 5, 6, 7});
+  EXPECT_TRUE(torch::allclose(FlowWarp(f, torch::zeros({1, 2, 6, 7})), f, 1e-5, 1e-6));
+  auto flow = torch::zeros({1, 2, 6, 7});
+  flow.select(1, 0).fill_(2);  // sample two pixels to the right
+  auto warped = FlowWarp(f, flow);
+  EXPECT_TRUE(torch::allclose(warped.slice(3, 0, 5), f.slice(3, 2, 7), 1e-5, 1e-5));
+  EXPECT_LT(warped.slice(3, 5, 7).abs().max().item<float>(), 1e-6);  // zeros outside
+  flow.select(1, 0).fill_(0.5);
+  EXPECT_TRUE(torch::allclose(FlowWarp(f, flow).slice(3, 0, 6), (f.slice(3, 0, 6) + f.slice(3, 1, 7)) / 2, 1e-5, 1e-5));
+}
+
+TEST(GmflowPropagation, ConstantFlowStaysConstant) {
+  torch::manual_seed(5);
+  FeatureFlowAttention attn(16);
+  auto feature = torch::randn({1, 16, 6, 8});
+  auto flow = torch::zeros({1, 2, 6, 8});
+  flow.select(1, 0).fill_(3);
+  flow.select(1, 1).fill_(-2);
+  torch::NoGradGuard ng;
+  EXPECT_TRUE(torch::allclose(attn->forward(feature, flow, 0), flow, 1e-5, 1e-5));
+  // Locally, the zero padding of the window pulls borders towards 0; the interior is exact.
+  auto local = attn->forward(feature, flow, 1);
+  EXPECT_TRUE(torch::allclose(local.slice(2, 1, 5).slice(3, 1, 7), flow.slice(2, 1, 5).slice(3, 1, 7), 1e-5, 1e-5));
+  EXPECT_GT(std::abs(local[0][0][0][0].item<float>() - 3), 1e-4);
+}
+
+TEST(GmflowModel, EstimatePadsAnySizeAndUnpads) {
+  torch::manual_seed(0);
+  for (bool refine : {false, true}) {
+    auto model = CreateGmflow(refine);
+    EXPECT_EQ(model->name(), refine ? "gmflow-refine" : "gmflow");
+    auto a = torch::rand({1, 3, 37, 53}) * 255, b = torch::rand({1, 3, 37, 53}) * 255;
+    auto flow = model->Estimate(a, b, FlowInferenceOptions{});
+    ASSERT_EQ(flow.sizes(), (std::vector<int64_t>{1, 2, 37, 53}));
+    EXPECT_TRUE(torch::isfinite(flow).all().item<bool>());
+    flow.mul_(2);  // a normal tensor, usable outside inference mode
+    if (!refine) {
+      FlowInferenceOptions kitti;
+      kitti.padding = "kitti";
+      EXPECT_EQ(model->Estimate(a, b, kitti).sizes(), flow.sizes());
+    }
+  }
+}
+
+TEST(GmflowModel, RejectsBadInput) {
+  auto model = CreateGmflow(false);
+  FlowInferenceOptions o;
+  EXPECT_THROW(model->Estimate(torch::zeros({1, 3, 32, 32}), torch::zeros({1, 3, 32, 48}), o), std::invalid_argument);
+  EXPECT_THROW(model->Estimate(torch::zeros({1, 1, 32, 32}), torch::zeros({1, 1, 32, 32}), o), std::invalid_argument);
+  o.padding = "centre";
+  EXPECT_THROW(model->Estimate(torch::zeros({1, 3, 32, 32}), torch::zeros({1, 3, 32, 32}), o), std::invalid_argument);
+  o.padding = "sintel";
+  o.precision = "bf16";
+  EXPECT_THROW(model->Estimate(torch::zeros({1, 3, 32, 32}), torch::zeros({1, 3, 32, 32}), o), std::invalid_argument);
+}
+
+TEST(GmflowModel, SaveLoadRoundTrip) {
+  torch::manual_seed(1);
+  GmflowModel a(GmflowConfig::Official(true));
+  const auto path = (test::ScratchDir("gmflow_roundtrip") / "gmflow-refine.pth").string();
+  a.SaveWeights(path);
+  GmflowModel b(GmflowConfig::Official(true));
+  EXPECT_TRUE(b.LoadWeights(path).ok());
+  auto pa = a.net()->named_parameters(), pb = b.net()->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  // The 1/8 model lacks the trident conv and has another upsampler: strict loading refuses.
+  GmflowModel c(GmflowConfig::Official(false));
+  EXPECT_THROW(c.LoadWeights(path), std::runtime_error);
+  EXPECT_FALSE(c.LoadWeights(path, false).ok());
+  EXPECT_THROW(c.LoadWeights(path + ".missing"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace animerun::models
