@@ -195,8 +195,9 @@ class Builder {
   void MakeCamera() {
     Trajectory near;
     near.pivot = {w_ / 2.0, h_ / 2.0};
-    if (rng_.Chance(0.8)) {  // pan (most AnimeRun shots move the camera)
-      const double speed = rng_.Uniform(8.0, 30.0) * m_;
+    const double kind = rng_.Uniform();
+    if (kind < 0.8) {  // pan (most AnimeRun shots move the camera), sometimes a fast one
+      const double speed = (kind < 0.7 ? rng_.Uniform(8.0, 28.0) : rng_.Uniform(32.0, 52.0)) * m_;
       const double dir = (rng_.Chance(0.5) ? 0.0 : kPi) + rng_.Uniform(-0.35, 0.35);
       near.vel = {speed * std::cos(dir), speed * std::sin(dir)};
       near.acc = {rng_.Uniform(-0.6, 0.6) * m_, rng_.Uniform(-0.3, 0.3) * m_};
