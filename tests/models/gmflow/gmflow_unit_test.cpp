@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -231,6 +233,32 @@ TEST(GmflowModel, SaveLoadRoundTrip) {
   EXPECT_THROW(c.LoadWeights(path), std::runtime_error);
   EXPECT_FALSE(c.LoadWeights(path, false).ok());
   EXPECT_THROW(c.LoadWeights(path + ".missing"), std::runtime_error);
+}
+
+TEST(GmflowModel, TruncatedOrCorruptCheckpointThrowsAndKeepsWeights) {
+  torch::manual_seed(6);
+  GmflowModel a(GmflowConfig::Official(false));
+  const auto dir = test::ScratchDir("gmflow_corrupt");
+  const auto path = (dir / "gmflow.pth").string();
+  a.SaveWeights(path);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(bytes.size(), 1000u);
+  const auto truncated = (dir / "truncated.pth").string();
+  std::ofstream(truncated, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+  std::string garbled = bytes;
+  for (size_t i = 0; i < 64; ++i) garbled[i] = static_cast<char>(0xA5 ^ i);
+  const auto corrupt = (dir / "corrupt.pth").string();
+  std::ofstream(corrupt, std::ios::binary).write(garbled.data(), static_cast<std::streamsize>(garbled.size()));
+
+  GmflowModel b(GmflowConfig::Official(false));
+  const auto before = b.net()->named_parameters()["upsampler.2.weight"].clone();
+  EXPECT_THROW(b.LoadWeights(truncated), std::runtime_error);
+  EXPECT_THROW(b.LoadWeights(corrupt), std::runtime_error);
+  EXPECT_TRUE(torch::equal(b.net()->named_parameters()["upsampler.2.weight"], before));
 }
 
 }  // namespace

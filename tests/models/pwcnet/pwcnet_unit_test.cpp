@@ -2,6 +2,8 @@
 // validity mask, names of the official weights, and the estimate() shape handling.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -111,6 +113,18 @@ TEST(PwcModel, SavesOfficialNamesAndLoadsThemBack) {
   auto pa = a.net()->named_parameters(), pb = b.net()->named_parameters();
   for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
   EXPECT_THROW(b.LoadWeights(path + ".missing"), std::runtime_error);
+  // A truncated file throws and leaves the weights as they were.
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const auto truncated = path + ".truncated";
+  std::ofstream(truncated, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() * 2 / 3));
+  PwcNetModel c;
+  const auto before = c.net()->named_parameters()["netRefiner.netMain.12.weight"].clone();
+  EXPECT_THROW(c.LoadWeights(truncated), std::runtime_error);
+  EXPECT_TRUE(torch::equal(c.net()->named_parameters()["netRefiner.netMain.12.weight"], before));
 }
 
 }  // namespace
