@@ -94,7 +94,7 @@ void GenerateSynthDataset(const fs::path& out_root, const SynthOptions& options,
   const int total = options.scenes * options.frames;
   for (int s = 0; s < options.scenes; ++s) {
     const Layout out{out_root / options.split, SceneName(s)};
-    const synth::SceneSpec spec = synth::RandomScene(SceneSeed(options.seed, s), options.width, options.height,
+    const synth::SceneSpec spec = synth::RandomScene(SceneSeed(options.seed, s), s, options.width, options.height,
                                                      options.frames, options.motion_scale, options.color_passes);
     synth::FrameMaps prev;
     for (int t = 0; t < options.frames; ++t) {

@@ -136,8 +136,8 @@ Poly StarPoly(double cx, double cy, double r_out, double r_in, int points, doubl
 
 class Builder {
  public:
-  Builder(uint64_t seed, int w, int h, int frames, double motion_scale)
-      : rng_(seed), w_(w), h_(h), frames_(frames) {
+  Builder(uint64_t seed, int scene_index, int w, int h, int frames, double motion_scale)
+      : rng_(seed), scene_index_(scene_index < 0 ? 0 : scene_index), w_(w), h_(h), frames_(frames) {
     spec_.width = w;
     spec_.height = h;
     // Geometry and motion are designed at 960x540 and scale with the frame.
@@ -195,9 +195,11 @@ class Builder {
   void MakeCamera() {
     Trajectory near;
     near.pivot = {w_ / 2.0, h_ / 2.0};
-    const double kind = rng_.Uniform();
-    if (kind < 0.8) {  // pan (most AnimeRun shots move the camera), sometimes a fast one
-      const double speed = (kind < 0.7 ? rng_.Uniform(8.0, 28.0) : rng_.Uniform(32.0, 52.0)) * m_;
+    // Most AnimeRun shots move the camera; some pan fast, few stand still.
+    static const char kKinds[] = "ppFpSppFpp";
+    const char kind = kKinds[scene_index_ % 10];
+    if (kind != 'S') {
+      const double speed = (kind == 'p' ? rng_.Uniform(8.0, 28.0) : rng_.Uniform(32.0, 52.0)) * m_;
       const double dir = (rng_.Chance(0.5) ? 0.0 : kPi) + rng_.Uniform(-0.35, 0.35);
       near.vel = {speed * std::cos(dir), speed * std::sin(dir)};
       near.acc = {rng_.Uniform(-0.6, 0.6) * m_, rng_.Uniform(-0.3, 0.3) * m_};
@@ -486,6 +488,7 @@ class Builder {
   }
 
   Rng rng_;
+  int scene_index_;
   int w_, h_, frames_;
   double k_ = 1, m_ = 1;
   double horizon_ = 0, horizon_far_ = 0;
@@ -495,8 +498,9 @@ class Builder {
 
 }  // namespace
 
-SceneSpec RandomScene(uint64_t seed, int width, int height, int frames, double motion_scale, int color_passes) {
-  return Builder(seed, width, height, frames, motion_scale).Build(color_passes);
+SceneSpec RandomScene(uint64_t seed, int scene_index, int width, int height, int frames, double motion_scale,
+                      int color_passes) {
+  return Builder(seed, scene_index, width, height, frames, motion_scale).Build(color_passes);
 }
 
 }  // namespace animerun::data::synth

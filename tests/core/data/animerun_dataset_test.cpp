@@ -203,7 +203,7 @@ TEST(AnimeRunDataset, LoadPairNamesTheFileThatDisagrees) {
       EXPECT_NE(std::string(e.what()).find(file.filename().string()), std::string::npos) << e.what();
     }
   };
-  const auto seg = io::ReadNpy(p.segment1);
+  const auto seg = io::ReadNpy(p.segment2);
   // Segment map of another size.
   io::WriteNpyMat(p.segment2, cv::Mat(5, 7, CV_32SC1, cv::Scalar(0)));
   expect_error_naming(p.segment2);

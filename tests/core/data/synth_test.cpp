@@ -397,7 +397,7 @@ Stats MeasureStats(int scenes, int frames, uint64_t seed) {
   double sum = 0;
   int64_t n = 0, over = 0;
   for (int s = 0; s < scenes; ++s) {
-    const auto spec = synth::RandomScene(seed + 1000 * s, 960, 540, frames, 1.0, 0);
+    const auto spec = synth::RandomScene(seed + 1000 * s, static_cast<int>(seed) + s, 960, 540, frames, 1.0, 0);
     synth::FrameMaps prev = synth::RenderFrame(spec, 0, 2);
     st.segments.push_back(static_cast<int>(prev.segment_region.size()));
     for (int t = 1; t < frames; ++t) {
