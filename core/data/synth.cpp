@@ -22,7 +22,7 @@ void SynthOptions::Check() const {
   Require(!split.empty() && split.find('/') == std::string::npos && split != "." && split != "..",
           "synth: split must be a plain folder name (got '" + split + "')");
   Require(scenes >= 1 && scenes <= 10000, "synth: scenes must be in 1..10000 (got " + std::to_string(scenes) + ")");
-  Require(frames >= 2 && frames <= 10000, "synth: frames must be in 2..10000 (got " + std::to_string(frames) + ")");
+  Require(frames >= 2 && frames <= 1000, "synth: frames must be in 2..1000 (got " + std::to_string(frames) + ")");
   Require(width >= 64 && width <= 8192 && height >= 64 && height <= 8192,
           "synth: size must be between 64x64 and 8192x8192 (got " + std::to_string(width) + "x" +
               std::to_string(height) + ")");

@@ -20,8 +20,8 @@ namespace animerun::data {
 
 struct SynthOptions {
   std::string split = "test";   // sub-folder written under out_root ("train" or "test")
-  int scenes = 2;               // number of scenes (sequences), >= 1
-  int frames = 6;               // frames per scene, >= 2
+  int scenes = 2;               // number of scenes (sequences), 1..10000
+  int frames = 6;               // frames per scene, 2..1000
   int width = 960;              // frame width in pixels, >= 64
   int height = 540;             // frame height in pixels, >= 64
   uint64_t seed = 1;            // same seed -> byte-identical output

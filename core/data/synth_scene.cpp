@@ -56,11 +56,17 @@ Affine Affine::RotateScale(double angle, double scale) {
 }
 
 Affine Trajectory::Local(double t) const {
+  // Acceleration acts early on, then oscillates gently; with a period the motion turns
+  // back smoothly (pans and walks go back and forth); zooming saturates at about 0.5x/2x.
+  // Long sequences thus stay in bounds while short ones move almost uniformly.
+  constexpr double kAccPeriod = 15.0, kZoomLimit = 0.7;
+  const double acc_term = kAccPeriod * kAccPeriod * (1.0 - std::cos(t / kAccPeriod));  // ~t^2/2 early on
   const double wob = std::sin(wob_freq * t + wob_phase);
-  const cv::Point2d pos = p0 + vel * t + acc * (0.5 * t * t) + wob_amp * wob;
+  const double travel = period > 0 ? period * std::sin(t / period) : t;  // ~t for t << period
+  const cv::Point2d pos = p0 + vel * travel + acc * acc_term + wob_amp * wob;
   const double angle = angle0 + omega * t + ang_amp * std::sin(ang_freq * t + ang_phase);
-  const double scale =
-      scale0 * std::exp(scale_rate * t) * (1.0 + scale_amp * std::sin(scale_freq * t + scale_phase));
+  const double zoom = kZoomLimit * std::tanh(scale_rate * t / kZoomLimit);
+  const double scale = scale0 * std::exp(zoom) * (1.0 + scale_amp * std::sin(scale_freq * t + scale_phase));
   return Affine::Translate(pivot.x + pos.x, pivot.y + pos.y) * Affine::RotateScale(angle, scale) *
          Affine::Translate(-pivot.x, -pivot.y);
 }
@@ -203,6 +209,7 @@ class Builder {
       const double dir = (rng_.Chance(0.5) ? 0.0 : kPi) + rng_.Uniform(-0.35, 0.35);
       near.vel = {speed * std::cos(dir), speed * std::sin(dir)};
       near.acc = {rng_.Uniform(-0.6, 0.6) * m_, rng_.Uniform(-0.3, 0.3) * m_};
+      near.period = rng_.Uniform(35, 60);
       if (rng_.Chance(0.3)) {  // hand-held shake
         near.wob_amp = {rng_.Uniform(0, 3) * m_, rng_.Uniform(0, 3) * m_};
         near.wob_freq = rng_.Uniform(0.8, 2.0);
@@ -355,6 +362,7 @@ class Builder {
     tr.p0 = {x, y};
     tr.vel = {speed * std::cos(dir), speed * std::sin(dir) * 0.5};
     tr.acc = {rng_.Uniform(-1, 1) * m_, rng_.Uniform(-0.6, 0.6) * m_};
+    tr.period = rng_.Uniform(25, 45);
   }
 
   void MakeCharacter() {

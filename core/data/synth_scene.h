@@ -25,16 +25,18 @@ struct Affine {
 // Smooth motion over time. For a root group (parent < 0):
 //   A(t) = T(pivot + pos(t)) * R(angle(t)) * S(scale(t)) * T(-pivot)
 // and for a child group A(t) = A_parent(t) * (the same local map), e.g. a limb swinging
-// about its shoulder. pos, angle and scale are low-order polynomials plus a sinusoid.
+// about its shoulder. pos, angle and scale are low-order terms plus a sinusoid
+// (acceleration and zoom saturate, see Local()).
 struct Trajectory {
   int parent = -1;
   cv::Point2d pivot{0, 0};
   cv::Point2d p0{0, 0}, vel{0, 0}, acc{0, 0};       // px, px/frame, px/frame^2
+  double period = 0;                                // > 0: pos uses period*sin(t/period), not t
   cv::Point2d wob_amp{0, 0};                        // px
   double wob_freq = 0, wob_phase = 0;               // rad/frame, rad
   double angle0 = 0, omega = 0;                     // rad, rad/frame
   double ang_amp = 0, ang_freq = 0, ang_phase = 0;  // rad, rad/frame, rad
-  double scale0 = 1, scale_rate = 0;                // scale(t) = scale0 * exp(rate*t) * (1 + ...)
+  double scale0 = 1, scale_rate = 0;                // scale(t) ~ scale0 * exp(rate*t) * (1 + ...)
   double scale_amp = 0, scale_freq = 0, scale_phase = 0;
 
   Affine Local(double t) const;

@@ -147,8 +147,10 @@ TEST(Synth, ReaderReadsItBackCompletely) {
   EXPECT_TRUE(seg_type == io::NpyType::kInt32 || seg_type == io::NpyType::kInt64);
 }
 
-TEST(Synth, BackwardWarpByForwardFlowReproducesFrame) {
-  for (const auto& d : SmallPairs()) {
+// Backward-warping frame t+1 by the forward flow (nearest) gives frame t on visible flat
+// pixels away from lines.
+void CheckWarp(const PairData& d) {
+  {
     const cv::Mat ok = AwayFromLines(d.line_area) & (d.unmatched_forward == 1);
     int64_t n = 0, same = 0;
     for (int y = 0; y < d.image1.rows; ++y)
@@ -166,6 +168,10 @@ TEST(Synth, BackwardWarpByForwardFlowReproducesFrame) {
     ASSERT_GT(n, d.image1.total() / 5);
     EXPECT_GT(static_cast<double>(same) / n, 0.995);
   }
+}
+
+TEST(Synth, BackwardWarpByForwardFlowReproducesFrame) {
+  for (const auto& d : SmallPairs()) CheckWarp(d);
 }
 
 TEST(Synth, ForwardBackwardFlowsAreConsistent) {
@@ -195,8 +201,10 @@ TEST(Synth, ForwardBackwardFlowsAreConsistent) {
   }
 }
 
-TEST(Synth, SegmentsAreComponentsBetweenLinesOrderedByArea) {
-  for (const auto& d : SmallPairs()) {
+// Segment ids contiguous and ordered by area, segments = flat components between lines,
+// one flat colour per segment.
+void CheckSegments(const PairData& d) {
+  {
     const cv::Mat& seg = d.segment1;
     double hi = 0;
     cv::minMaxLoc(seg, nullptr, &hi);
@@ -236,6 +244,33 @@ TEST(Synth, SegmentsAreComponentsBetweenLinesOrderedByArea) {
         ASSERT_EQ(colour.emplace(seg.at<int>(y, x), c).first->second, c) << "segment not flat";
       }
   }
+}
+
+TEST(Synth, SegmentsAreComponentsBetweenLinesOrderedByArea) {
+  for (const auto& d : SmallPairs()) CheckSegments(d);
+}
+
+TEST(Synth, OtherLineWidthsKeepTheInvariants) {
+  std::vector<double> line_fraction;
+  for (int width : {1, 3}) {
+    SCOPED_TRACE("line width " + std::to_string(width));
+    SynthOptions o = SmallOptions();
+    o.scenes = 1;
+    o.frames = 3;
+    o.width = 320;
+    o.height = 180;
+    o.line_width = width;
+    const fs::path dir = test::ScratchDir("synth_width" + std::to_string(width));
+    GenerateSynthDataset(dir, o);
+    const auto pairs = LoadAll(AnimeRunDataset::Open(dir));
+    ASSERT_EQ(pairs.size(), 2u);
+    for (const auto& d : pairs) {
+      CheckSegments(d);
+      CheckWarp(d);
+    }
+    line_fraction.push_back(cv::countNonZero(pairs[0].line_area == 0) / static_cast<double>(pairs[0].line_area.total()));
+  }
+  EXPECT_GT(line_fraction[1], 2.5 * line_fraction[0]);  // same scene, lines 3x as thick
 }
 
 // Pixels of a matched segment may land in another piece of the same part when an object
