@@ -93,12 +93,18 @@ void ImagePane::FitToView() {
   centerOn(image_size_.width() / 2.0, image_size_.height() / 2.0);
 }
 
+// QGraphicsView maps integer points without the half-pixel offset and rounds the other
+// way, so the mapping goes through core/view with the scene point at viewport (0, 0).
 cv::Point ImagePane::PixelAtViewport(const QPoint& viewport_pos) const {
-  const QPointF s = mapToScene(viewport_pos);
-  return view::PixelAt(s.x(), s.y());
+  const QPointF o = mapToScene(QPoint(0, 0));
+  return view::ViewportToPixel(cv::Point2d(o.x(), o.y()), Zoom(), cv::Point(viewport_pos.x(), viewport_pos.y()));
 }
 
-QPoint ImagePane::ViewportPosOf(const QPointF& scene_point) const { return mapFromScene(scene_point); }
+QPoint ImagePane::ViewportPosOf(const QPointF& scene_point) const {
+  const QPointF o = mapToScene(QPoint(0, 0));
+  const cv::Point v = view::SceneToViewport(cv::Point2d(o.x(), o.y()), Zoom(), cv::Point2d(scene_point.x(), scene_point.y()));
+  return QPoint(v.x, v.y);
+}
 
 void ImagePane::ShowMarker(const QPointF& scene_point, bool primary) {
   const QPen pen(primary ? QColor(255, 40, 40) : QColor(0, 200, 255), 2);

@@ -16,6 +16,14 @@ cv::Point PixelAt(double sx, double sy) {
 
 cv::Point2d PixelCenter(const cv::Point2d& p) { return p + cv::Point2d(0.5, 0.5); }
 
+cv::Point ViewportToPixel(const cv::Point2d& origin, double zoom, cv::Point viewport) {
+  return PixelAt(origin.x + (viewport.x + 0.5) / zoom, origin.y + (viewport.y + 0.5) / zoom);
+}
+
+cv::Point SceneToViewport(const cv::Point2d& origin, double zoom, const cv::Point2d& scene) {
+  return PixelAt((scene.x - origin.x) * zoom, (scene.y - origin.y) * zoom);
+}
+
 double ClampZoom(double zoom) {
   if (!std::isfinite(zoom)) return 1.0;
   return std::clamp(zoom, kMinZoom, kMaxZoom);

@@ -20,6 +20,12 @@ cv::Point PixelAt(double sx, double sy);
 // The view point of a pixel position's centre: p + (0.5, 0.5) (sub-pixel p allowed).
 cv::Point2d PixelCenter(const cv::Point2d& p);
 
+// A view shows the scene scaled by zoom with scene point origin at the top-left corner of
+// viewport pixel (0, 0). Viewport pixel v covers [v, v+1): the image pixel under its centre,
+// and the viewport pixel containing a scene point (the inverse at zoom >= 1).
+cv::Point ViewportToPixel(const cv::Point2d& origin, double zoom, cv::Point viewport);
+cv::Point SceneToViewport(const cv::Point2d& origin, double zoom, const cv::Point2d& scene);
+
 // Zoom steps of the pair view: each step multiplies by 1.25, clamped to [kMinZoom, kMaxZoom].
 constexpr double kMinZoom = 0.05;
 constexpr double kMaxZoom = 64.0;

@@ -18,6 +18,22 @@ TEST(ViewGeometry, PixelAtFloorsSceneCoordinates) {
   for (int x : {0, 5, 959}) EXPECT_EQ(PixelAt(PixelCenter({double(x), 2}).x, 2.5).x, x);
 }
 
+TEST(ViewGeometry, ViewportAndSceneRoundTrip) {
+  // Origin at a fractional scene point, as a centred or scrolled view has.
+  const cv::Point2d origin(-37.3, 12.75);
+  for (double zoom : {1.0, 1.25, 3.0, 8.0}) {
+    for (int x : {0, 7, 40}) {
+      const cv::Point v = SceneToViewport(origin, zoom, PixelCenter({double(x), 20.0}));
+      EXPECT_EQ(ViewportToPixel(origin, zoom, v), cv::Point(x, 20)) << zoom << " " << x;
+    }
+  }
+  // At zoom 4 a pixel spans 4 viewport pixels, each of which maps back to it.
+  const cv::Point2d o(0.0, 0.0);
+  for (int v = 0; v < 4; ++v) EXPECT_EQ(ViewportToPixel(o, 4.0, {8 + v, 0}).x, 2);
+  EXPECT_EQ(ViewportToPixel(o, 4.0, {12, 0}).x, 3);
+  EXPECT_EQ(SceneToViewport(o, 0.5, {10.9, 3.0}), cv::Point(5, 1));
+}
+
 TEST(ViewGeometry, ZoomStepsAndFit) {
   EXPECT_DOUBLE_EQ(ZoomStep(1.0, 1), 1.25);
   EXPECT_DOUBLE_EQ(ZoomStep(1.0, -2), 0.64);
