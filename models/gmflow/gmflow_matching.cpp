@@ -27,38 +27,31 @@ torch::Tensor GlobalCorrelationSoftmax(const torch::Tensor& feature0, const torc
 }
 
 torch::Tensor LocalCorrelationSoftmax(const torch::Tensor& feature0, const torch::Tensor& feature1, int64_t r) {
-  const int64_t b = feature0.size(0), c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
-  const auto device = feature0.device();
-  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  auto coords_init = CoordsGrid(b, h, w, device);
-  auto coords = coords_init.view({b, 2, -1}).permute({0, 2, 1});  // [B, HW, 2]
-
-  // Window offsets in raster order (dy major), as (dx, dy).
+  // The official code gathers a [B, HW, C, (2r+1)^2] window tensor with grid_sample at
+  // integer offsets (5 GB for 1080p input). Here the same correlation is a sum of shifted
+  // products over a zero-padded feature1, and the expected correspondence is
+  // x + sum(prob * offset); the results agree to float rounding (parity test).
+  const int64_t c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(feature0.device());
   const int64_t n = 2 * r + 1;
-  auto d = torch::arange(-r, r + 1, opts);
-  auto window_grid = torch::stack({d.view({1, n}).expand({n, n}), d.view({n, 1}).expand({n, n})}, -1);
-  window_grid = window_grid.reshape({-1, 2}).repeat({b, 1, 1, 1});  // [B, 1, n*n, 2]
-  auto sample_coords = coords.unsqueeze(-2) + window_grid;           // [B, HW, n*n, 2]
+  const auto padded = F::pad(feature1, F::PadFuncOptions({r, r, r, r}));
+  std::vector<torch::Tensor> corr;
+  corr.reserve(n * n);
+  for (int64_t dy = -r; dy <= r; ++dy) {
+    const auto rows = padded.slice(2, r + dy, r + dy + h);
+    for (int64_t dx = -r; dx <= r; ++dx) corr.push_back((feature0 * rows.slice(3, r + dx, r + dx + w)).sum(1));
+  }
+  auto scores = torch::stack(corr, -1) / std::sqrt(static_cast<double>(c));  // [B, H, W, n*n], dy major
 
-  using torch::indexing::Slice;
-  auto sx = sample_coords.select(3, 0), sy = sample_coords.select(3, 1);
-  auto valid = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h);
-
-  auto half = torch::tensor({(w - 1) / 2.0, (h - 1) / 2.0}, opts);
-  auto sample_coords_norm = (sample_coords - half) / half;
-  auto window_feature = F::grid_sample(feature1, sample_coords_norm,
-                                       F::GridSampleFuncOptions()
-                                           .mode(torch::kBilinear)
-                                           .padding_mode(torch::kZeros)
-                                           .align_corners(true))
-                            .permute({0, 2, 1, 3});  // [B, HW, C, n*n]
-  auto feature0_view = feature0.permute({0, 2, 3, 1}).view({b, h * w, 1, c});
-  auto corr = torch::matmul(feature0_view, window_feature).view({b, h * w, -1}) / std::sqrt(static_cast<double>(c));
-  corr.masked_fill_(valid.logical_not(), -1e9);
-  auto prob = torch::softmax(corr, -1);
-  auto correspondence =
-      torch::matmul(prob.unsqueeze(-2), sample_coords).squeeze(-2).view({b, h, w, 2}).permute({0, 3, 1, 2});
-  return correspondence - coords_init;
+  // Window offsets (dx, dy) in the same order; targets outside the image are excluded.
+  const auto d = torch::arange(-r, r + 1, opts);
+  const auto offsets = torch::stack({d.view({1, n}).expand({n, n}), d.view({n, 1}).expand({n, n})}, -1).reshape({n * n, 2});
+  const auto x = torch::arange(w, opts).view({1, w, 1}), y = torch::arange(h, opts).view({h, 1, 1});
+  const auto tx = x + offsets.select(1, 0).view({1, 1, n * n}), ty = y + offsets.select(1, 1).view({1, 1, n * n});
+  const auto valid = (tx >= 0) & (tx < w) & (ty >= 0) & (ty < h);  // [H, W, n*n]
+  scores.masked_fill_(valid.logical_not(), -1e9);
+  const auto prob = torch::softmax(scores, -1);
+  return torch::matmul(prob, offsets).permute({0, 3, 1, 2});  // [B, 2, H, W]
 }
 
 torch::Tensor FlowWarp(const torch::Tensor& feature, const torch::Tensor& flow) {
