@@ -97,7 +97,7 @@ void MainWindow::BuildUi() {
   QDockWidget* log = dock(tr("Log"), "dock_log", log_, Qt::RightDockWidgetArea);
   splitDockWidget(info, log, Qt::Vertical);
   resizeDocks({scenes, info}, {220, 300}, Qt::Horizontal);
-  resizeDocks({info, log}, {520, 200}, Qt::Vertical);
+  resizeDocks({info, log}, {700, 130}, Qt::Vertical);
 
   hover_label_ = new QLabel(this);
   position_label_ = new QLabel(this);
@@ -186,12 +186,7 @@ void MainWindow::BuildMenus() {
   pass_box_->setToolTip(tr("Which Frame_Anime pass supplies the images"));
   pass_box_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   pass_box_->setFocusPolicy(Qt::NoFocus);
-  connect(pass_box_, &QComboBox::activated, this, [this](int i) {
-    const QString pass = pass_box_->itemText(i);
-    if (pass == pass_ || folder_.isEmpty()) return;
-    pass_ = pass;
-    OpenFolder(folder_, split_);
-  });
+  connect(pass_box_, &QComboBox::activated, this, [this](int i) { SetPass(pass_box_->itemText(i)); });
   bar->addWidget(pass_box_);
   viewm->addSeparator();
   split_menu_ = viewm->addMenu(tr("S&plit"));

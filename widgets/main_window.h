@@ -72,6 +72,11 @@ class MainWindow : public QMainWindow {
   QString CurrentFolder() const { return folder_; }
   QString CurrentSplit() const { return split_; }
 
+  // Re-indexes the open dataset with another Frame_Anime pass ("original", "color_1", ...),
+  // keeping the scene and pair.
+  void SetPass(const QString& pass);
+  QString CurrentPass() const { return pass_; }
+
   void SetOverlay(Overlay overlay, bool on);
   bool OverlayOn(Overlay overlay) const;
 

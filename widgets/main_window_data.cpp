@@ -296,6 +296,13 @@ void MainWindow::PrevScene() {
   if (dataset_ && scene_index_ > 0) SetScene(scene_index_ - 1);
 }
 
+void MainWindow::SetPass(const QString& pass) {
+  if (pass == pass_ || folder_.isEmpty() || pass.isEmpty()) return;
+  pass_ = pass;
+  Log("info", tr("showing pass %1").arg(pass));
+  OpenFolder(folder_, split_);
+}
+
 void MainWindow::UpdatePasses() {
   pass_box_->clear();
   if (!dataset_ || scene_index_ < 0) return;

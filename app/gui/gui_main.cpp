@@ -23,7 +23,7 @@ namespace {
 struct GuiArgs {
   std::vector<std::string> folder;  // 0 or 1
   bool demo = false;
-  std::string split, scene, overlays, select, screenshot, size = "1600x900";
+  std::string split, scene, overlays, select, hover, screenshot, size = "1600x900";
   int pair = 0;
   double zoom = 0.0;
 };
@@ -38,6 +38,7 @@ cli::ArgParser MakeParser(GuiArgs* a) {
   p.Add("--pair", &a->pair, "pair index (0-based) to show first");
   p.Add("--overlays", &a->overlays, "overlays to turn on: comma list of flow,arrows,boundaries,occlusion,lines");
   p.Add("--select", &a->select, "select the segment under pixel X,Y of frame t");
+  p.Add("--hover", &a->hover, "show the flow at pixel X,Y of frame t as if the mouse were there");
   p.Add("--zoom", &a->zoom, "zoom factor (0 = fit to window)");
   p.Add("--screenshot", &a->screenshot, "save a PNG of the window once loaded, then quit (settings are not used)");
   p.Add("--size", &a->size, "window size WxH");
@@ -66,6 +67,11 @@ std::string ApplyViewArgs(const GuiArgs& a, MainWindow& w) {
     int x = 0, y = 0;
     if (std::sscanf(a.select.c_str(), "%d,%d", &x, &y) != 2) return "--select: expected X,Y";
     w.pairView()->SelectAt(0, cv::Point(x, y));
+  }
+  if (!a.hover.empty()) {
+    int x = 0, y = 0;
+    if (std::sscanf(a.hover.c_str(), "%d,%d", &x, &y) != 2) return "--hover: expected X,Y";
+    w.pairView()->HoverAt(0, cv::Point(x, y));
   }
   return "";
 }

@@ -98,7 +98,17 @@ PairSummary SummarizePair(const data::PairData& pair) {
       flow::FlowMetricsAccumulator acc;
       acc.Add("pair", cv::Mat::zeros(flow.size(), CV_32FC2), flow, MaskOrEmpty(pair.unmatched_forward, flow.size()),
               MaskOrEmpty(pair.line_area, flow.size()), "zero flow", "forward flow");
-      s.mean_motion = Buckets(acc.Result().overall);
+      const flow::FlowMetrics m = acc.Result().overall;
+      s.mean_motion = Buckets(m);
+      // Empty buckets count 0 pixels; the mask buckets only exist with their mask.
+      const bool have_occ = pair.unmatched_forward.size() == flow.size();
+      const bool have_line = pair.line_area.size() == flow.size();
+      for (int b = 0; b < flow::kNumFlowBuckets; ++b) {
+        const auto bucket = static_cast<flow::FlowBucket>(b);
+        if ((bucket == flow::FlowBucket::kOcc || bucket == flow::FlowBucket::kNonOcc) && !have_occ) continue;
+        if ((bucket == flow::FlowBucket::kLine || bucket == flow::FlowBucket::kFlat) && !have_line) continue;
+        s.bucket_pixels.emplace_back(flow::kFlowBucketNames[b], m.bucket_pixels[b]);
+      }
     }
   }
   return s;
@@ -116,11 +126,29 @@ std::vector<std::string> PairSummary::Lines() const {
   if (occluded_fraction) lines.push_back("occluded  " + Num("%.1f %%", *occluded_fraction * 100.0));
   if (line_fraction) lines.push_back("line pixels  " + Num("%.1f %%", *line_fraction * 100.0));
   if (mean_flow) lines.push_back("|flow|  mean " + Num("%.2f", *mean_flow) + "  max " + Num("%.2f px", *max_flow));
-  for (const auto& [name, v] : mean_motion) {
-    if (name == "epe") continue;  // the same as the mean above
-    std::string bucket = name.rfind("epe_", 0) == 0 ? name.substr(4) : name;
-    lines.push_back("  mean |flow| " + bucket + "  " + Num("%.2f px", v));
+  // Compact: the official buckets in pairs of related regions.
+  auto motion = [&](const char* a, const char* la, const char* b, const char* lb) {
+    const double* va = nullptr;
+    const double* vb = nullptr;
+    for (const auto& [name, v] : mean_motion) {
+      if (name == a) va = &v;
+      if (name == b) vb = &v;
+    }
+    if (!va && !vb) return;
+    std::string line = "mean |flow|";
+    if (va) line += std::string("  ") + la + " " + Num("%.2f", *va);
+    if (vb) line += std::string("  ") + lb + " " + Num("%.2f", *vb);
+    lines.push_back(line);
+  };
+  motion("epe_occ", "occluded", "epe_nonocc", "visible");
+  motion("epe_line", "line", "epe_flat", "flat");
+  const double total = static_cast<double>(size.area());
+  std::string speeds;
+  for (const auto& [name, n] : bucket_pixels) {
+    const char* label = name == "epe_s0_10" ? "<=10" : name == "epe_s10_50" ? "10-50" : name == "epe_s50plus" ? ">50" : nullptr;
+    if (label && total > 0) speeds += std::string("  ") + label + " " + Num("%.1f%%", 100.0 * n / total);
   }
+  if (!speeds.empty()) lines.push_back("pixels by |flow| px" + speeds);
   return lines;
 }
 

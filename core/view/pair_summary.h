@@ -26,6 +26,8 @@ struct PairSummary {
   // as the EPE of a zero prediction ("all", "occ", "nonocc", "line", "flat", ...): how far
   // each kind of pixel moves. Absent without a forward flow.
   std::vector<std::pair<std::string, double>> mean_motion;
+  // Pixels in each of those buckets (same names), e.g. how many move more than 50 px.
+  std::vector<std::pair<std::string, int64_t>> bucket_pixels;
   // Readable lines ("segments  t: 231  t+1: 229", ...), one fact per line.
   std::vector<std::string> Lines() const;
 };

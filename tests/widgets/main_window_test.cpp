@@ -164,6 +164,23 @@ TEST(MainWindow, OverlayAndZoomKeys) {
   EXPECT_NEAR(w.pairView()->Zoom(), fit, 1e-9);
 }
 
+TEST(MainWindow, SwitchingThePassKeepsThePair) {
+  MainWindow w(TestOptions());
+  Open(w, SharedDataset());
+  w.SetScene(1);
+  w.SetPair(2);
+  const QImage original = w.pairView()->RenderedImage(0);
+  ASSERT_GE(w.Dataset()->scenes()[1].passes.size(), 2u);
+  const QString pass = QString::fromStdString(w.Dataset()->scenes()[1].passes[1]);
+  w.SetPass(pass);
+  ASSERT_TRUE(w.WaitIdle(60000));
+  EXPECT_EQ(w.CurrentPass(), pass);
+  EXPECT_EQ(w.SceneIndex(), 1);
+  EXPECT_EQ(w.PairIndex(), 2);
+  EXPECT_TRUE(QString::fromStdString(w.Dataset()->scenes()[1].pairs[2].image1.string()).contains("/" + pass + "/"));
+  EXPECT_NE(w.pairView()->RenderedImage(0), original);  // recoloured frames
+}
+
 TEST(MainWindow, ShortcutTableMatchesTheActions) {
   MainWindow w(TestOptions());
   const QString table = MainWindow::ShortcutLines().join("\n");

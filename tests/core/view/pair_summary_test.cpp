@@ -60,6 +60,18 @@ TEST(PairSummary, MeanMotionPerBucketUsesTheOfficialMasks) {
   EXPECT_NEAR(Bucket(s.mean_motion, "epe_occ"), 2.5, 1e-6);   // row 0: 5 moving of 10
   EXPECT_NEAR(Bucket(s.mean_motion, "epe_line"), 5.0, 1e-6);  // column 0 moves
   EXPECT_NEAR(Bucket(s.mean_motion, "epe_flat"), 5.0 * 16 / 36, 1e-6);  // columns 1..4 of 1..9
+  auto pixels = [&](const std::string& name) {
+    for (const auto& [n, c] : s.bucket_pixels)
+      if (n == name) return c;
+    return int64_t{-1};
+  };
+  EXPECT_EQ(pixels("epe_s0_10"), 40);  // every |flow| is 0 or 5
+  EXPECT_EQ(pixels("epe_s50plus"), 0);
+  EXPECT_EQ(pixels("epe_occ"), 10);
+  std::string all;
+  for (const auto& l : s.Lines()) all += l + "\n";
+  EXPECT_NE(all.find("mean |flow|  occluded 2.50  visible 2.50"), std::string::npos) << all;
+  EXPECT_NE(all.find("<=10 100.0%"), std::string::npos) << all;
 }
 
 TEST(PairSummary, AbsentDataIsAbsent) {
