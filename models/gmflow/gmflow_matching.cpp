@@ -1,5 +1,7 @@
 #include "models/gmflow/gmflow_matching.h"
 
+#include "models/gmflow/gmflow_transformer.h"
+
 #include <cmath>
 
 namespace animerun::models::gmflow {
@@ -17,12 +19,11 @@ torch::Tensor GlobalCorrelationSoftmax(const torch::Tensor& feature0, const torc
   const int64_t b = feature0.size(0), c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
   auto f0 = feature0.view({b, c, -1}).permute({0, 2, 1});  // [B, HW, C]
   auto f1 = feature1.view({b, c, -1});                     // [B, C, HW]
-  auto correlation = torch::matmul(f0, f1).view({b, h, w, h, w}) / std::sqrt(static_cast<double>(c));
   auto init_grid = CoordsGrid(b, h, w, feature0.device());
   auto grid = init_grid.view({b, 2, -1}).permute({0, 2, 1});  // [B, HW, 2]
-  correlation = correlation.view({b, h * w, h * w});
-  auto prob = torch::softmax(correlation, -1);
-  auto correspondence = torch::matmul(prob, grid).view({b, h, w, 2}).permute({0, 3, 1, 2});
+  // softmax(f0 f1 / sqrt(C)) @ grid, chunked over query rows for large inputs.
+  auto correspondence =
+      SoftmaxAttention(f0, f1, grid, std::sqrt(static_cast<double>(c))).view({b, h, w, 2}).permute({0, 3, 1, 2});
   return correspondence - init_grid;
 }
 

@@ -1,6 +1,8 @@
 #include "models/gmflow/gmflow_transformer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -89,7 +91,7 @@ int64_t PyIndex(int64_t i, int64_t n) {
 
 }  // namespace
 
-torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
+torch::Tensor ShiftWindowLabels(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
                                   int64_t shift_w, const torch::Device& device) {
   auto img_mask = torch::zeros({1, h, w, 1});
   const std::pair<int64_t, std::optional<int64_t>> hs[3] = {{0, -window_h}, {-window_h, -shift_h}, {-shift_h, std::nullopt}};
@@ -104,21 +106,45 @@ torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_
       ++cnt;
     }
   }
-  auto mask_windows = SplitFeature(img_mask, w / window_w, true).view({-1, window_h * window_w});
+  return SplitFeature(img_mask, w / window_w, true).view({-1, window_h * window_w}).to(device);
+}
+
+torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
+                                  int64_t shift_w, const torch::Device& device) {
+  const auto mask_windows = ShiftWindowLabels(h, w, window_h, window_w, shift_h, shift_w, device);
   auto attn_mask = mask_windows.unsqueeze(1) - mask_windows.unsqueeze(2);
-  attn_mask = attn_mask.masked_fill(attn_mask != 0, -100.0).masked_fill(attn_mask == 0, 0.0);
-  return attn_mask.to(device);
+  return attn_mask.masked_fill(attn_mask != 0, -100.0).masked_fill(attn_mask == 0, 0.0);
+}
+
+torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, const torch::Tensor& v, double scale,
+                               const torch::Tensor& window_labels, int64_t max_scores) {
+  const int64_t batch = q.size(0), rows = q.size(1), cols = kt.size(2);
+  auto one_pass = [&](const torch::Tensor& qc, int64_t r0) {
+    auto scores = torch::matmul(qc, kt) / scale;
+    if (window_labels.defined()) {
+      // The official code adds attn_mask.repeat(b, 1, 1), with attn_mask 0 / -100.
+      const int64_t kk = window_labels.size(0), n = qc.size(1);
+      const auto mine = window_labels.slice(1, r0, r0 + n).unsqueeze(2);
+      const auto mask = (mine != window_labels.unsqueeze(1)).to(scores.scalar_type()) * -100.0;  // [KK, n, S]
+      scores = (scores.view({batch / kk, kk, n, cols}) + mask).view({batch, n, cols});
+    }
+    return torch::matmul(torch::softmax(scores, -1), v);
+  };
+  const int64_t chunk = std::max<int64_t>(1, max_scores / std::max<int64_t>(1, batch * cols));
+  if (chunk >= rows) return one_pass(q, 0);
+  std::vector<torch::Tensor> parts;
+  for (int64_t r = 0; r < rows; r += chunk) parts.push_back(one_pass(q.slice(1, r, std::min(rows, r + chunk)), r));
+  return torch::cat(parts, 1);
 }
 
 namespace {
 
 torch::Tensor FullAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
-  auto scores = torch::matmul(q, k.permute({0, 2, 1})) / std::sqrt(static_cast<double>(q.size(2)));
-  return torch::matmul(torch::softmax(scores, 2), v);
+  return SoftmaxAttention(q, k.permute({0, 2, 1}), v, std::sqrt(static_cast<double>(q.size(2))));
 }
 
 torch::Tensor SplitWindowAttention(torch::Tensor q, torch::Tensor k, torch::Tensor v, int64_t num_splits,
-                                   bool with_shift, int64_t h, int64_t w, const torch::Tensor& attn_mask) {
+                                   bool with_shift, int64_t h, int64_t w, const torch::Tensor& window_labels) {
   const int64_t b = q.size(0), c = q.size(2);
   if (q.size(1) != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
   const int64_t b_new = b * num_splits * num_splits;
@@ -129,7 +155,7 @@ torch::Tensor SplitWindowAttention(torch::Tensor q, torch::Tensor k, torch::Tens
   const double scale_factor = std::sqrt(static_cast<double>(c));
   const int64_t shift_h = window_h / 2, shift_w = window_w / 2;
   if (with_shift) {
-    if (!attn_mask.defined()) throw std::runtime_error("gmflow: shifted window attention without a mask");
+    if (!window_labels.defined()) throw std::runtime_error("gmflow: shifted window attention without a mask");
     q = torch::roll(q, {-shift_h, -shift_w}, {1, 2});
     k = torch::roll(k, {-shift_h, -shift_w}, {1, 2});
     v = torch::roll(v, {-shift_h, -shift_w}, {1, 2});
@@ -137,10 +163,8 @@ torch::Tensor SplitWindowAttention(torch::Tensor q, torch::Tensor k, torch::Tens
   q = SplitFeature(q, num_splits, true);
   k = SplitFeature(k, num_splits, true);
   v = SplitFeature(v, num_splits, true);
-  auto scores = torch::matmul(q.view({b_new, -1, c}), k.view({b_new, -1, c}).permute({0, 2, 1})) / scale_factor;
-  if (with_shift) scores += attn_mask.repeat({b, 1, 1});
-  auto attn = torch::softmax(scores, -1);
-  auto out = torch::matmul(attn, v.view({b_new, -1, c}));
+  auto out = SoftmaxAttention(q.view({b_new, -1, c}), k.view({b_new, -1, c}).permute({0, 2, 1}), v.view({b_new, -1, c}),
+                              scale_factor, with_shift ? window_labels : torch::Tensor());
   out = MergeSplits(out.view({b_new, window_h, window_w, c}), num_splits, true);
   if (with_shift) out = torch::roll(out, {shift_h, shift_w}, {1, 2});
   return out.view({b, -1, c});
@@ -165,15 +189,14 @@ TransformerLayerImpl::TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t
 }
 
 torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height,
-                                            int64_t width, const torch::Tensor& shifted_window_attn_mask,
+                                            int64_t width, const torch::Tensor& window_labels,
                                             int64_t attn_num_splits) {
   auto query = q_proj_->forward(source);
   auto key = k_proj_->forward(target);
   auto value = v_proj_->forward(target);
   torch::Tensor message;
   if (attn_num_splits > 1) {
-    message = SplitWindowAttention(query, key, value, attn_num_splits, with_shift_, height, width,
-                                   shifted_window_attn_mask);
+    message = SplitWindowAttention(query, key, value, attn_num_splits, with_shift_, height, width, window_labels);
   } else {
     message = FullAttention(query, key, value);
   }
@@ -210,7 +233,7 @@ std::pair<torch::Tensor, torch::Tensor> FeatureTransformerImpl::forward(const to
   torch::Tensor mask;
   if (attn_num_splits > 1) {
     const int64_t wh = h / attn_num_splits, ww = w / attn_num_splits;
-    mask = ShiftWindowAttnMask(h, w, wh, ww, wh / 2, ww / 2, feature0.device());
+    mask = ShiftWindowLabels(h, w, wh, ww, wh / 2, ww / 2, feature0.device());
   }
   // Both directions in one batch: [f0; f1] attends to [f1; f0].
   auto concat0 = torch::cat({f0, f1}, 0);
@@ -239,8 +262,7 @@ torch::Tensor FeatureFlowAttentionImpl::forward(const torch::Tensor& feature0, c
   // query, not of the feature.
   auto key = k_proj_->forward(query);
   auto value = flow.reshape({b, flow.size(1), h * w}).permute({0, 2, 1});
-  auto scores = torch::matmul(query, key.permute({0, 2, 1})) / std::sqrt(static_cast<double>(c));
-  auto out = torch::matmul(torch::softmax(scores, -1), value);
+  auto out = SoftmaxAttention(query, key.permute({0, 2, 1}), value, std::sqrt(static_cast<double>(c)));
   return out.view({b, h, w, value.size(-1)}).permute({0, 3, 1, 2});
 }
 

@@ -22,16 +22,29 @@ torch::Tensor PositionEmbeddingSine(int64_t h, int64_t w, int64_t num_pos_feats,
 std::pair<torch::Tensor, torch::Tensor> FeatureAddPosition(const torch::Tensor& feature0, const torch::Tensor& feature1,
                                                           int64_t attn_splits, int64_t feature_channels);
 
-// Swin mask for the shifted windows: [K*K, ws_h*ws_w, ws_h*ws_w], 0 within a region, -100 across.
+// Region label of every token of every shifted window: [K*K, ws_h*ws_w] (K = w / ws_w).
+// Tokens may attend to each other only within one region (the Swin mask).
+torch::Tensor ShiftWindowLabels(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
+                                int64_t shift_w, const torch::Device& device);
+// The official mask from those labels: [K*K, N, N], 0 within a region, -100 across.
 torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
                                   int64_t shift_w, const torch::Device& device);
+
+// softmax(q @ kt / scale + mask) @ v for q [B, L, C], kt [B, C, S], v [B, S, D]. With
+// window_labels ([K*K, S], B = b * K*K, L = S) the Swin mask is added: -100 where the two
+// tokens' labels differ. Query rows are processed in chunks so that at most about
+// max_scores scores exist at once (the 1/8-scale attention of a 1080p frame would
+// otherwise hold several GB); each row is computed as in one pass.
+torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, const torch::Tensor& v, double scale,
+                               const torch::Tensor& window_labels = {}, int64_t max_scores = int64_t{1} << 26);
 
 class TransformerLayerImpl : public torch::nn::Module {
  public:
   TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift);
   // source, target: [B, L, C]. Query from source, key and value from target.
+  // window_labels: ShiftWindowLabels() of this size (used by the shifted layers).
   torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height, int64_t width,
-                        const torch::Tensor& shifted_window_attn_mask, int64_t attn_num_splits);
+                        const torch::Tensor& window_labels, int64_t attn_num_splits);
 
  private:
   bool no_ffn_;
@@ -46,7 +59,7 @@ class TransformerBlockImpl : public torch::nn::Module {
  public:
   TransformerBlockImpl(int64_t d_model, int64_t ffn_dim_expansion, bool with_shift);
   torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height, int64_t width,
-                        const torch::Tensor& shifted_window_attn_mask, int64_t attn_num_splits);
+                        const torch::Tensor& window_labels, int64_t attn_num_splits);
 
  private:
   TransformerLayer self_attn_{nullptr};

@@ -100,6 +100,25 @@ TEST(GmflowTransformer, ShiftedWindowMaskSeparatesWrappedPixels) {
   EXPECT_GT(blocked, 0);
 }
 
+TEST(GmflowTransformer, ChunkedAttentionEqualsOnePassWithOfficialMask) {
+  torch::manual_seed(8);
+  const int64_t b = 2, h = 8, w = 12, k = 2, wh = h / k, ww = w / k, n = wh * ww, c = 16;
+  auto q = torch::randn({b * k * k, n, c}), kt = torch::randn({b * k * k, c, n}), v = torch::randn({b * k * k, n, 3});
+  const double scale = 4.0;
+  // The official formula: scores + attn_mask.repeat(b, 1, 1).
+  auto mask = ShiftWindowAttnMask(h, w, wh, ww, wh / 2, ww / 2, torch::kCPU);
+  auto want = torch::matmul(torch::softmax(torch::matmul(q, kt) / scale + mask.repeat({b, 1, 1}), -1), v);
+  auto labels = ShiftWindowLabels(h, w, wh, ww, wh / 2, ww / 2, torch::kCPU);
+  auto one = SoftmaxAttention(q, kt, v, scale, labels);
+  EXPECT_TRUE(torch::allclose(one, want, 1e-6, 1e-6));
+  // Chunks of 5 query rows (max_scores = 5 rows of b*K*K x n scores).
+  auto chunked = SoftmaxAttention(q, kt, v, scale, labels, 5 * b * k * k * n);
+  EXPECT_TRUE(torch::allclose(chunked, want, 1e-6, 1e-6));
+  auto plain = torch::matmul(torch::softmax(torch::matmul(q, kt) / scale, -1), v);
+  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, {}, 7), plain, 1e-6, 1e-6));
+  EXPECT_FALSE(torch::allclose(plain, want, 1e-3, 1e-3));  // the mask matters
+}
+
 TEST(GmflowTransformer, SinePositionEncodingMatchesFormula) {
   const int64_t h = 4, w = 6, f = 64;
   auto pos = PositionEmbeddingSine(h, w, f, torch::kCPU);
