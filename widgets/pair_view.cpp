@@ -5,6 +5,9 @@
 #include <QScrollBar>
 
 #include <exception>
+#include <string>
+
+#include <opencv2/core/utility.hpp>
 
 #include "core/flow/flow_viz.h"
 #include "widgets/qt_image.h"
@@ -60,6 +63,7 @@ PairView::PairView(QWidget* parent) : QWidget(parent) {
 void PairView::SetPair(data::PairData pair, const QString& title_t, const QString& title_t1) {
   const QSize old_size = panes_[0]->ImageSize();
   pair_ = std::move(pair);
+  flow_cache_.Clear();
   has_pair_ = true;
   selection_ = view::SegmentPick();
   titles_[0]->setText(title_t);
@@ -71,6 +75,7 @@ void PairView::SetPair(data::PairData pair, const QString& title_t, const QStrin
 
 void PairView::ClearPair(const QString& message) {
   pair_ = data::PairData();
+  flow_cache_.Clear();
   has_pair_ = false;
   selection_ = view::SegmentPick();
   for (int i = 0; i < 2; ++i) {
@@ -94,17 +99,25 @@ int PairView::HighlightFor(int frame) const {
 
 void PairView::Render() {
   if (!has_pair_) return;
-  for (int i = 0; i < 2; ++i) {
-    try {
-      rendered_[i] = ToQImage(view::ComposeFrameView(pair_, i, options_, HighlightFor(i)));
-    } catch (const std::exception& e) {
-      rendered_[i] = QImage();
-      emit renderFailed(QString::fromStdString(e.what()));
+  // The two frames are composed in parallel (each writes only its own cache entry).
+  std::array<cv::Mat, 2> images;
+  std::array<std::string, 2> errors;
+  cv::parallel_for_(cv::Range(0, 2), [&](const cv::Range& r) {
+    for (int i = r.start; i < r.end; ++i) {
+      try {
+        images[i] = view::ComposeFrameView(pair_, i, options_, HighlightFor(i), &flow_cache_);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
     }
+  });
+  for (int i = 0; i < 2; ++i) {
+    rendered_[i] = ToQImage(images[i]);
     if (rendered_[i].isNull())
       panes_[i]->ClearImage();
     else
       panes_[i]->SetImage(rendered_[i]);
+    if (!errors[i].empty()) emit renderFailed(QString::fromStdString(errors[i]));
   }
   UpdateLegend();
 }

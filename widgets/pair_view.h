@@ -53,6 +53,8 @@ class PairView : public QWidget {
   const QImage& RenderedImage(int frame) const { return rendered_[frame]; }
   // The colour-wheel legend is visible (flow colour on and a flow present).
   bool LegendVisible() const { return !legend_->isHidden(); }
+  // The segment highlighted in frame: the selection there, or its match from the other frame.
+  int HighlightFor(int frame) const;
 
  signals:
   void segmentPicked(const animerun::view::SegmentPick& pick);
@@ -71,7 +73,6 @@ class PairView : public QWidget {
   void UpdateLegend();
   void PlaceLegend();
   void SyncFrom(int frame);
-  int HighlightFor(int frame) const;
 
   std::array<ImagePane*, 2> panes_{};
   std::array<QLabel*, 2> titles_{};
@@ -80,6 +81,7 @@ class PairView : public QWidget {
   data::PairData pair_;
   bool has_pair_ = false;
   view::OverlayOptions options_;
+  view::FlowColorCache flow_cache_;
   view::SegmentPick selection_;
   bool fit_mode_ = true;
   bool syncing_ = false;

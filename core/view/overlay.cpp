@@ -100,7 +100,8 @@ cv::Size FrameSize(const data::PairData& pair, int frame) {
 
 }  // namespace
 
-cv::Mat ComposeFrameView(const data::PairData& pair, int frame, const OverlayOptions& options, int highlight) {
+cv::Mat ComposeFrameView(const data::PairData& pair, int frame, const OverlayOptions& options, int highlight,
+                         FlowColorCache* cache) {
   options.Check();
   if (frame != 0 && frame != 1) throw Error("ComposeFrameView: frame must be 0 (t) or 1 (t+1)");
   const cv::Size size = FrameSize(pair, frame);
@@ -118,9 +119,20 @@ cv::Mat ComposeFrameView(const data::PairData& pair, int frame, const OverlayOpt
   const cv::Mat& flow = FlowForFrame(pair, frame);
   const bool have_flow = !flow.empty() && flow.size() == size;
   if (options.flow_color && have_flow) {
-    flow::FlowVizOptions viz;
-    viz.max_flow = options.max_flow;
-    const cv::Mat colors = flow::FlowToColor(flow, viz);
+    cv::Mat colors;
+    if (cache && cache->flow_data[frame] == flow.data && cache->max_flow[frame] == options.max_flow &&
+        cache->colors[frame].size() == size) {
+      colors = cache->colors[frame];
+    } else {
+      flow::FlowVizOptions viz;
+      viz.max_flow = options.max_flow;
+      colors = flow::FlowToColor(flow, viz);
+      if (cache) {
+        cache->colors[frame] = colors;
+        cache->flow_data[frame] = flow.data;
+        cache->max_flow[frame] = options.max_flow;
+      }
+    }
     cv::addWeighted(colors, options.flow_opacity, out, 1.0 - options.flow_opacity, 0.0, out);
   }
   if (frame == 0 && options.occlusion && pair.unmatched_forward.size() == size)

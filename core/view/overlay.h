@@ -50,12 +50,23 @@ cv::Mat LineMask(const cv::Mat& line_area);
 // The flow drawn on a frame: forward for frame 0, backward for frame 1 (may be empty).
 const cv::Mat& FlowForFrame(const data::PairData& pair, int frame);
 
+// The colour-wheel image is by far the costliest overlay (~65 ms at 960x540, the exact RAFT
+// colouring); the view keeps it between calls for the same pair. Clear() it when the pair
+// changes; an entry is also refreshed when the flow's data or max_flow differ.
+struct FlowColorCache {
+  cv::Mat colors[2];
+  const void* flow_data[2] = {nullptr, nullptr};
+  double max_flow[2] = {-1.0, -1.0};
+  void Clear() { *this = FlowColorCache(); }
+};
+
 // The frame (0 = t, 1 = t+1) with the overlays of options, as RGB CV_8UC3 of the frame's
 // size. highlight: a segment id of this frame to fill and outline (-1 for none). A frame
 // without image (missing file) starts from mid grey at the size of its other maps.
-// Throws Error when the pair has nothing to size the frame from.
+// cache (optional) keeps the flow colours. Calls for frames 0 and 1 may run concurrently,
+// also with one cache. Throws Error when the pair has nothing to size the frame from.
 cv::Mat ComposeFrameView(const data::PairData& pair, int frame, const OverlayOptions& options,
-                         int highlight = -1);
+                         int highlight = -1, FlowColorCache* cache = nullptr);
 
 // Largest finite flow magnitude of a CV_32FC2 flow (0 for an empty flow), the value the
 // colour legend saturates at when max_flow is 0.
