@@ -10,8 +10,11 @@
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/flow_cli_options.h"
 #include "core/data/animerun_dataset.h"
 #include "core/flow/flow_eval.h"
+#include "core/flow/flow_predictor.h"
+#include "core/io/flow_io.h"
 #include "core/jobs/job.h"
 #include "core/util/fs.h"
 
@@ -23,11 +26,15 @@ struct EvalFlowCliOptions {
   std::string split = "test";  // split sub-folder
   std::string pass = "original";  // Frame_Anime pass that defines the pairs (the official code uses "original")
   std::string pred;            // folder of predictions: <pred>/<scene>/forward/<gt name>.flo
+  std::string save_pred;       // with --model: also save each prediction there, same layout as --pred
   std::string json;            // where to write the metrics (JSON, atomic); "" = don't write
   bool per_scene = true;       // print one table row per scene
+  bool model_mode = false;     // set when --model is given: run a network on every pair
   void Check() const {
     Require(!data.empty(), "--data is required");
-    Require(!pred.empty(), "--pred is required");
+    Require(!pred.empty() || model_mode, "--pred DIR or --model M --weights FILE is required");
+    Require(pred.empty() || !model_mode, "give either --pred or --model, not both");
+    Require(save_pred.empty() || model_mode, "--save-pred needs --model");
   }
 };
 
@@ -66,30 +73,50 @@ int RunEvalFlow(int argc, char** argv) {
   p.Add("--data", &o.data, "AnimeRun root (holding train/ and test/)", "", true);
   p.Add("--split", &o.split, "split folder; \"\" when --data is the split folder itself");
   p.Add("--pass", &o.pass, "Frame_Anime pass whose frames define the pairs");
-  p.Add("--pred", &o.pred, "predictions: <DIR>/<scene>/forward/<ground-truth file name>.flo", "", true);
+  p.Add("--pred", &o.pred, "predictions: <DIR>/<scene>/forward/<ground-truth file name>.flo");
+  flow::FlowRunOptions run;
+  run.model.clear();
+  AddFlowRunOptions(p, &run);
+  p.Add("--save-pred", &o.save_pred, "with --model: save the predictions as <DIR>/<scene>/forward/<name>.flo");
   p.Add("--json", &o.json, "write the metrics (overall and per scene) to this JSON file");
   p.AddFlag("--no-scenes", &no_scenes, "print only the overall row");
   p.SetEpilog("Metrics follow AnimeRun's flow/evaluate.py (validate_anime): every value is pooled over all\n"
               "pixels of all pairs, and valid is all-true. Progress goes to stderr.\n"
-              "example: animerun eval-flow --data AnimeRun_v2 --pred out/flow --json metrics.json");
+              "examples: animerun eval-flow --data AnimeRun_v2 --pred out/flow --json metrics.json\n"
+              "          animerun eval-flow --data AnimeRun_v2 --model raft --weights raft-things.pth --json m.json");
   if (!p.Parse(argc, argv)) return 0;
   o.per_scene = !no_scenes;
+  o.model_mode = !run.model.empty();
   try {
     o.Check();
   } catch (const Error& e) {
     throw UsageError(e.what());
   }
+  if (o.model_mode) CheckAsUsage(run);
 
   const data::AnimeRunDataset ds = OpenDataset(o);
   JobContext job(StderrProgress("eval-flow"));
-  const flow::FlowEvalResult result = flow::EvaluateFlowPredictions(ds, o.pred, &job);
-  Report(result, o, "pred", o.pred, ds.AllProblems());
+  if (!o.model_mode) {
+    const flow::FlowEvalResult result = flow::EvaluateFlowPredictions(ds, o.pred, &job);
+    Report(result, o, "pred", o.pred, ds.AllProblems());
+    return 0;
+  }
+  // Model mode: the network predicts every pair (the official validate_anime protocol:
+  // sintel padding, forward flow, pooled metrics).
+  flow::FlowRunner runner(run);
+  const flow::FlowEvalResult result =
+      flow::EvaluateFlow(ds, [&](const data::FramePair& pair, const data::PairData& d) {
+        cv::Mat f = runner.Predict(d.image1, d.image2);
+        if (!o.save_pred.empty()) io::WriteFlo(flow::FlowPredictionPath(o.save_pred, pair), f);
+        return f;
+      }, &job);
+  Report(result, o, "weights", run.model + ":" + run.weights, ds.AllProblems());
   return 0;
 }
 
 }  // namespace
 
-ANIMERUN_REGISTER_COMMAND(eval_flow, "eval-flow", "AnimeRun optical-flow metrics of predicted .flo files",
+ANIMERUN_REGISTER_COMMAND(eval_flow, "eval-flow", "AnimeRun optical-flow metrics of predicted .flo files or of a flow network",
                           RunEvalFlow);
 
 }  // namespace animerun::cli

@@ -1,0 +1,84 @@
+// `animerun bench flow`: median time per pair and peak memory of a flow network.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include "app/cli/arg_parser.h"
+#include "app/cli/bench_registry.h"
+#include "app/cli/flow_cli_options.h"
+#include "core/flow/flow_predictor.h"
+
+namespace animerun::cli {
+namespace {
+
+long PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;  // Linux reports KiB
+}
+
+// A cartoon-like pair: flat shapes with dark outlines, the second moved, so that the
+// timing reflects real inputs (GMFlow's softmax and RAFT's lookups don't depend on content,
+// but this keeps the numbers honest).
+std::pair<cv::Mat, cv::Mat> MakePair(int h, int w) {
+  cv::Mat a(h, w, CV_8UC3, cv::Scalar(200, 220, 240)), b;
+  cv::RNG rng(7);
+  for (int i = 0; i < 40; ++i) {
+    const cv::Point c(rng.uniform(0, w), rng.uniform(0, h));
+    const cv::Size ax(rng.uniform(8, std::max(9, w / 8)), rng.uniform(8, std::max(9, h / 8)));
+    const cv::Scalar col(rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255));
+    cv::ellipse(a, c, ax, rng.uniform(0, 180), 0, 360, col, cv::FILLED, cv::LINE_8);
+    cv::ellipse(a, c, ax, 0, 0, 360, cv::Scalar(20, 20, 20), 2, cv::LINE_8);
+  }
+  const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, 6, 0, 1, 3);
+  cv::warpAffine(a, b, shift, a.size(), cv::INTER_NEAREST, cv::BORDER_REPLICATE);
+  return {a, b};
+}
+
+int RunBenchFlow(int argc, char** argv) {
+  flow::FlowRunOptions o;
+  o.allow_random_weights = true;
+  std::string size = "440x1024";
+  int repeats = 5, warmup = 1;
+  ArgParser p(argv[0], "Times a flow network on one cartoon-like pair: median seconds per pair over --repeats runs "
+                       "after --warmup runs, and the process's peak resident memory. Random weights unless "
+                       "--weights is given (speed does not depend on the weights).");
+  AddFlowRunOptions(p, &o);
+  p.Add("--size", &size, "input size HxW");
+  p.Add("--repeats", &repeats, "timed runs");
+  p.Add("--warmup", &warmup, "untimed runs first");
+  if (!p.Parse(argc, argv)) return 0;
+  int h = 0, w = 0;
+  if (std::sscanf(size.c_str(), "%dx%d", &h, &w) != 2 || h < 16 || w < 16) throw UsageError("--size must be HxW, e.g. 440x1024");
+  if (repeats < 1 || warmup < 0) throw UsageError("--repeats must be >= 1 and --warmup >= 0");
+  CheckAsUsage(o);
+
+  flow::FlowRunner runner(o);
+  const auto [a, b] = MakePair(h, w);
+  for (int i = 0; i < warmup; ++i) runner.Predict(a, b);
+  std::vector<double> secs;
+  for (int i = 0; i < repeats; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    runner.Predict(a, b);
+    secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(secs.begin(), secs.end());
+  const double median = secs[secs.size() / 2];
+  std::printf("{\"bench\": \"flow\", \"model\": \"%s\", \"size\": \"%dx%d\", \"iters\": %d, \"device\": \"%s\", "
+              "\"precision\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, \"peak_rss_mb\": %ld}\n",
+              o.model.c_str(), h, w, o.iters, o.device.c_str(), o.precision.c_str(), o.threads, median, secs.front(),
+              PeakRssMb());
+  return 0;
+}
+
+}  // namespace
+
+ANIMERUN_REGISTER_BENCH(flow, "flow", "median time per pair and peak memory of a flow network", RunBenchFlow);
+
+}  // namespace animerun::cli

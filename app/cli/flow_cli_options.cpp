@@ -1,0 +1,46 @@
+#include "app/cli/flow_cli_options.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "core/io/flow_io.h"
+
+namespace animerun::cli {
+
+void AddFlowRunOptions(ArgParser& p, flow::FlowRunOptions* o) {
+  p.Add("--model", &o->model, "raft, raft-small, gma, gmflow, gmflow-refine or pwcnet");
+  p.Add("--weights", &o->weights, "official checkpoint (raft-things.pth, gma-sintel.pth, gmflow_sintel-0c07dcb3.pth, "
+                                  "network-default.pytorch, ...) or one saved by this program");
+  p.Add("--iters", &o->iters, "RAFT/GMA refinement iterations");
+  p.Add("--padding", &o->padding, "RAFT/GMA padding mode: sintel (centred) or kitti (bottom)");
+  p.Add("--device", &o->device, "cpu, cuda or cuda:N");
+  p.Add("--precision", &o->precision, "fp32 or bf16");
+  p.Add("--threads", &o->threads, "LibTorch CPU threads (0 = all cores)");
+}
+
+void CheckAsUsage(const flow::FlowRunOptions& o) {
+  try {
+    o.Check();
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+}
+
+void WriteFlowByExtension(const std::filesystem::path& path, const cv::Mat& flow) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".flo") io::WriteFlo(path, flow);
+  else if (ext == ".png") io::WriteKittiFlow(path, flow);
+  else if (ext == ".pfm") {
+    // FlyingThings stores flow as a 3-channel PFM with a zero third channel.
+    cv::Mat uv[2], three;
+    cv::split(flow, uv);
+    cv::merge(std::vector<cv::Mat>{uv[0], uv[1], cv::Mat::zeros(flow.size(), CV_32FC1)}, three);
+    io::WritePfm(path, three);
+  }
+  else throw Error(path.string() + ": unknown flow format (use .flo, .png or .pfm)");
+}
+
+}  // namespace animerun::cli

@@ -1,0 +1,90 @@
+#include "core/flow/flow_predictor.h"
+
+#include <torch/torch.h>
+
+#include <cstring>
+
+#include "core/util/error.h"
+#include "models/common/flow_factory.h"
+#include "models/common/runtime.h"
+
+namespace animerun::flow {
+
+void FlowRunOptions::Check() const {
+  const auto& names = models::FlowModelNames();
+  Require(std::find(names.begin(), names.end(), model) != names.end(),
+          "unknown model '" + model + "' (raft, raft-small, gma, gmflow, gmflow-refine, pwcnet)");
+  Require(allow_random_weights || !weights.empty(),
+          "--weights is required: the official checkpoint of " + model + " is " + models::OfficialCheckpointHint(model));
+  Require(iters >= 1 && iters <= 1000, "iters must be in [1, 1000]");
+  Require(padding == "sintel" || padding == "kitti", "padding must be sintel or kitti");
+  Require(precision == "fp32" || precision == "bf16", "precision must be fp32 or bf16");
+  Require(threads >= 0, "threads must be >= 0");
+  try {
+    models::CheckDeviceName(device.c_str());
+  } catch (const std::exception& e) {
+    throw Error(e.what());
+  }
+}
+
+struct FlowRunner::Impl {
+  std::unique_ptr<models::FlowModel> net;
+  torch::Device device{torch::kCPU};
+};
+
+FlowRunner::FlowRunner(const FlowRunOptions& options) : options_(options), impl_(std::make_unique<Impl>()) {
+  options_.Check();
+  if (options_.threads > 0) models::ConfigureThreads(options_.threads);
+  impl_->net = models::CreateFlowModel(options_.model);
+  if (!options_.weights.empty()) {
+    try {
+      impl_->net->LoadWeights(options_.weights, /*strict=*/true);
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      // The loaders name the file already; add which network it was meant for.
+      throw Error((what.find(options_.weights) == std::string::npos ? options_.weights + ": " : std::string()) + what +
+                  " (expected " + models::OfficialCheckpointHint(options_.model) + ")");
+    }
+  }
+  impl_->device = torch::Device(options_.device);
+  impl_->net->To(impl_->device);
+}
+
+FlowRunner::~FlowRunner() = default;
+
+namespace {
+
+torch::Tensor ToBatch(const cv::Mat& rgb, const torch::Device& device) {
+  // Wrap the (continuous) pixels, then one conversion to float on the target device.
+  cv::Mat c = rgb.isContinuous() ? rgb : rgb.clone();
+  auto t = torch::from_blob(c.data, {1, c.rows, c.cols, 3}, torch::kUInt8);
+  return t.to(device).permute({0, 3, 1, 2}).to(torch::kFloat32).contiguous();
+}
+
+}  // namespace
+
+cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2) {
+  Require(image1.type() == CV_8UC3 && image2.type() == CV_8UC3, "flow: images must be 8-bit RGB");
+  Require(image1.size() == image2.size(), "flow: the two images differ in size (" + std::to_string(image1.cols) + "x" +
+                                              std::to_string(image1.rows) + " vs " + std::to_string(image2.cols) +
+                                              "x" + std::to_string(image2.rows) + ")");
+  models::FlowInferenceOptions o;
+  o.iters = options_.iters;
+  o.padding = options_.padding;
+  o.precision = options_.precision;
+  torch::Tensor flow;
+  try {
+    torch::InferenceMode guard;
+    flow = impl_->net->Estimate(ToBatch(image1, impl_->device), ToBatch(image2, impl_->device), o);
+  } catch (const c10::Error& e) {
+    throw Error(options_.model + ": " + e.what_without_backtrace());
+  } catch (const std::invalid_argument& e) {
+    throw Error(options_.model + ": " + e.what());
+  }
+  flow = flow[0].permute({1, 2, 0}).to(torch::kCPU, torch::kFloat32).contiguous();
+  cv::Mat out(image1.rows, image1.cols, CV_32FC2);
+  std::memcpy(out.data, flow.data_ptr<float>(), out.total() * sizeof(float) * 2);
+  return out;
+}
+
+}  // namespace animerun::flow

@@ -1,0 +1,44 @@
+// Running a flow network on RGB frames: the one entry point the CLI (`animerun flow`,
+// `eval-flow --model`, `bench flow`) and the GUI's flow panel share.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+namespace animerun::flow {
+
+struct FlowRunOptions {
+  std::string model = "raft";       // raft, raft-small, gma, gmflow, gmflow-refine, pwcnet
+  std::string weights;              // official checkpoint file (required to get meaningful flow)
+  int iters = 32;                   // RAFT/GMA iterations (AnimeRun evaluates with 32)
+  std::string padding = "sintel";   // RAFT/GMA InputPadder mode: sintel (centred) or kitti (bottom)
+  std::string device = "cpu";       // cpu, cuda, cuda:N
+  std::string precision = "fp32";   // fp32 or bf16
+  int threads = 0;                  // LibTorch CPU threads; 0 = all cores
+  bool allow_random_weights = false;  // run without --weights (benchmarks only)
+  void Check() const;
+};
+
+class FlowRunner {
+ public:
+  // Creates the network and loads the weights; throws Error naming the weights file and
+  // the missing/unexpected keys when the file does not fit the network.
+  explicit FlowRunner(const FlowRunOptions& options);
+  ~FlowRunner();
+  FlowRunner(const FlowRunner&) = delete;
+  FlowRunner& operator=(const FlowRunner&) = delete;
+
+  // image1, image2: RGB CV_8UC3 of the same size. Returns the CV_32FC2 flow image1 -> image2.
+  cv::Mat Predict(const cv::Mat& image1, const cv::Mat& image2);
+
+  const FlowRunOptions& options() const { return options_; }
+
+ private:
+  struct Impl;
+  FlowRunOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace animerun::flow
