@@ -49,3 +49,28 @@ if(NOT EXISTS ${WORK}/viz.png)
 endif()
 run_fails(${ANIMERUN} eval-flow --data ${WORK}/syn --pred ${WORK}/no_such_dir)
 run_fails(${ANIMERUN} viz-flow ${WORK}/no_such.flo -o ${WORK}/x.png)
+
+# A network end to end: `flow` on two frames and `eval-flow --model` with saved predictions,
+# whose prediction-folder evaluation must give the same EPE.
+if(EXISTS ${GOLDEN}/raft-small/raft-small.pth)
+  set(W ${GOLDEN}/raft-small/raft-small.pth)
+  set(F ${WORK}/syn/test/Frame_Anime/synth_000/original)
+  run_ok(${ANIMERUN} flow --model raft-small --weights ${W} --iters 2 ${F}/Image0000.png ${F}/Image0001.png
+         -o ${WORK}/pred.flo --viz ${WORK}/pred.png)
+  if(NOT EXISTS ${WORK}/pred.flo OR NOT EXISTS ${WORK}/pred.png)
+    message(FATAL_ERROR "flow wrote nothing")
+  endif()
+  run_ok(${ANIMERUN} eval-flow --data ${WORK}/syn --model raft-small --weights ${W} --iters 2
+         --save-pred ${WORK}/saved --json ${WORK}/eval_model.json)
+  run_ok(${ANIMERUN} eval-flow --data ${WORK}/syn --pred ${WORK}/saved --json ${WORK}/eval_saved.json)
+  file(READ ${WORK}/eval_model.json a)
+  file(READ ${WORK}/eval_saved.json b)
+  string(JSON ea GET "${a}" epe)
+  string(JSON eb GET "${b}" epe)
+  if(NOT ea STREQUAL eb)
+    message(FATAL_ERROR "eval-flow --model (${ea}) and --pred of its saved predictions (${eb}) differ")
+  endif()
+  run_fails(${ANIMERUN} flow --model raft --weights ${W} ${F}/Image0000.png ${F}/Image0001.png -o ${WORK}/x.flo)
+else()
+  message(STATUS "golden fixtures absent: network CLI checks skipped")
+endif()
