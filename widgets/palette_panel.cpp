@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QInputDialog>
@@ -136,6 +137,8 @@ void PalettePanel::BuildUi() {
   auto* gl = new QVBoxLayout(groups_box);
   groups_ = new QListWidget;
   groups_->setIconSize(QSize(48, 16));
+  groups_->setTextElideMode(Qt::ElideRight);  // narrow docks: elide, the tooltip has it all
+  groups_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   gl->addWidget(groups_, 1);
   auto* form = new QFormLayout;
   name_edit_ = new QLineEdit;
@@ -156,6 +159,7 @@ void PalettePanel::BuildUi() {
   group_buttons->addWidget(remove_group_button_);
   group_buttons->addWidget(suggest_button_);
   gl->addLayout(group_buttons);
+  groups_box->setMinimumWidth(200);
   suggestion_box_ = new QWidget;
   auto* sl = new QVBoxLayout(suggestion_box_);
   sl->setContentsMargins(0, 0, 0, 0);
@@ -233,7 +237,8 @@ void PalettePanel::BuildUi() {
   auto* frame_buttons = new QHBoxLayout;
   add_frames_button_ = new QPushButton(tr("Add frames…"));
   auto* add_folder = new QPushButton(tr("Add folder…"));
-  auto* remove_frames = new QPushButton(tr("Remove selected"));
+  auto* remove_frames = new QPushButton(tr("Remove"));
+  remove_frames->setToolTip(tr("Remove the selected frames from the group (Delete)"));
   frame_buttons->addWidget(add_frames_button_);
   frame_buttons->addWidget(add_folder);
   frame_buttons->addWidget(remove_frames);
@@ -270,7 +275,7 @@ void PalettePanel::BuildUi() {
   auto make_view = [](const QString& title) {
     auto* l = new QLabel(title);
     l->setAlignment(Qt::AlignCenter);
-    l->setMinimumSize(240, 135);
+    l->setMinimumSize(192, 108);
     l->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     l->setStyleSheet(QStringLiteral("QLabel { background: #202020; color: #b0b0b0; }"));
     return l;
@@ -284,33 +289,34 @@ void PalettePanel::BuildUi() {
   preview_info_ = new QLabel;
   preview_info_->setWordWrap(true);
   rl->addWidget(preview_info_);
-  auto* seed_row = new QHBoxLayout;
+  // Two short rows each for the draw and for applying, so the panel fits a dock.
+  auto* controls = new QGridLayout;
   seed_ = new QSpinBox;
   seed_->setRange(0, std::numeric_limits<int>::max());
   auto* reroll = new QPushButton(tr("Re-roll"));
   reroll->setToolTip(tr("Next seed: another draw of colours"));
   random_group_ = new QCheckBox(tr("Random group per cut"));
-  seed_row->addWidget(new QLabel(tr("Seed")));
-  seed_row->addWidget(seed_);
-  seed_row->addWidget(reroll);
-  seed_row->addWidget(random_group_);
-  seed_row->addStretch(1);
-  rl->addLayout(seed_row);
-  auto* apply_row = new QHBoxLayout;
   pass_edit_ = new QLineEdit(QStringLiteral("color_2"));
-  pass_edit_->setMaximumWidth(90);
+  pass_edit_->setMinimumWidth(80);
   scope_ = new QComboBox;
   scope_->addItems({tr("Current cut"), tr("All cuts")});
   overwrite_ = new QCheckBox(tr("Overwrite"));
   apply_button_ = new QPushButton(tr("Apply"));
   cancel_button_ = new QPushButton(tr("Cancel"));
-  apply_row->addWidget(new QLabel(tr("Pass")));
-  apply_row->addWidget(pass_edit_);
-  apply_row->addWidget(scope_);
-  apply_row->addWidget(overwrite_);
-  apply_row->addWidget(apply_button_);
-  apply_row->addWidget(cancel_button_);
-  rl->addLayout(apply_row);
+  controls->addWidget(new QLabel(tr("Seed")), 0, 0);
+  controls->addWidget(seed_, 0, 1);
+  controls->addWidget(reroll, 0, 2);
+  controls->addWidget(random_group_, 1, 1, 1, 2);
+  controls->addWidget(new QLabel(tr("Pass")), 2, 0);
+  controls->addWidget(pass_edit_, 2, 1);
+  controls->addWidget(scope_, 2, 2);
+  controls->addWidget(overwrite_, 3, 1);
+  auto* apply_buttons = new QHBoxLayout;
+  apply_buttons->addWidget(apply_button_);
+  apply_buttons->addWidget(cancel_button_);
+  controls->addLayout(apply_buttons, 3, 2);
+  controls->setColumnStretch(1, 1);
+  rl->addLayout(controls);
   split->addWidget(right);
   split->setStretchFactor(0, 2);
   split->setStretchFactor(1, 3);
@@ -388,6 +394,7 @@ void PalettePanel::RefreshGroups() {
                 .arg(g.extracted() ? tr("%1 colours").arg(g.colors.size()) : tr("not extracted"));
     auto* it = new QListWidgetItem(GroupIcon(g), text);
     it->setData(Qt::UserRole, name);
+    it->setToolTip(text);
     groups_->addItem(it);
   }
   int row = 0;

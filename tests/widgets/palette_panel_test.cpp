@@ -82,7 +82,9 @@ TEST(PaletteViews, SquarifiedLayoutAreasFollowValues) {
   double sum = 0;
   for (size_t i = 0; i < v.size(); ++i) {
     EXPECT_NEAR(rects[i].width() * rects[i].height(), v[i] / total * r.width() * r.height(), 1e-6) << i;
-    if (v[i] > 0) EXPECT_TRUE(r.adjusted(-1e-6, -1e-6, 1e-6, 1e-6).contains(rects[i])) << i;
+    if (v[i] > 0) {
+      EXPECT_TRUE(r.adjusted(-1e-6, -1e-6, 1e-6, 1e-6).contains(rects[i])) << i;
+    }
     sum += rects[i].width() * rects[i].height();
     for (size_t j = 0; j < i; ++j) {
       const QRectF o = rects[i].intersected(rects[j]);
@@ -92,7 +94,9 @@ TEST(PaletteViews, SquarifiedLayoutAreasFollowValues) {
   EXPECT_NEAR(sum, r.width() * r.height(), 1e-6);
   // Squarified: no sliver worse than 1:6 for these values.
   for (size_t i = 0; i < v.size(); ++i)
-    if (v[i] > 0) EXPECT_LT(std::max(rects[i].width() / rects[i].height(), rects[i].height() / rects[i].width()), 6.0);
+    if (v[i] > 0) {
+      EXPECT_LT(std::max(rects[i].width() / rects[i].height(), rects[i].height() / rects[i].width()), 6.0);
+    }
 }
 
 TEST(PalettePanel, EditsGroupsAndAcceptsDrops) {
@@ -231,7 +235,9 @@ TEST(PalettePanel, PreviewMatchesApplyAndScreenshot) {
   ASSERT_TRUE(panel.WaitIdle(30000));
   for (const char* scene : {"synth_000", "synth_001"}) {
     const fs::path pass = Dataset() / "test/Frame_Anime" / scene / "color_3";
-    if (fs::exists(pass)) EXPECT_EQ(ListFiles(pass, {".png"}).size(), 3u) << scene;
+    if (fs::exists(pass)) {
+      EXPECT_EQ(ListFiles(pass, {".png"}).size(), 3u) << scene;
+    }
     for (const auto& d : ListSubdirs(Dataset() / "test/Frame_Anime" / scene)) EXPECT_NE(d[0], '.') << d;
   }
 
@@ -242,6 +248,10 @@ TEST(PalettePanel, PreviewMatchesApplyAndScreenshot) {
   const fs::path shot = test::ScratchDir("palette_panel") / "palette_panel.png";
   ASSERT_TRUE(panel.grab().save(Q(shot)));
   EXPECT_GT(fs::file_size(shot), 10000u);
+  // Docked size.
+  panel.resize(900, 560);
+  QApplication::processEvents();
+  ASSERT_TRUE(panel.grab().save(Q(shot.parent_path() / "palette_panel_docked.png")));
 }
 
 }  // namespace

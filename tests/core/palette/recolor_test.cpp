@@ -234,7 +234,9 @@ TEST(Recolor, CancelLeavesNoPartialPass) {
     const std::vector<std::string> only_original = {"original"}, done = {"color_2", "original"};
     EXPECT_EQ(ListSubdirs(root / "test/Frame_Anime/a"), cancel_at < 7 ? only_original : done) << cancel_at;
     EXPECT_EQ(ListSubdirs(root / "test/Frame_Anime/b"), only_original) << cancel_at;
-    if (cancel_at >= 7) EXPECT_EQ(ListFiles(root / "test/Frame_Anime/a/color_2", {".png"}).size(), 3u);
+    if (cancel_at >= 7) {
+      EXPECT_EQ(ListFiles(root / "test/Frame_Anime/a/color_2", {".png"}).size(), 3u);
+    }
   }
 }
 
