@@ -573,29 +573,4 @@ bool PalettePanel::savePalettes(const QString& path) {
   return true;
 }
 
-palette::RecolorOptions PalettePanel::CurrentOptions() const {
-  palette::RecolorOptions o;
-  o.split = split_.toStdString();
-  o.pass = PassName().toStdString();
-  o.random_group = random_group_->isChecked();
-  if (!o.random_group) o.group = CurrentGroup().toStdString();
-  o.seed = Seed();
-  o.overwrite = overwrite_->isChecked();
-  return o;
-}
-
-void PalettePanel::SuggestPassName() {
-  // The first color_N the current cut does not have yet.
-  if (!dataset_) return;
-  const data::Scene* s = dataset_->FindScene(scene_.toStdString());
-  if (!s) return;
-  for (int n = 1;; ++n) {
-    const std::string name = "color_" + std::to_string(n);
-    if (std::find(s->passes.begin(), s->passes.end(), name) == s->passes.end()) {
-      pass_edit_->setText(QString::fromStdString(name));
-      return;
-    }
-  }
-}
-
 }  // namespace animerun::widgets

@@ -1,7 +1,13 @@
 // PalettePanel's background work: extraction, group suggestion, dataset indexing and the
 // preview's materials, applying, thumbnails. Workers get copies of what they read, and
 // results come back to the UI thread through BackgroundTask's queued finished signal.
+#include <QCheckBox>
 #include <QImageReader>
+#include <QLineEdit>
+#include <QSpinBox>
+
+#include <algorithm>
+
 #include <QLabel>
 #include <QListWidget>
 #include <QProgressBar>
@@ -20,6 +26,31 @@ namespace animerun::widgets {
 
 namespace fs = std::filesystem;
 using palette::PaletteGroup;
+
+palette::RecolorOptions PalettePanel::CurrentOptions() const {
+  palette::RecolorOptions o;
+  o.split = split_.toStdString();
+  o.pass = PassName().toStdString();
+  o.random_group = random_group_->isChecked();
+  if (!o.random_group) o.group = CurrentGroup().toStdString();
+  o.seed = Seed();
+  o.overwrite = overwrite_->isChecked();
+  return o;
+}
+
+void PalettePanel::SuggestPassName() {
+  // The first color_N the current cut does not have yet.
+  if (!dataset_) return;
+  const data::Scene* s = dataset_->FindScene(scene_.toStdString());
+  if (!s) return;
+  for (int n = 1;; ++n) {
+    const std::string name = "color_" + std::to_string(n);
+    if (std::find(s->passes.begin(), s->passes.end(), name) == s->passes.end()) {
+      pass_edit_->setText(QString::fromStdString(name));
+      return;
+    }
+  }
+}
 
 void PalettePanel::StartJob(const QString& title, std::function<void(const JobContext&)> work,
                             std::function<void(bool ok, bool cancelled, const QString& error)> done) {
