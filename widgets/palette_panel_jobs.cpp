@@ -3,15 +3,14 @@
 // results come back to the UI thread through BackgroundTask's queued finished signal.
 #include <QCheckBox>
 #include <QImageReader>
-#include <QLineEdit>
-#include <QSpinBox>
-
-#include <algorithm>
-
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QProgressBar>
 #include <QResizeEvent>
+#include <QSpinBox>
+
+#include <algorithm>
 
 #include "core/io/image_io.h"
 #include "core/palette/extract.h"
