@@ -67,13 +67,16 @@ GmaUpdateBlockImpl::GmaUpdateBlockImpl(int64_t cor_planes, int64_t hidden_dim, i
   aggregator_ = register_module("aggregator", Aggregate(128, heads, 128));
 }
 
-std::pair<torch::Tensor, torch::Tensor> GmaUpdateBlockImpl::Step(const torch::Tensor& net, const torch::Tensor& inp,
+GruPlan GmaUpdateBlockImpl::Prepare(const torch::Tensor& inp) { return gru_->Plan(inp); }
+
+std::pair<torch::Tensor, torch::Tensor> GmaUpdateBlockImpl::Step(const GruPlan& plan, const torch::Tensor& net,
                                                                  const torch::Tensor& corr, const torch::Tensor& flow,
                                                                  const torch::Tensor& attention) {
   auto motion = encoder_->forward(flow, corr);
   auto motion_global = aggregator_->forward(attention, motion);
-  auto x = torch::cat({inp, motion, motion_global}, 1);
-  auto h = gru_->forward(net, x);
+  // The original's gru(net, cat([inp, motion, motion_global])), inp share precomputed.
+  auto m = torch::cat({motion, motion_global}, 1);
+  auto h = gru_->Step(plan, net, m);
   return {h, flow_head_->forward(h)};
 }
 
@@ -107,9 +110,10 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
 
   auto cnet = cnet_->forward(img1);
   auto parts = cnet.split_with_sizes({hidden_dim_, context_dim_}, 1);
-  auto net = parts[0].tanh();
-  auto inp = parts[1].relu();
+  auto net = UpdateLayout(parts[0].tanh());
+  auto inp = UpdateLayout(parts[1].relu());
   auto attention = att_->forward(inp);
+  const GruPlan plan = update_block_->Prepare(inp);
   if (intermediates) {
     intermediates->fmap1 = fmap1;
     intermediates->fmap2 = fmap2;
@@ -132,8 +136,8 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
   for (int itr = 0; itr < options.iters; ++itr) {
     auto corr = corr_fn(coords1);
     if (itr == 0 && intermediates) intermediates->corr_iter0 = corr;
-    auto flow = coords1 - coords0;
-    auto step = update_block_->Step(net, inp, corr, flow, attention);
+    auto flow = UpdateLayout(coords1 - coords0);
+    auto step = update_block_->Step(plan, net, corr, flow, attention);
     net = step.first;
     coords1 = coords1 + step.second;
 

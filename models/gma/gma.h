@@ -56,8 +56,10 @@ TORCH_MODULE(Aggregate);
 class GmaUpdateBlockImpl : public torch::nn::Module {
  public:
   GmaUpdateBlockImpl(int64_t cor_planes, int64_t hidden_dim, int64_t heads);
+  // Once per forward: the GRU's context share (see GruHalfPlan).
+  GruPlan Prepare(const torch::Tensor& inp);
   // Returns (net, delta_flow); the mask is computed by Mask when needed (scaled by 0.25).
-  std::pair<torch::Tensor, torch::Tensor> Step(const torch::Tensor& net, const torch::Tensor& inp,
+  std::pair<torch::Tensor, torch::Tensor> Step(const GruPlan& plan, const torch::Tensor& net,
                                                const torch::Tensor& corr, const torch::Tensor& flow,
                                                const torch::Tensor& attention);
   torch::Tensor Mask(const torch::Tensor& net);

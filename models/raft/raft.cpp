@@ -12,8 +12,8 @@ namespace F = torch::nn::functional;
 
 torch::Tensor ConvexUpsample(const torch::Tensor& flow, const torch::Tensor& mask) {
   const int64_t n = flow.size(0), h = flow.size(2), w = flow.size(3);
-  auto m = mask.view({n, 1, 9, 8, 8, h, w}).softmax(2);
-  auto up = F::unfold(flow * 8, F::UnfoldFuncOptions({3, 3}).padding(1)).view({n, 2, 9, 1, 1, h, w});
+  auto m = mask.contiguous().view({n, 1, 9, 8, 8, h, w}).softmax(2);
+  auto up = F::unfold(flow.contiguous() * 8, F::UnfoldFuncOptions({3, 3}).padding(1)).view({n, 2, 9, 1, 1, h, w});
   up = (m * up).sum(2);  // [n, 2, 8, 8, h, w]
   return up.permute({0, 1, 4, 2, 5, 3}).reshape({n, 2, 8 * h, 8 * w});
 }
@@ -24,6 +24,10 @@ torch::Tensor UpFlow8(const torch::Tensor& flow) {
                                      .mode(torch::kBilinear)
                                      .align_corners(true));
   return up.mul_(8);
+}
+
+torch::Tensor UpdateLayout(const torch::Tensor& t) {
+  return t.is_cpu() ? t.contiguous(at::MemoryFormat::ChannelsLast) : t.contiguous();
 }
 
 torch::Tensor NormalizeRaftImage(const torch::Tensor& image) {
@@ -65,8 +69,9 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
 
   auto cnet = cnet_->forward(img1);
   auto parts = cnet.split_with_sizes({hidden_dim_, context_dim_}, 1);
-  auto net = parts[0].tanh();
-  auto inp = parts[1].relu();
+  auto net = UpdateLayout(parts[0].tanh());
+  auto inp = UpdateLayout(parts[1].relu());
+  const GruPlan plan = update_block_->Prepare(inp);
   if (intermediates) {
     intermediates->fmap1 = fmap1;
     intermediates->fmap2 = fmap2;
@@ -88,8 +93,8 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
   for (int itr = 0; itr < options.iters; ++itr) {
     auto corr = corr_fn(coords1);
     if (itr == 0 && intermediates) intermediates->corr_iter0 = corr;
-    auto flow = coords1 - coords0;
-    auto step = update_block_->Step(net, inp, corr, flow);
+    auto flow = UpdateLayout(coords1 - coords0);
+    auto step = update_block_->Step(plan, net, corr, flow);
     net = step.first;
     coords1 = coords1 + step.second;
 

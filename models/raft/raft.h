@@ -38,6 +38,9 @@ struct RaftOutput {
 torch::Tensor ConvexUpsample(const torch::Tensor& flow, const torch::Tensor& mask);
 // upflow8: 8 * bilinear (align_corners=True) resize to 8x (RAFT-small).
 torch::Tensor UpFlow8(const torch::Tensor& flow);
+// The layout the update operator runs in: channels-last on CPU (faster oneDNN
+// convolutions), contiguous elsewhere.
+torch::Tensor UpdateLayout(const torch::Tensor& t);
 // 2 * (x / 255) - 1, as the official forward normalises its input.
 torch::Tensor NormalizeRaftImage(const torch::Tensor& image);
 

@@ -23,7 +23,39 @@ torch::Tensor GruStep(nn::Conv2d& convz, nn::Conv2d& convr, nn::Conv2d& convq, c
   return keep.add_(z.mul_(q));
 }
 
+// Splits convz/convr/convq ([hd, hd + c + m, kh, kw] over [h, context, m]) and runs the
+// context share once.
+GruHalfPlan MakeHalfPlan(nn::Conv2d& convz, nn::Conv2d& convr, nn::Conv2d& convq, const torch::Tensor& context) {
+  const int64_t hd = convz->weight.size(0), c = context.size(1);
+  auto part = [&](const torch::Tensor& w, int64_t from, int64_t to) { return w.slice(1, from, to); };
+  const auto& wz = convz->weight;
+  const auto& wr = convr->weight;
+  const auto& wq = convq->weight;
+  const int64_t total = wz.size(1);
+  GruHalfPlan plan;
+  plan.padding = {wz.size(2) / 2, wz.size(3) / 2};
+  const auto fmt = context.is_cpu() ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  plan.w_h_zr = torch::cat({part(wz, 0, hd), part(wr, 0, hd)}, 0).contiguous(fmt);
+  plan.w_h_q = part(wq, 0, hd).contiguous(fmt);
+  plan.w_m_zrq = torch::cat({part(wz, hd + c, total), part(wr, hd + c, total), part(wq, hd + c, total)}, 0).contiguous(fmt);
+  auto w_c = torch::cat({part(wz, hd, hd + c), part(wr, hd, hd + c), part(wq, hd, hd + c)}, 0).contiguous(fmt);
+  auto bias = torch::cat({convz->bias, convr->bias, convq->bias}, 0);
+  plan.ctx_zrq = torch::conv2d(context, w_c, bias, 1, plan.padding);
+  return plan;
+}
+
 }  // namespace
+
+torch::Tensor GruStepPlanned(const GruHalfPlan& plan, const torch::Tensor& h, const torch::Tensor& m) {
+  const int64_t hd = plan.w_h_q.size(0);
+  auto mz = torch::conv2d(m, plan.w_m_zrq, {}, 1, plan.padding).add_(plan.ctx_zrq);
+  auto zr = torch::conv2d(h, plan.w_h_zr, {}, 1, plan.padding).add_(mz.slice(1, 0, 2 * hd)).sigmoid_();
+  auto z = zr.slice(1, 0, hd), r = zr.slice(1, hd, 2 * hd);
+  auto q = torch::conv2d(r * h, plan.w_h_q, {}, 1, plan.padding).add_(mz.slice(1, 2 * hd, 3 * hd)).tanh_();
+  // (1 - z) * h + z * q
+  auto keep = (1 - z).mul_(h);
+  return keep.add_(q.mul_(z));
+}
 
 FlowHeadImpl::FlowHeadImpl(int64_t input_dim, int64_t hidden_dim) {
   conv1_ = register_module("conv1", Conv(input_dim, hidden_dim, 3));
@@ -44,6 +76,12 @@ torch::Tensor ConvGRUImpl::forward(const torch::Tensor& h, const torch::Tensor& 
   return GruStep(convz_, convr_, convq_, h, x);
 }
 
+GruPlan ConvGRUImpl::Plan(const torch::Tensor& context) { return {MakeHalfPlan(convz_, convr_, convq_, context)}; }
+
+torch::Tensor ConvGRUImpl::Step(const GruPlan& plan, const torch::Tensor& h, const torch::Tensor& m) {
+  return GruStepPlanned(plan.at(0), h, m);
+}
+
 SepConvGRUImpl::SepConvGRUImpl(int64_t hidden_dim, int64_t input_dim) {
   const int64_t in = hidden_dim + input_dim;
   convz1_ = register_module("convz1", Conv(in, hidden_dim, 1, 5, 0, 2));
@@ -57,6 +95,14 @@ SepConvGRUImpl::SepConvGRUImpl(int64_t hidden_dim, int64_t input_dim) {
 torch::Tensor SepConvGRUImpl::forward(const torch::Tensor& h, const torch::Tensor& x) {
   auto h1 = GruStep(convz1_, convr1_, convq1_, h, x);  // horizontal
   return GruStep(convz2_, convr2_, convq2_, h1, x);    // vertical
+}
+
+GruPlan SepConvGRUImpl::Plan(const torch::Tensor& context) {
+  return {MakeHalfPlan(convz1_, convr1_, convq1_, context), MakeHalfPlan(convz2_, convr2_, convq2_, context)};
+}
+
+torch::Tensor SepConvGRUImpl::Step(const GruPlan& plan, const torch::Tensor& h, const torch::Tensor& m) {
+  return GruStepPlanned(plan.at(1), GruStepPlanned(plan.at(0), h, m), m);
 }
 
 MotionEncoderImpl::MotionEncoderImpl(bool small, int64_t cor_planes) : small_(small) {
@@ -99,11 +145,13 @@ UpdateBlockImpl::UpdateBlockImpl(bool small, int64_t cor_planes, int64_t hidden_
   }
 }
 
-std::pair<torch::Tensor, torch::Tensor> UpdateBlockImpl::Step(const torch::Tensor& net, const torch::Tensor& inp,
+GruPlan UpdateBlockImpl::Prepare(const torch::Tensor& inp) { return small_ ? gru_->Plan(inp) : sep_gru_->Plan(inp); }
+
+std::pair<torch::Tensor, torch::Tensor> UpdateBlockImpl::Step(const GruPlan& plan, const torch::Tensor& net,
                                                               const torch::Tensor& corr, const torch::Tensor& flow) {
+  // The original's gru(net, cat([inp, motion])), with the inp share precomputed in plan.
   auto motion = encoder_->forward(flow, corr);
-  auto x = torch::cat({inp, motion}, 1);
-  auto h = small_ ? gru_->forward(net, x) : sep_gru_->forward(net, x);
+  auto h = small_ ? gru_->Step(plan, net, motion) : sep_gru_->Step(plan, net, motion);
   auto delta = flow_head_->forward(h);
   return {h, delta};
 }

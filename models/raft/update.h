@@ -10,6 +10,20 @@
 
 namespace animerun::models {
 
+// The GRU gates split by input block, built once per forward: the GRU input is
+// [context features, per-iteration features], and the context share of every gate
+// convolution (plus its bias) does not change over the iterations, so it is computed once.
+// Mathematically the same as the original convolutions over the concatenation; float
+// results differ only by summation order.
+struct GruHalfPlan {
+  torch::Tensor w_h_zr;   // [2*hd, hd, kh, kw]: the hidden-state part of convz and convr
+  torch::Tensor w_h_q;    // [hd, hd, kh, kw]: the hidden-state part of convq (applied to r*h)
+  torch::Tensor w_m_zrq;  // [3*hd, m, kh, kw]: the per-iteration input part of convz, convr, convq
+  torch::Tensor ctx_zrq;  // conv(context, its part of convz/convr/convq) + biases, [B, 3*hd, h, w]
+  std::vector<int64_t> padding;
+};
+using GruPlan = std::vector<GruHalfPlan>;  // one half per GRU step (SepConvGRU: 1x5 then 5x1)
+
 class FlowHeadImpl : public torch::nn::Module {
  public:
   FlowHeadImpl(int64_t input_dim, int64_t hidden_dim);
@@ -24,7 +38,11 @@ TORCH_MODULE(FlowHead);
 class ConvGRUImpl : public torch::nn::Module {
  public:
   ConvGRUImpl(int64_t hidden_dim, int64_t input_dim);
+  // The original: x = [context, per-iteration input].
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& x);
+  // Same result with the context share precomputed (see GruHalfPlan); m = x without context.
+  GruPlan Plan(const torch::Tensor& context);
+  torch::Tensor Step(const GruPlan& plan, const torch::Tensor& h, const torch::Tensor& m);
 
  private:
   torch::nn::Conv2d convz_{nullptr}, convr_{nullptr}, convq_{nullptr};
@@ -36,6 +54,8 @@ class SepConvGRUImpl : public torch::nn::Module {
  public:
   SepConvGRUImpl(int64_t hidden_dim, int64_t input_dim);
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& x);
+  GruPlan Plan(const torch::Tensor& context);
+  torch::Tensor Step(const GruPlan& plan, const torch::Tensor& h, const torch::Tensor& m);
 
  private:
   torch::nn::Conv2d convz1_{nullptr}, convr1_{nullptr}, convq1_{nullptr};
@@ -60,13 +80,18 @@ TORCH_MODULE(MotionEncoder);
 // conv1x1 256->576 (Sequential indices 0, 1, 2 as in the original).
 torch::nn::Sequential MakeMaskHead(int64_t hidden_dim);
 
+// Runs one step of a planned GRU: the helper behind ConvGRU/SepConvGRU::Step.
+torch::Tensor GruStepPlanned(const GruHalfPlan& plan, const torch::Tensor& h, const torch::Tensor& m);
+
 // BasicUpdateBlock (small = false) or SmallUpdateBlock (small = true). The original's
-// forward returns (net, mask, delta_flow); here Step returns (net, delta_flow) and the
-// mask (already scaled by 0.25) is computed by Mask only when an upsampled flow is wanted.
+// forward(net, inp, corr, flow) returns (net, mask, delta_flow); here Prepare(inp) runs
+// once per forward, Step returns (net, delta_flow), and the mask (already scaled by 0.25)
+// is computed by Mask only when an upsampled flow is wanted.
 class UpdateBlockImpl : public torch::nn::Module {
  public:
   UpdateBlockImpl(bool small, int64_t cor_planes, int64_t hidden_dim);
-  std::pair<torch::Tensor, torch::Tensor> Step(const torch::Tensor& net, const torch::Tensor& inp,
+  GruPlan Prepare(const torch::Tensor& inp);
+  std::pair<torch::Tensor, torch::Tensor> Step(const GruPlan& plan, const torch::Tensor& net,
                                                const torch::Tensor& corr, const torch::Tensor& flow);
   torch::Tensor Mask(const torch::Tensor& net);
   bool has_mask() const { return !small_; }

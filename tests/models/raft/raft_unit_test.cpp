@@ -123,6 +123,26 @@ TEST(CorrBlock, BilinearBetweenPixels) {
   EXPECT_THROW(CorrBlock(torch::zeros({1, 4, 4, 4}), torch::zeros({1, 4, 4, 4}), 4, 4), std::invalid_argument);
 }
 
+// The CPU kernel agrees with the original grid_sample formulation everywhere, including
+// windows partly or wholly outside the volume and batch > 1.
+TEST(CorrBlock, CpuKernelMatchesGridSample) {
+  torch::manual_seed(4);
+  const int64_t h = 16, w = 20;
+  auto f1 = torch::randn({2, 16, h, w}), f2 = torch::randn({2, 16, h, w});
+  for (int r : {3, 4}) {
+    CorrBlock corr(f1, f2, 4, r);
+    auto coords = CoordsGrid(2, h, w, torch::kCPU) + torch::randn({2, 2, h, w}) * 6;
+    coords.index_put_({1, 0, 3, 4}, 1e6f);      // far outside
+    coords.index_put_({1, 1, 5, 6}, -30.5f);   // above the image
+    auto fast = corr(coords);
+    auto ref = corr.LookupReference(coords);
+    ASSERT_EQ(fast.sizes(), ref.sizes());
+    EXPECT_TRUE(fast.is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_LT((fast - ref).abs().max().item<float>(), 1e-4) << "radius " << r;
+    EXPECT_EQ(fast[1].select(1, 3).select(1, 4).abs().max().item<float>(), 0.f);
+  }
+}
+
 TEST(ConvexUpsample, PeakedMaskCopiesScaledCentre) {
   torch::manual_seed(3);
   auto flow = torch::randn({1, 2, 3, 4});
@@ -136,6 +156,24 @@ TEST(ConvexUpsample, PeakedMaskCopiesScaledCentre) {
   auto avg = ConvexUpsample(flow, torch::zeros({1, 576, 3, 4}));
   const float want = flow[0][0].slice(0, 0, 3).slice(1, 0, 3).sum().item<float>() * 8 / 9;
   EXPECT_NEAR(avg[0][0][8 + 3][8 + 5].item<float>(), want, 1e-4);
+}
+
+// The planned GRU (context share precomputed, gates fused, channels-last) computes the
+// original convolution over [h, context, m].
+TEST(GruPlan, MatchesOriginalGru) {
+  torch::manual_seed(5);
+  c10::InferenceMode guard;
+  const int64_t hd = 16, c = 8, m = 12;
+  auto h = torch::randn({2, hd, 9, 11}).tanh(), ctx = torch::randn({2, c, 9, 11}), mot = torch::randn({2, m, 9, 11});
+  SepConvGRU sep(hd, c + m);
+  auto want = sep->forward(h, torch::cat({ctx, mot}, 1));
+  auto got = sep->Step(sep->Plan(UpdateLayout(ctx)), UpdateLayout(h), UpdateLayout(mot));
+  EXPECT_LT((got - want).abs().max().item<float>(), 1e-5);
+  ConvGRU gru(hd, c + m);
+  auto want2 = gru->forward(h, torch::cat({ctx, mot}, 1));
+  auto got2 = gru->Step(gru->Plan(ctx), h, mot);
+  EXPECT_LT((got2 - want2).abs().max().item<float>(), 1e-5);
+  EXPECT_GT((want2 - h).abs().max().item<float>(), 1e-2);  // the step does change h
 }
 
 std::set<std::string> Keys(const torch::nn::Module& m) {
