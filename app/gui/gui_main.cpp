@@ -36,7 +36,8 @@ cli::ArgParser MakeParser(GuiArgs* a) {
   p.Add("--split", &a->split, "split to open when the folder has several (test, train)");
   p.Add("--scene", &a->scene, "scene to show first (by name)");
   p.Add("--pair", &a->pair, "pair index (0-based) to show first");
-  p.Add("--overlays", &a->overlays, "overlays to turn on: comma list of flow,arrows,boundaries,occlusion,lines");
+  p.Add("--overlays", &a->overlays, "overlays to show (the others off): comma list of flow, arrows, boundaries, "
+                                    "occlusion, lines; or none");
   p.Add("--select", &a->select, "select the segment under pixel X,Y of frame t");
   p.Add("--hover", &a->hover, "show the flow at pixel X,Y of frame t as if the mouse were there");
   p.Add("--zoom", &a->zoom, "zoom factor (0 = fit to window)");
@@ -46,34 +47,53 @@ cli::ArgParser MakeParser(GuiArgs* a) {
   return p;
 }
 
-// Applies --overlays, --select, --zoom; returns "" or a usage problem.
-std::string ApplyViewArgs(const GuiArgs& a, MainWindow& w) {
+// The view options, checked before the window opens.
+struct ViewArgs {
+  bool set_overlays = false;
+  std::vector<Overlay> overlays;
+  bool select = false, hover = false;
+  cv::Point select_at, hover_at;
+};
+
+cv::Point ParsePoint(const std::string& text, const char* option) {
+  int x = 0, y = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d,%d%c", &x, &y, &tail) != 2 || x < 0 || y < 0)
+    throw cli::UsageError(std::string(option) + ": expected X,Y (pixels of frame t), got '" + text + "'");
+  return {x, y};
+}
+
+ViewArgs CheckViewArgs(const GuiArgs& a) {
+  ViewArgs v;
+  const std::vector<std::pair<std::string, Overlay>> names = {{"flow", Overlay::kFlowColor},
+                                                              {"arrows", Overlay::kFlowArrows},
+                                                              {"boundaries", Overlay::kBoundaries},
+                                                              {"occlusion", Overlay::kOcclusion},
+                                                              {"lines", Overlay::kLines}};
+  v.set_overlays = !a.overlays.empty();
   std::stringstream ss(a.overlays);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    if (item.empty()) continue;
-    const std::vector<std::pair<std::string, Overlay>> names = {{"flow", Overlay::kFlowColor},
-                                                                {"arrows", Overlay::kFlowArrows},
-                                                                {"boundaries", Overlay::kBoundaries},
-                                                                {"occlusion", Overlay::kOcclusion},
-                                                                {"lines", Overlay::kLines}};
+    if (item.empty() || item == "none") continue;
     bool found = false;
     for (const auto& [name, o] : names)
-      if (name == item) w.SetOverlay(o, true), found = true;
-    if (!found) return "--overlays: unknown overlay '" + item + "'";
+      if (name == item) v.overlays.push_back(o), found = true;
+    if (!found) throw cli::UsageError("--overlays: unknown overlay '" + item + "' (flow, arrows, boundaries, occlusion, lines)");
+  }
+  if (!a.select.empty()) v.select = true, v.select_at = ParsePoint(a.select, "--select");
+  if (!a.hover.empty()) v.hover = true, v.hover_at = ParsePoint(a.hover, "--hover");
+  if (a.zoom < 0) throw cli::UsageError("--zoom must be >= 0");
+  return v;
+}
+
+void ApplyViewArgs(const GuiArgs& a, const ViewArgs& v, MainWindow& w) {
+  if (v.set_overlays) {
+    for (int i = 0; i < static_cast<int>(Overlay::kCount); ++i) w.SetOverlay(static_cast<Overlay>(i), false);
+    for (Overlay o : v.overlays) w.SetOverlay(o, true);
   }
   if (a.zoom > 0) w.pairView()->SetZoom(a.zoom);
-  if (!a.select.empty()) {
-    int x = 0, y = 0;
-    if (std::sscanf(a.select.c_str(), "%d,%d", &x, &y) != 2) return "--select: expected X,Y";
-    w.pairView()->SelectAt(0, cv::Point(x, y));
-  }
-  if (!a.hover.empty()) {
-    int x = 0, y = 0;
-    if (std::sscanf(a.hover.c_str(), "%d,%d", &x, &y) != 2) return "--hover: expected X,Y";
-    w.pairView()->HoverAt(0, cv::Point(x, y));
-  }
-  return "";
+  if (v.select) w.pairView()->SelectAt(0, v.select_at);
+  if (v.hover) w.pairView()->HoverAt(0, v.hover_at);
 }
 
 bool WantsHelp(int argc, char** argv) {
@@ -97,6 +117,7 @@ int RunGui(int argc, char** argv) {
   const int first = argc > 1 && !std::strcmp(argv[1], "gui") ? 2 : 1;
   cli::ArgParser parser = MakeParser(&args);
   int width = 0, height = 0;
+  ViewArgs view_args;
   try {
     parser.Parse(argc, argv, first);
     if (args.folder.size() > 1) throw cli::UsageError("expected at most one FOLDER");
@@ -104,6 +125,7 @@ int RunGui(int argc, char** argv) {
     if (std::sscanf(args.size.c_str(), "%dx%d", &width, &height) != 2 || width < 320 || height < 240)
       throw cli::UsageError("--size: expected WxH of at least 320x240");
     if (args.pair < 0) throw cli::UsageError("--pair must be >= 0");
+    view_args = CheckViewArgs(args);
   } catch (const cli::UsageError& e) {
     std::fprintf(stderr, "animerun gui: %s\n", e.what());
     return 2;
@@ -125,12 +147,13 @@ int RunGui(int argc, char** argv) {
     if (ok) {
       if (!args.scene.empty()) {
         const auto& scenes = window.Dataset()->scenes();
+        bool found = false;
         for (size_t i = 0; i < scenes.size(); ++i)
-          if (scenes[i].name == args.scene) window.SetScene(static_cast<int>(i));
+          if (scenes[i].name == args.scene) window.SetScene(static_cast<int>(i)), found = true;
+        if (!found) std::fprintf(stderr, "animerun gui: --scene: no scene named '%s'\n", args.scene.c_str());
       }
       if (args.pair > 0) window.SetPair(args.pair);
-      const std::string problem = ApplyViewArgs(args, window);
-      if (!problem.empty()) std::fprintf(stderr, "animerun gui: %s\n", problem.c_str());
+      ApplyViewArgs(args, view_args, window);
     }
     if (!screenshot) return;
     if (!ok) {
@@ -163,12 +186,15 @@ int RunGui(int argc, char** argv) {
     });
   }
 
-  if (!args.folder.empty())
-    window.OpenFolder(QString::fromStdString(args.folder[0]), QString::fromStdString(args.split));
-  else if (args.demo)
-    window.OpenDemo();
-  else
-    window.OpenStartup();
+  // Opened from the event loop, so that a failure reported at once can still end it.
+  QTimer::singleShot(0, &window, [&] {
+    if (!args.folder.empty())
+      window.OpenFolder(QString::fromStdString(args.folder[0]), QString::fromStdString(args.split));
+    else if (args.demo)
+      window.OpenDemo();
+    else
+      window.OpenStartup();
+  });
   const int rc = app.exec();
   return exit_code ? exit_code : rc;
 }
