@@ -1,8 +1,13 @@
 // Paths the tests use: the golden fixtures beside the checkout and scratch folders.
 #pragma once
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace animerun::test {
 
@@ -10,9 +15,23 @@ namespace animerun::test {
 inline std::filesystem::path GoldenDir() { return std::filesystem::path(ANIMERUN_GOLDEN_DIR); }
 inline bool HaveGolden() { return std::filesystem::exists(GoldenDir() / "manifest.json"); }
 
-// A fresh scratch folder under the build tree, removed and recreated on each call.
+// The scratch folder of the running test: ctest runs every test in its own process, many
+// at once (-j), so two tests must never share a folder. Named after the test, or after the
+// process outside a test (static set-up).
+inline std::filesystem::path ScratchRoot() {
+  std::string tag;
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info())
+    tag = std::string(info->test_suite_name()) + "." + info->name();
+  else
+    tag = "pid" + std::to_string(::getpid());
+  std::replace(tag.begin(), tag.end(), '/', '_');  // parameterised names
+  return std::filesystem::path(ANIMERUN_BINARY_DIR) / "test_scratch" / tag;
+}
+
+// A fresh scratch folder under the running test's own folder, removed and recreated on
+// each call.
 inline std::filesystem::path ScratchDir(const std::string& name) {
-  auto p = std::filesystem::path(ANIMERUN_BINARY_DIR) / "test_scratch" / name;
+  auto p = ScratchRoot() / name;
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;

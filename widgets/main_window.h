@@ -77,6 +77,13 @@ class MainWindow : public QMainWindow {
   void SetPass(const QString& pass);
   QString CurrentPass() const { return pass_; }
 
+  // File > Load Predicted Flow without the dialog: scores a .flo/.png/.pfm flow for the
+  // current pair against its ground truth (info panel and log). False on error (reported).
+  bool LoadPredictionFile(const QString& file);
+  // File > Save View Images without the dialog: writes the two frames as shown (overlays
+  // and selection) to <dir>/<scene>_<frame>_t.png and _t1.png. False on error (reported).
+  bool SaveViewImagesTo(const QString& dir);
+
   void SetOverlay(Overlay overlay, bool on);
   bool OverlayOn(Overlay overlay) const;
 

@@ -342,33 +342,48 @@ void MainWindow::LoadPrediction() {
   if (!pair_view_->HasPair()) return;
   const QString file = QFileDialog::getOpenFileName(this, tr("Load a predicted flow for this pair"), folder_,
                                                     tr("Flow files (*.flo *.png *.pfm);;All files (*)"));
-  if (file.isEmpty()) return;
+  if (!file.isEmpty()) LoadPredictionFile(file);
+}
+
+bool MainWindow::LoadPredictionFile(const QString& file) {
+  if (!pair_view_->HasPair()) {
+    ReportError(tr("%1: no pair is shown to compare the prediction with").arg(file));
+    return false;
+  }
   try {
     const cv::Mat flow = io::ReadFlowAuto(ToPath(file));
     const view::PredictionScore score = view::ScorePrediction(pair_view_->pair(), flow, file.toStdString());
     info_->SetPrediction(QFileInfo(file).fileName(), score.Lines());
     for (const std::string& l : score.Lines()) Log("score", QFileInfo(file).fileName() + ": " + QString::fromStdString(l));
+    return true;
   } catch (const std::exception& e) {
     ReportError(QString::fromStdString(e.what()));
+    return false;
   }
 }
 
 void MainWindow::SaveViewImages() {
   if (!pair_view_->HasPair()) return;
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Save the two views as PNG into"), QDir::homePath());
-  if (dir.isEmpty()) return;
+  if (!dir.isEmpty()) SaveViewImagesTo(dir);
+}
+
+bool MainWindow::SaveViewImagesTo(const QString& dir) {
+  if (!pair_view_->HasPair() || !dataset_) return false;
   const data::Scene& scene = dataset_->scenes()[scene_index_];
   const std::string stem = scene.name + "_" + scene.pairs[pair_index_].name1;
   try {
-    const view::SegmentPick& sel = pair_view_->selection();
     for (int i = 0; i < 2; ++i) {
-      const int highlight = !sel.valid() ? -1 : sel.frame == i ? sel.segment : sel.match;
       const fs::path out = ToPath(dir) / (stem + (i == 0 ? "_t.png" : "_t1.png"));
-      io::WriteImage(out, view::ComposeFrameView(pair_view_->pair(), i, pair_view_->overlays(), highlight));
+      // The same composition the panes show, written by core (atomically).
+      io::WriteImage(out, view::ComposeFrameView(pair_view_->pair(), i, pair_view_->overlays(),
+                                                 pair_view_->HighlightFor(i)));
       Log("info", tr("saved %1").arg(ToQString(out)));
     }
+    return true;
   } catch (const std::exception& e) {
     ReportError(QString::fromStdString(e.what()));
+    return false;
   }
 }
 

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include <opencv2/imgproc.hpp>
+
+#include "core/segments/segmentation.h"
 
 namespace animerun::data::synth {
 
@@ -59,75 +60,28 @@ cv::Mat Lines(const cv::Mat& region, int width) {
   return line / 255;  // 0/1
 }
 
+// Segments by the rule the segmenter uses on any frame (core/segments/segmentation.h), so
+// that segmenting a generated frame gives back its ground truth exactly.
 void Segment(FrameMaps& f) {
-  const int h = f.region.rows, w = f.region.cols;
-  const size_t n = static_cast<size_t>(h) * w;
-  cv::Mat nonline = (f.line == 0);
-  cv::Mat comp;
-  const int ncomp = cv::connectedComponents(nonline, comp, 4, CV_32S);  // 0 = line pixels
+  f.segments = segments::LabelSegments(f.line);
+  double hi = 0;
+  cv::minMaxLoc(f.segments, nullptr, &hi);
+  const size_t n = static_cast<size_t>(hi) + 1;
+  // Region of each segment: that of its first non-line pixel (its first pixel when it has
+  // none, which happens only for the single segment of an all-line frame).
+  f.segment_region.assign(n, -1);
+  std::vector<int> any(n, -1);
+  const int* lab = f.segments.ptr<int>();
   const int* reg = f.region.ptr<int>();
-  int* lab = comp.ptr<int>();  // continuous (freshly allocated)
-
-  // Line pixels join a neighbouring component by breadth-first growth: first only
-  // through pixels of their own region, then through anything.
-  std::vector<int> queue;
-  queue.reserve(n);
-  for (size_t i = 0; i < n; ++i)
-    if (lab[i] > 0) queue.push_back(static_cast<int>(i));
-  for (int pass = 0; pass < 2; ++pass) {
-    size_t head = 0;
-    while (head < queue.size()) {
-      const int p = queue[head++];
-      const int x = p % w, y = p / w;
-      const int nb[4] = {x > 0 ? p - 1 : -1, x + 1 < w ? p + 1 : -1, y > 0 ? p - w : -1, y + 1 < h ? p + w : -1};
-      for (int q : nb) {
-        if (q < 0 || lab[q] != 0) continue;
-        if (pass == 0 && reg[q] != reg[p]) continue;
-        lab[q] = lab[p];
-        queue.push_back(q);
-      }
-    }
-    queue.clear();
-    bool missing = false;
-    for (size_t i = 0; i < n && !missing; ++i) missing = lab[i] == 0;
-    if (!missing || ncomp <= 1) break;
-    for (size_t i = 0; i < n; ++i)
-      if (lab[i] > 0) queue.push_back(static_cast<int>(i));
-  }
-  if (ncomp <= 1) {  // no flat pixel at all: one segment
-    f.segments = cv::Mat::zeros(h, w, CV_32SC1);
-    f.segment_region.assign(1, reg[0]);
-    return;
-  }
-
-  // Order by area (descending), then first raster position.
-  std::vector<int64_t> area(static_cast<size_t>(ncomp), 0), first(static_cast<size_t>(ncomp), -1);
-  std::vector<int> comp_region(static_cast<size_t>(ncomp), 0);
-  for (size_t i = 0; i < n; ++i) {
-    const int l = lab[i];
-    ++area[static_cast<size_t>(l)];
-    if (first[static_cast<size_t>(l)] < 0) first[static_cast<size_t>(l)] = static_cast<int64_t>(i);
-  }
   const uchar* ln = f.line.ptr<uchar>();
-  std::vector<char> have(static_cast<size_t>(ncomp), 0);
-  for (size_t i = 0; i < n; ++i) {
-    const auto l = static_cast<size_t>(lab[i]);
-    if (!have[l] && !ln[i]) have[l] = 1, comp_region[l] = reg[i];
+  const size_t total = f.segments.total();
+  for (size_t i = 0; i < total; ++i) {
+    const auto s = static_cast<size_t>(lab[i]);
+    if (any[s] < 0) any[s] = reg[i];
+    if (f.segment_region[s] < 0 && !ln[i]) f.segment_region[s] = reg[i];
   }
-  std::vector<int> order(static_cast<size_t>(ncomp - 1));
-  std::iota(order.begin(), order.end(), 1);
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    if (area[static_cast<size_t>(a)] != area[static_cast<size_t>(b)]) return area[static_cast<size_t>(a)] > area[static_cast<size_t>(b)];
-    return first[static_cast<size_t>(a)] < first[static_cast<size_t>(b)];
-  });
-  std::vector<int> lut(static_cast<size_t>(ncomp), 0);
-  f.segment_region.resize(order.size());
-  for (size_t k = 0; k < order.size(); ++k) {
-    lut[static_cast<size_t>(order[k])] = static_cast<int>(k);
-    f.segment_region[k] = comp_region[static_cast<size_t>(order[k])];
-  }
-  for (size_t i = 0; i < n; ++i) lab[i] = lut[static_cast<size_t>(lab[i])];
-  f.segments = comp;
+  for (size_t s = 0; s < n; ++s)
+    if (f.segment_region[s] < 0) f.segment_region[s] = any[s];
 }
 
 }  // namespace

@@ -2,11 +2,11 @@
 // a region map (the top-most region per pixel, painter's order); everything else is
 // derived from it and from the groups' affine maps:
 //  - lines: pixels with a 4-neighbour of another region (2 px thick at width 2);
-//  - segments: 4-connected components of non-line pixels; each line pixel joins the
-//    segment of the geodesically nearest non-line pixel of its own region (breadth-first
-//    from the non-line pixels, raster order), or of any region when its region has no
-//    non-line pixel reachable (thin parts drawn entirely as line); ids are ordered by
-//    final area (descending), ties by first raster position;
+//  - segments: segments::LabelSegments on the line mask, the segmenter's own rule (see
+//    core/segments/segmentation.h): 4-connected components of non-line pixels; each line
+//    pixel joins the component nearest in 4-connected steps through line pixels
+//    (breadth-first from the non-line pixels, raster order); ids are ordered by final
+//    area (descending), ties by first raster position;
 //  - flow of pixel p (centre at integer (x, y)) in group g: A_g(t+1) A_g(t)^-1 p - p;
 //  - visibility: the rounded target lies in the frame and shows the same group there;
 //  - matching: segment i goes to the segment of the other frame that receives most of its

@@ -3,12 +3,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -131,11 +131,12 @@ pk::Value* Reader::OpenZip() {
 
 pk::Value* Reader::OpenLegacy() {
   {
-    std::ifstream in(path_, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (!in && !in.eof()) Fail(path_, "read failed");
-    legacy_ = ss.str();
+    std::ifstream in(path_, std::ios::binary | std::ios::ate);
+    const std::streamoff size = in.tellg();
+    if (!in || size < 0) Fail(path_, "cannot read");
+    legacy_.resize(static_cast<size_t>(size));
+    in.seekg(0);
+    if (!in.read(legacy_.data(), size)) Fail(path_, "read failed");
   }
   const auto* data = reinterpret_cast<const uint8_t*>(legacy_.data());
   pk::Unpickler up(data, legacy_.size(), path_, &arena_,
@@ -330,7 +331,9 @@ StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& op
     Fail(path, std::string("cannot read: ") + e.what_without_backtrace());
   }
   if (top->kind == pk::Kind::kRefused)
-    FailRefused(path, top->s, " (the whole file; a pickled model object? save model.state_dict() instead)",
+    FailRefused(path, top->s,
+                reader.torchscript() ? " (the whole file)"
+                                     : " (the whole file; a pickled model object? save model.state_dict() instead)",
                 reader.torchscript());
   if (top->kind != pk::Kind::kDict)
     Fail(path, std::string("holds a ") + pk::KindName(top->kind) + ", not a state dict");
@@ -347,6 +350,9 @@ StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& op
       break;
     }
   }
+
+  if (const pk::Value* r = pk::FindRefused(dict->extra))
+    FailRefused(path, r->s, " (attributes of the state dict" + where + ")", reader.torchscript());
 
   StateDict out;
   std::unordered_set<std::string> seen;

@@ -195,8 +195,14 @@ void Unpickler::Build(Value* target, Value* state) {
   switch (target->kind) {
     case Kind::kRefused:
       return;  // nothing to set up on an object that was never made
-    case Kind::kDict:
-      return;  // OrderedDict state is the state dict's _metadata: versions only
+    case Kind::kDict: {
+      // OrderedDict state is the state dict's _metadata (versions only). Kept aside so a
+      // refused value hidden there is still seen by the caller's scan.
+      Value* extra = arena_->New(Kind::kTuple);
+      extra->items = {target->extra, state};
+      target->extra = extra;
+      return;
+    }
     case Kind::kTensor: {
       Value* extra = arena_->New(Kind::kTuple);
       extra->items = {target->extra, state};

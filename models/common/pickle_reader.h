@@ -46,7 +46,7 @@ struct Value {
   int64_t storage_offset = 0;
   std::vector<int64_t> sizes, strides;
   bool requires_grad = false;
-  Value* extra = nullptr;     // backward hooks / metadata / state: never used, only scanned
+  Value* extra = nullptr;     // kTensor hooks/metadata/state, kDict BUILD state: only scanned
 
   // kDict helpers.
   Value* Get(const std::string& key) const;

@@ -12,6 +12,11 @@ nn::Conv2d Conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t 
 
 }  // namespace
 
+torch::Tensor InstanceNormImpl::forward(const torch::Tensor& x) {
+  auto [var, mean] = torch::var_mean(x, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
+  return (x - mean).mul_(var.add_(1e-5).rsqrt_());
+}
+
 nn::AnyModule MakeNorm(NormFn fn, int64_t channels, int64_t num_groups) {
   switch (fn) {
     case NormFn::kGroup:
@@ -19,7 +24,7 @@ nn::AnyModule MakeNorm(NormFn fn, int64_t channels, int64_t num_groups) {
     case NormFn::kBatch:
       return nn::AnyModule(nn::BatchNorm2d(nn::BatchNorm2dOptions(channels)));
     case NormFn::kInstance:
-      return nn::AnyModule(nn::InstanceNorm2d(nn::InstanceNorm2dOptions(channels)));
+      return nn::AnyModule(InstanceNorm());
     case NormFn::kNone:
       break;
   }

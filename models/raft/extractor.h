@@ -13,6 +13,15 @@ namespace animerun::models {
 // The norm_fn argument of the original: 'group', 'batch', 'instance' or 'none'.
 enum class NormFn { kGroup, kBatch, kInstance, kNone };
 
+// nn.InstanceNorm2d() as the original uses it (no affine parameters, no running stats,
+// eps 1e-5), but keeping a channels-last input channels-last: ATen's instance_norm makes
+// its input contiguous and would turn the rest of the encoder back to NCHW.
+class InstanceNormImpl : public torch::nn::Module {
+ public:
+  torch::Tensor forward(const torch::Tensor& x);
+};
+TORCH_MODULE(InstanceNorm);
+
 // A norm layer as the original builds it (InstanceNorm2d without affine parameters or
 // running stats; nn.Sequential() for 'none', which has no parameters).
 torch::nn::AnyModule MakeNorm(NormFn fn, int64_t channels, int64_t num_groups);

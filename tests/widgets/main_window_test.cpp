@@ -32,7 +32,8 @@ namespace fs = std::filesystem;
 // Settings and the demo go to a scratch home, set before QApplication reads anything
 // (this runs before main). Without a display (the build runs the binary to list its
 // tests), the offscreen platform is used, as ctest does.
-const fs::path kHome = fs::path(ANIMERUN_BINARY_DIR) / "test_scratch" / "widgets_home";
+// One home per process: ctest runs each test in its own process, several at once.
+const fs::path kHome = fs::path(ANIMERUN_BINARY_DIR) / "test_scratch" / ("widgets_home_" + std::to_string(getpid()));
 const bool kHomeSet = [] {
   if (!std::getenv("QT_QPA_PLATFORM") && !std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY"))
     setenv("QT_QPA_PLATFORM", "offscreen", 1);
@@ -40,6 +41,10 @@ const bool kHomeSet = [] {
   fs::create_directories(kHome);
   setenv("XDG_CONFIG_HOME", (kHome / "config").c_str(), 1);
   setenv("XDG_DATA_HOME", (kHome / "data").c_str(), 1);
+  std::atexit([] {
+    std::error_code ec;
+    fs::remove_all(kHome, ec);
+  });
   return true;
 }();
 
@@ -179,6 +184,34 @@ TEST(MainWindow, SwitchingThePassKeepsThePair) {
   EXPECT_EQ(w.PairIndex(), 2);
   EXPECT_TRUE(QString::fromStdString(w.Dataset()->scenes()[1].pairs[2].image1.string()).contains("/" + pass + "/"));
   EXPECT_NE(w.pairView()->RenderedImage(0), original);  // recoloured frames
+}
+
+TEST(MainWindow, ScoresAPredictionAndSavesTheViews) {
+  MainWindow w(TestOptions());
+  Open(w, SharedDataset());
+  const auto& pair = w.Dataset()->scenes()[0].pairs[0];
+  // The ground truth itself scores 0; a zero flow scores the mean motion.
+  EXPECT_TRUE(w.LoadPredictionFile(Q(pair.flow_forward)));
+  EXPECT_TRUE(w.infoPanel()->PredictionText().contains("epe  0.000")) << w.infoPanel()->PredictionText().toStdString();
+  const fs::path out = test::ScratchDir("widgets_save_views");
+  EXPECT_FALSE(w.LoadPredictionFile(Q(out / "missing.flo")));
+  EXPECT_TRUE(w.LastError().contains("missing.flo"));
+
+  w.SetOverlay(Overlay::kBoundaries, true);
+  w.pairView()->SelectAt(0, {80, 48});
+  ASSERT_TRUE(w.SaveViewImagesTo(Q(out)));
+  const std::string stem = w.Dataset()->scenes()[0].name + "_" + pair.name1;
+  for (const char* suffix : {"_t.png", "_t1.png"}) {
+    const QImage saved(Q(out / (stem + suffix)));
+    ASSERT_FALSE(saved.isNull()) << suffix;
+    const int frame = std::string(suffix) == "_t.png" ? 0 : 1;
+    EXPECT_EQ(saved.convertToFormat(QImage::Format_RGB888), w.pairView()->RenderedImage(frame)) << suffix;
+  }
+  // A folder that cannot exist (below a file) is an error that names it, not a crash.
+  const fs::path file = out / "file.txt";
+  { std::ofstream(file) << "x"; }
+  EXPECT_FALSE(w.SaveViewImagesTo(Q(file / "sub")));
+  EXPECT_TRUE(w.LastError().contains("file.txt")) << w.LastError().toStdString();
 }
 
 TEST(MainWindow, ShortcutTableMatchesTheActions) {

@@ -85,6 +85,14 @@ TEST(Checkpoint, RefusesGlobalHiddenInBackwardHooks) {
   p.Op('t').Op('R').Op('u');
   test::WriteArchive(path, p.Done(), {{"0", test::FloatBytes(kFour)}});
   EXPECT_TRUE(Contains(LoadError(path), "os.system"));
+
+  // ... or in the state dict's own attributes (where _metadata normally goes).
+  const std::string path2 = (dir / "b.pth").string();
+  PickleBuilder q;
+  q.OrderedDictBegin().Str("w").Tensor("0", 4, {4}, {1}).Op('u');
+  q.Op('}').Str("_metadata").Global("os", "system").Op('s').Op('b');
+  test::WriteArchive(path2, q.Done(), {{"0", test::FloatBytes(kFour)}});
+  EXPECT_TRUE(Contains(LoadError(path2), "os.system"));
 }
 
 TEST(Checkpoint, ModelBesideEasyDictConfigLoadsWithoutRunningAnything) {
