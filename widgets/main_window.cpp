@@ -91,6 +91,7 @@ void MainWindow::BuildUi() {
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
   QDockWidget* info = dock(tr("Info"), "dock_info", scroll, Qt::RightDockWidgetArea);
+  info_dock_ = info;
   log_ = new QPlainTextEdit(this);
   log_->setReadOnly(true);
   log_->setMaximumBlockCount(5000);
@@ -98,6 +99,7 @@ void MainWindow::BuildUi() {
   splitDockWidget(info, log, Qt::Vertical);
   resizeDocks({scenes, info}, {220, 300}, Qt::Horizontal);
   resizeDocks({info, log}, {700, 130}, Qt::Vertical);
+  BuildPanels();
 
   hover_label_ = new QLabel(this);
   position_label_ = new QLabel(this);

@@ -19,10 +19,15 @@
 class QAction;
 class QActionGroup;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QPlainTextEdit;
 class QProgressDialog;
+
+namespace animerun::widgets {
+class PalettePanel;
+}
 
 namespace animerun::gui {
 
@@ -91,6 +96,7 @@ class MainWindow : public QMainWindow {
   SceneList* sceneList() const { return scene_list_; }
   Filmstrip* filmstrip() const { return filmstrip_; }
   InfoPanel* infoPanel() const { return info_; }
+  widgets::PalettePanel* palettePanel() const { return palette_panel_; }
   QString LastError() const { return last_error_; }
   QStringList LogLines() const { return log_lines_; }
 
@@ -111,6 +117,10 @@ class MainWindow : public QMainWindow {
  private:
   void BuildUi();
   void BuildMenus();
+  // The tool panels (palette, flow, correspondences, colorization, training), docked and
+  // tabbed on the right, each fed by datasetOpened/pairShown (main_window_panels.cpp).
+  void BuildPanels();
+  QDockWidget* AddPanelDock(const QString& title, const QString& name, QWidget* content);
   void RestoreSettings();
   void SaveSettings();
   void StartJob(const QString& title, std::function<void(const JobContext&)> work,
@@ -135,6 +145,8 @@ class MainWindow : public QMainWindow {
   SceneList* scene_list_ = nullptr;
   Filmstrip* filmstrip_ = nullptr;
   InfoPanel* info_ = nullptr;
+  QDockWidget* info_dock_ = nullptr;  // tool panels tab with it
+  widgets::PalettePanel* palette_panel_ = nullptr;
   QPlainTextEdit* log_ = nullptr;
   QLabel* hover_label_ = nullptr;
   QLabel* position_label_ = nullptr;
