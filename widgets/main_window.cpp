@@ -84,14 +84,13 @@ void MainWindow::BuildUi() {
   scene_list_ = new SceneList(this);
   QDockWidget* scenes = dock(tr("Scenes"), "dock_scenes", scene_list_, Qt::LeftDockWidgetArea);
   filmstrip_ = new Filmstrip(this);
-  dock(tr("Frames"), "dock_frames", filmstrip_, Qt::BottomDockWidgetArea);
+  frames_dock_ = dock(tr("Frames"), "dock_frames", filmstrip_, Qt::BottomDockWidgetArea);
   info_ = new InfoPanel(this);
   auto* scroll = new QScrollArea(this);
   scroll->setWidget(info_);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
   QDockWidget* info = dock(tr("Info"), "dock_info", scroll, Qt::RightDockWidgetArea);
-  info_dock_ = info;
   log_ = new QPlainTextEdit(this);
   log_->setReadOnly(true);
   log_->setMaximumBlockCount(5000);

@@ -102,6 +102,10 @@ class MainWindow : public QMainWindow {
 
   // <AppDataLocation>/demo (QStandardPaths, organisation "AnimeRun Studio", app "animerun").
   static QString DemoFolder();
+  // Brings the dock "dock_<name>" to the front (info, palette, flow, ...); false when absent.
+  bool ShowPanel(const QString& name);
+  // The names ShowPanel knows (the docks of this window, without "dock_").
+  QStringList PanelNames() const;
   // The shortcut table of Help > Keyboard Shortcuts, as "keys\taction" lines.
   static QStringList ShortcutLines();
 
@@ -117,8 +121,8 @@ class MainWindow : public QMainWindow {
  private:
   void BuildUi();
   void BuildMenus();
-  // The tool panels (palette, flow, correspondences, colorization, training), docked and
-  // tabbed on the right, each fed by datasetOpened/pairShown (main_window_panels.cpp).
+  // The tool panels (palette, flow, correspondences, colorization), docked at the bottom and
+  // tabbed with the filmstrip, each fed by datasetOpened/pairShown (main_window_panels.cpp).
   void BuildPanels();
   QDockWidget* AddPanelDock(const QString& title, const QString& name, QWidget* content);
   void RestoreSettings();
@@ -145,7 +149,7 @@ class MainWindow : public QMainWindow {
   SceneList* scene_list_ = nullptr;
   Filmstrip* filmstrip_ = nullptr;
   InfoPanel* info_ = nullptr;
-  QDockWidget* info_dock_ = nullptr;  // tool panels tab with it
+  QDockWidget* frames_dock_ = nullptr;  // tool panels tab with it
   widgets::PalettePanel* palette_panel_ = nullptr;
   QPlainTextEdit* log_ = nullptr;
   QLabel* hover_label_ = nullptr;

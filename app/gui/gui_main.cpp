@@ -23,7 +23,7 @@ namespace {
 struct GuiArgs {
   std::vector<std::string> folder;  // 0 or 1
   bool demo = false;
-  std::string split, scene, overlays, select, hover, screenshot, size = "1600x900";
+  std::string split, scene, overlays, select, hover, screenshot, panel, size = "1600x900";
   int pair = 0;
   double zoom = 0.0;
 };
@@ -43,6 +43,8 @@ cli::ArgParser MakeParser(GuiArgs* a) {
   p.Add("--zoom", &a->zoom, "zoom factor (0 = fit to window)");
   p.Add("--screenshot", &a->screenshot, "save a PNG of the window once loaded, then quit (settings are not used)");
   p.Add("--size", &a->size, "window size WxH");
+  p.Add("--panel", &a->panel, "dock to bring to the front: info, palette, flow, correspondence, colorize, ... "
+                              "(an unknown name lists them)");
   p.SetEpilog("Keyboard: Right/Left or N/P next/previous pair, PgDown/PgUp scenes, 1-5 overlays, +/-/0 zoom, F1 help.");
   return p;
 }
@@ -136,6 +138,11 @@ int RunGui(int argc, char** argv) {
   options.use_settings = !screenshot;  // screenshots are reproducible
   options.modal_errors = !screenshot;
   MainWindow window(options);
+  if (!args.panel.empty() && !window.PanelNames().contains(QString::fromStdString(args.panel))) {
+    std::fprintf(stderr, "animerun gui: --panel: unknown panel '%s' (choose %s)\n", args.panel.c_str(),
+                 window.PanelNames().join(", ").toStdString().c_str());
+    return 2;
+  }
   if (screenshot || args.size != "1600x900") window.resize(width, height);
   window.show();
 
@@ -155,6 +162,7 @@ int RunGui(int argc, char** argv) {
       if (args.pair > 0) window.SetPair(args.pair);
       ApplyViewArgs(args, view_args, window);
     }
+    if (!args.panel.empty()) window.ShowPanel(QString::fromStdString(args.panel));
     if (!screenshot) return;
     if (!ok) {
       std::fprintf(stderr, "animerun gui: %s\n", window.LastError().toStdString().c_str());

@@ -22,6 +22,7 @@
 #include "widgets/info_panel.h"
 #include "widgets/main_window.h"
 #include "widgets/pair_view.h"
+#include "widgets/palette_panel.h"
 #include "widgets/scene_list.h"
 
 namespace animerun::gui {
@@ -212,6 +213,25 @@ TEST(MainWindow, ScoresAPredictionAndSavesTheViews) {
   { std::ofstream(file) << "x"; }
   EXPECT_FALSE(w.SaveViewImagesTo(Q(file / "sub")));
   EXPECT_TRUE(w.LastError().contains("file.txt")) << w.LastError().toStdString();
+}
+
+TEST(MainWindow, ToolPanelsAreDockedAndFollowThePair) {
+  MainWindow w(TestOptions());
+  ASSERT_NE(w.palettePanel(), nullptr);
+  EXPECT_TRUE(w.PanelNames().contains("palette"));
+  EXPECT_TRUE(w.PanelNames().contains("frames"));
+  EXPECT_FALSE(w.ShowPanel("no_such_panel"));
+  Open(w, SharedDataset());
+  w.SetPair(1);
+  EXPECT_TRUE(w.ShowPanel("palette"));
+  // The panel previews the frame the pair view shows (frame t of the current pair).
+  ASSERT_TRUE(w.palettePanel()->WaitIdle(20000));
+  QApplication::processEvents();
+  const auto& pair = w.Dataset()->scenes()[0].pairs[1];
+  const QImage expected(Q(pair.image1));
+  ASSERT_FALSE(w.palettePanel()->PreviewOriginal().isNull());
+  EXPECT_EQ(w.palettePanel()->PreviewOriginal().convertToFormat(QImage::Format_RGB888),
+            expected.convertToFormat(QImage::Format_RGB888));
 }
 
 TEST(MainWindow, ShortcutTableMatchesTheActions) {
