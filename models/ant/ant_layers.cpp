@@ -1,0 +1,198 @@
+#include "models/ant/ant_layers.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace animerun::models {
+
+namespace {
+
+constexpr double kInstanceNormEps = 1e-5;  // nn.InstanceNorm1d/2d default
+
+torch::nn::Conv1d PointwiseConv(int64_t in, int64_t out) {
+  return torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, 1).bias(true));
+}
+
+// Whether x takes part in autograd (training): then no in-place updates of tensors that
+// backward still needs.
+bool NeedsGrad(const torch::Tensor& x) { return torch::GradMode::is_enabled() && x.requires_grad(); }
+
+}  // namespace
+
+AntMlpImpl::AntMlpImpl(const std::vector<int64_t>& channels) {
+  if (channels.size() < 2) throw std::invalid_argument("AntMlp: needs at least two channel counts");
+  for (size_t i = 1; i < channels.size(); ++i) {
+    convs_.push_back(register_module(std::to_string(3 * (i - 1)), PointwiseConv(channels[i - 1], channels[i])));
+  }
+}
+
+torch::Tensor AntMlpImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = x;
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    y = convs_[i]->forward(y);
+    if (i + 1 < convs_.size()) y = AntInstanceNorm(y, /*relu=*/true);
+  }
+  return y;
+}
+
+torch::Tensor AntInstanceNorm(torch::Tensor x, bool relu) {
+  std::vector<int64_t> dims;
+  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  const auto [var, mean] = torch::var_mean(x, dims, /*unbiased=*/false, /*keepdim=*/true);
+  const torch::Tensor rstd = torch::rsqrt(var + kInstanceNormEps);
+  if (NeedsGrad(x)) {
+    torch::Tensor y = (x - mean) * rstd;
+    return relu ? torch::relu(y) : y;
+  }
+  x.sub_(mean).mul_(rstd);
+  if (relu) x.relu_();
+  return x;
+}
+
+AntEncoderImpl::AntEncoderImpl(int64_t enc_dim) {
+  using torch::nn::Conv2d;
+  using torch::nn::Conv2dOptions;
+  layer1_ = register_module("layer1", Conv2d(Conv2dOptions(3, enc_dim / 4, 7).padding(3)));
+  layer2_ = register_module("layer2", Conv2d(Conv2dOptions(enc_dim / 4, enc_dim / 2, 3).padding(1)));
+  layer3_ = register_module("layer3", Conv2d(Conv2dOptions(enc_dim / 2, enc_dim, 3).padding(1)));
+  // The original's initialisation (kaiming normal, fan_out, zero bias), for training from scratch.
+  for (auto* conv : {&layer1_, &layer2_, &layer3_}) {
+    torch::NoGradGuard no_grad;
+    torch::nn::init::kaiming_normal_((*conv)->weight, 0.0, torch::kFanOut, torch::kReLU);
+    torch::nn::init::constant_((*conv)->bias, 0.0);
+  }
+}
+
+torch::Tensor AntEncoderImpl::forward_before_norm3(const torch::Tensor& img) {
+  // Channels-last makes oneDNN's CPU convolutions markedly faster at full resolution.
+  const torch::Tensor x0 = img.is_cpu() ? img.contiguous(at::MemoryFormat::ChannelsLast) : img;
+  torch::Tensor x = AntInstanceNorm(layer1_->forward(x0), /*relu=*/true);
+  x = AntInstanceNorm(layer2_->forward(x), /*relu=*/true);
+  return layer3_->forward(x);
+}
+
+torch::Tensor AntEncoderImpl::forward(const torch::Tensor& img) {
+  return AntInstanceNorm(forward_before_norm3(img), /*relu=*/false);
+}
+
+torch::Tensor SegmentMeanPool(const torch::Tensor& features, const torch::Tensor& segments, int64_t num_segments,
+                              torch::Tensor* counts_out) {
+  if (features.dim() != 4 || segments.dim() != 3 || segments.size(0) != features.size(0) ||
+      segments.size(1) != features.size(2) || segments.size(2) != features.size(3))
+    throw std::invalid_argument("SegmentMeanPool: features [B, C, H, W] and segments [B, H, W] disagree: " +
+                                c10::str(features.sizes()) + " vs " + c10::str(segments.sizes()));
+  const int64_t b = features.size(0), c = features.size(1), hw = features.size(2) * features.size(3);
+  std::vector<torch::Tensor> out, all_counts;
+  for (int64_t i = 0; i < b; ++i) {
+    const torch::Tensor index = segments[i].reshape({hw}).to(torch::kLong);
+    // [HW, C] rows: a free view of channels-last memory. scatter_add_ along dim 0 runs as
+    // one kernel on CPU and CUDA (index_add_ on a 2-D CPU tensor loops per index).
+    const torch::Tensor rows = features[i].permute({1, 2, 0}).reshape({hw, c});
+    torch::Tensor sums = torch::zeros({num_segments, c}, rows.options());
+    sums = sums.scatter_add(0, index.unsqueeze(1).expand({hw, c}), rows);
+    const torch::Tensor counts = torch::bincount(index, {}, num_segments).to(rows.scalar_type());
+    out.push_back((sums / counts.clamp_min(1).unsqueeze(1)).t());
+    all_counts.push_back(counts);
+  }
+  if (counts_out) *counts_out = torch::stack(all_counts);
+  return torch::stack(out);
+}
+
+AntSegmentDescriptorImpl::AntSegmentDescriptorImpl(int64_t enc_dim) {
+  encoder_ = register_module("encoder", AntEncoder(enc_dim));
+}
+
+torch::Tensor AntSegmentDescriptorImpl::forward(const torch::Tensor& img, const torch::Tensor& segments,
+                                               int64_t num_segments) {
+  const torch::Tensor seg = segments.dim() == 4 ? segments.squeeze(1) : segments;
+  // Pooling after the full-resolution norm3, as the original does. (Normalising the pooled
+  // means instead is the same map but loses ~1e-5 to cancellation against the channel
+  // means, 10x the error of this order, for a saving that is small next to the convs.)
+  return SegmentMeanPool(encoder_->forward(img), seg, num_segments);
+}
+
+AntKeypointEncoderImpl::AntKeypointEncoderImpl(int64_t feature_dim, const std::vector<int64_t>& layers) {
+  std::vector<int64_t> channels = {4};
+  channels.insert(channels.end(), layers.begin(), layers.end());
+  channels.push_back(feature_dim);
+  encoder_ = register_module("encoder", AntMlp(channels));
+  torch::NoGradGuard no_grad;
+  torch::nn::init::constant_(encoder_->last()->bias, 0.0);
+}
+
+torch::Tensor AntKeypointEncoderImpl::forward(const torch::Tensor& kpts) {
+  return encoder_->forward(kpts.transpose(1, 2));
+}
+
+AntMultiHeadedAttentionImpl::AntMultiHeadedAttentionImpl(int64_t num_heads, int64_t d_model)
+    : num_heads_(num_heads), dim_(d_model / num_heads) {
+  if (num_heads <= 0 || d_model % num_heads != 0)
+    throw std::invalid_argument("AntMultiHeadedAttention: d_model " + std::to_string(d_model) +
+                                " is not a multiple of num_heads " + std::to_string(num_heads));
+  merge_ = register_module("merge", PointwiseConv(d_model, d_model));
+  proj_ = register_module("proj", torch::nn::ModuleList());
+  // deepcopy(merge) in the original: the three projections start as copies of merge.
+  for (int i = 0; i < 3; ++i) {
+    auto conv = PointwiseConv(d_model, d_model);
+    {
+      torch::NoGradGuard no_grad;
+      conv->weight.copy_(merge_->weight);
+      conv->bias.copy_(merge_->bias);
+    }
+    proj_->push_back(conv);
+    proj_convs_.push_back(conv);
+  }
+}
+
+torch::Tensor AntMultiHeadedAttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key,
+                                                    const torch::Tensor& value) {
+  const int64_t b = query.size(0);
+  auto split = [&](int i, const torch::Tensor& x) {
+    return proj_convs_[i]->forward(x).view({b, dim_, num_heads_, -1});  // [B, dim, heads, N]
+  };
+  const torch::Tensor q = split(0, query).permute({0, 2, 3, 1});  // [B, heads, N, dim]
+  const torch::Tensor k = split(1, key).permute({0, 2, 1, 3});    // [B, heads, dim, M]
+  const torch::Tensor v = split(2, value).permute({0, 2, 3, 1});  // [B, heads, M, dim]
+  const torch::Tensor scores = torch::matmul(q, k) / std::sqrt(static_cast<double>(dim_));
+  const torch::Tensor prob = torch::softmax(scores, -1);
+  const torch::Tensor x = torch::matmul(prob, v);  // [B, heads, N, dim]
+  return merge_->forward(x.permute({0, 3, 1, 2}).reshape({b, dim_ * num_heads_, -1}));
+}
+
+AntAttentionalPropagationImpl::AntAttentionalPropagationImpl(int64_t feature_dim, int64_t num_heads) {
+  attn_ = register_module("attn", AntMultiHeadedAttention(num_heads, feature_dim));
+  mlp_ = register_module("mlp", AntMlp(std::vector<int64_t>{feature_dim * 2, feature_dim * 2, feature_dim}));
+  torch::NoGradGuard no_grad;
+  torch::nn::init::constant_(mlp_->last()->bias, 0.0);
+}
+
+torch::Tensor AntAttentionalPropagationImpl::forward(const torch::Tensor& x, const torch::Tensor& source) {
+  const torch::Tensor message = attn_->forward(x, source, source);
+  return mlp_->forward(torch::cat({x, message}, 1));
+}
+
+AntAttentionalGnnImpl::AntAttentionalGnnImpl(int64_t feature_dim, const std::vector<bool>& cross_layers,
+                                             int64_t num_heads)
+    : cross_(cross_layers) {
+  layers_ = register_module("layers", torch::nn::ModuleList());
+  for (size_t i = 0; i < cross_.size(); ++i) {
+    AntAttentionalPropagation layer(feature_dim, num_heads);
+    layers_->push_back(layer);
+    layer_refs_.push_back(layer);
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> AntAttentionalGnnImpl::forward(torch::Tensor desc0, torch::Tensor desc1) {
+  for (size_t i = 0; i < layer_refs_.size(); ++i) {
+    const torch::Tensor& src0 = cross_[i] ? desc1 : desc0;
+    const torch::Tensor& src1 = cross_[i] ? desc0 : desc1;
+    torch::Tensor delta0 = layer_refs_[i]->forward(desc0, src0);
+    torch::Tensor delta1 = layer_refs_[i]->forward(desc1, src1);
+    desc0 = desc0 + delta0;
+    desc1 = desc1 + delta1;
+  }
+  return {desc0, desc1};
+}
+
+}  // namespace animerun::models

@@ -1,0 +1,123 @@
+// The building blocks of AnT as AnimeRun implements it (segmat/models/superglue_softmax.py,
+// a SuperGlue derivative): the full-resolution CNN encoder, superpixel mean pooling, the
+// bounding-box positional encoder and the attentional GNN. Submodule names follow the
+// official state dict (segment_desc.encoder.layer1, kenc.encoder.0, gnn.layers.3.attn.proj.1,
+// gnn.layers.3.mlp.3, ...). All norms are InstanceNorm without affine parameters or running
+// statistics, so they hold no state and are applied functionally.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace animerun::models {
+
+// MLP(channels) of the original: Conv1d(k=1) layers; every layer but the last is followed by
+// InstanceNorm1d (over the N points, eps 1e-5) and ReLU. The convolutions are registered as
+// "0", "3", "6", ... like the nn.Sequential indices of the original (norm and ReLU take
+// the indices in between).
+class AntMlpImpl : public torch::nn::Module {
+ public:
+  explicit AntMlpImpl(const std::vector<int64_t>& channels);
+  torch::Tensor forward(const torch::Tensor& x);  // [B, channels[0], N] -> [B, channels.back(), N]
+  torch::nn::Conv1d& last() { return convs_.back(); }
+
+ private:
+  std::vector<torch::nn::Conv1d> convs_;
+};
+TORCH_MODULE(AntMlp);
+
+// InstanceNorm without affine parameters over every dimension after the channel one
+// (eps 1e-5, biased variance), optionally followed by ReLU. Works on channels-last input
+// without the copy to contiguous that torch::instance_norm makes, and in place when no
+// gradient is needed.
+torch::Tensor AntInstanceNorm(torch::Tensor x, bool relu);
+
+// ThreeLayerEncoder: conv 7x7 (3 -> d/4, pad 3) -> IN -> ReLU -> conv 3x3 (-> d/2, pad 1)
+// -> IN -> ReLU -> conv 3x3 (-> d, pad 1) -> IN. Full resolution, no stride.
+class AntEncoderImpl : public torch::nn::Module {
+ public:
+  explicit AntEncoderImpl(int64_t enc_dim);
+  // The output of layer3 before its InstanceNorm (norm3); forward applies norm3 to it.
+  torch::Tensor forward_before_norm3(const torch::Tensor& img);
+  torch::Tensor forward(const torch::Tensor& img);
+
+ private:
+  torch::nn::Conv2d layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
+};
+TORCH_MODULE(AntEncoder);
+
+// Mean of features [B, C, H, W] over each segment of segments [B, H, W] (ids 0..n-1):
+// [B, C, n]. One scatter-add pass and a bincount, no per-segment loop. A segment without
+// pixels gets 0 (torch_scatter's mean does the same). counts_out, when given, receives the
+// pixel count of every segment [B, n] in the features' dtype.
+torch::Tensor SegmentMeanPool(const torch::Tensor& features, const torch::Tensor& segments, int64_t num_segments,
+                              torch::Tensor* counts_out = nullptr);
+
+// SegmentDescriptor: the encoder followed by superpixel mean pooling -> [B, d, n].
+class AntSegmentDescriptorImpl : public torch::nn::Module {
+ public:
+  explicit AntSegmentDescriptorImpl(int64_t enc_dim);
+  torch::Tensor forward(const torch::Tensor& img, const torch::Tensor& segments, int64_t num_segments);
+
+ private:
+  AntEncoder encoder_{nullptr};
+};
+TORCH_MODULE(AntSegmentDescriptor);
+
+// KeypointEncoder: MLP [4, layers..., feature_dim] on normalised boxes [B, N, 4] -> [B, d, N].
+class AntKeypointEncoderImpl : public torch::nn::Module {
+ public:
+  AntKeypointEncoderImpl(int64_t feature_dim, const std::vector<int64_t>& layers);
+  torch::Tensor forward(const torch::Tensor& kpts);
+
+ private:
+  AntMlp encoder_{nullptr};
+};
+TORCH_MODULE(AntKeypointEncoder);
+
+// SuperGlue's MultiHeadedAttention: proj.0/1/2 (q, k, v) and merge, all Conv1d(d, d, 1).
+// Channels are split into heads as view(B, d / heads, heads, N): channel c belongs to head
+// c % heads. Scores are divided by sqrt(d / heads).
+class AntMultiHeadedAttentionImpl : public torch::nn::Module {
+ public:
+  AntMultiHeadedAttentionImpl(int64_t num_heads, int64_t d_model);
+  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value);
+
+ private:
+  int64_t num_heads_, dim_;
+  torch::nn::Conv1d merge_{nullptr};
+  torch::nn::ModuleList proj_{nullptr};
+  std::vector<torch::nn::Conv1d> proj_convs_;
+};
+TORCH_MODULE(AntMultiHeadedAttention);
+
+// AttentionalPropagation: message = attn(x, source, source); mlp([2d, 2d, d]) on [x, message].
+class AntAttentionalPropagationImpl : public torch::nn::Module {
+ public:
+  AntAttentionalPropagationImpl(int64_t feature_dim, int64_t num_heads);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& source);
+
+ private:
+  AntMultiHeadedAttention attn_{nullptr};
+  AntMlp mlp_{nullptr};
+};
+TORCH_MODULE(AntAttentionalPropagation);
+
+// AttentionalGNN: layers alternate 'self' and 'cross'; both descriptor sets are updated
+// from the previous layer's values (desc += layer(desc, source)).
+class AntAttentionalGnnImpl : public torch::nn::Module {
+ public:
+  AntAttentionalGnnImpl(int64_t feature_dim, const std::vector<bool>& cross_layers, int64_t num_heads);
+  std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor desc0, torch::Tensor desc1);
+  size_t num_layers() const { return cross_.size(); }
+
+ private:
+  std::vector<bool> cross_;  // per layer: true = 'cross', false = 'self'
+  torch::nn::ModuleList layers_{nullptr};
+  std::vector<AntAttentionalPropagation> layer_refs_;
+};
+TORCH_MODULE(AntAttentionalGnn);
+
+}  // namespace animerun::models

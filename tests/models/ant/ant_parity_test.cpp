@@ -1,0 +1,103 @@
+// AnT against the official segmat code (../shared/golden/ant): the official checkpoint loads
+// strictly, the dataset keypoints/pixel counts, the pooled segment descriptors, the raw and
+// softmax score matrices, the matches, their scores, matches.json and the training loss all
+// match within the manifest tolerance (matches exactly).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "models/ant/ant.h"
+#include "models/common/runtime.h"
+#include "models/golden_util.h"
+#include "test_paths.h"
+
+namespace animerun::test {
+namespace {
+
+constexpr double kAtol = 1e-4;  // manifest: ant_dev tolerance.atol
+
+nlohmann::json ReadJson(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  EXPECT_TRUE(f.good()) << p;
+  return nlohmann::json::parse(f);
+}
+
+// {"i": [j]} -> int64 [N] in key order 0..N-1.
+torch::Tensor MatchesFromJson(const nlohmann::json& j) {
+  std::vector<int64_t> v(j.size(), -2);
+  for (const auto& [k, val] : j.items()) v.at(std::stoul(k)) = val.at(0).get<int64_t>();
+  return torch::tensor(v, torch::kLong);
+}
+
+struct GoldenFrame {
+  models::AntFrame frame;
+  torch::Tensor counts;
+};
+
+GoldenFrame LoadFrame(const std::string& img, const std::string& seg) {
+  const auto dir = GoldenDir() / "inputs" / "dev_ant";
+  GoldenFrame g;
+  g.frame.image = models::NormalizeAntImage(ReadPngTensor((dir / img).string()));
+  const torch::Tensor s = ReadNpyTensor((dir / seg).string());
+  const int64_t n = s.max().item<int64_t>() + 1;
+  g.frame.segments = s.unsqueeze(0);
+  g.frame.keypoints = models::AntSegmentBoxes(s, n, &g.counts).unsqueeze(0);
+  return g;
+}
+
+TEST(AntParity, MatchesOfficialForward) {
+  ANIMERUN_REQUIRE_GOLDEN();
+  models::ConfigureThreads(2);  // the fixtures were made with 2 threads
+  const auto out_dir = GoldenDir() / "ant" / "ant_dev";
+  const auto t0 = std::chrono::steady_clock::now();
+  models::AntNet net;
+  const auto report = models::LoadAntWeights(*net, (GoldenDir() / "ant" / "ant.pt").string());
+  ASSERT_TRUE(report.ok()) << report.Summary();
+  net->eval();
+  EXPECT_NEAR(net->bin_score().item<float>(), 0.3f, 1e-2);  // the fixture's conditioning, read from the file
+
+  c10::InferenceMode guard;
+  const GoldenFrame f0 = LoadFrame("img1.png", "seg1.npy");
+  const GoldenFrame f1 = LoadFrame("img2.png", "seg2.npy");
+  // The dataset's keypoints and pixel counts, exactly.
+  EXPECT_TRUE(torch::equal(f0.frame.keypoints[0], ReadNpyTensor((out_dir / "keypoints0.npy").string())));
+  EXPECT_TRUE(torch::equal(f1.frame.keypoints[0], ReadNpyTensor((out_dir / "keypoints1.npy").string())));
+  EXPECT_TRUE(torch::equal(f0.counts, ReadNpyTensor((out_dir / "num0.npy").string())));
+
+  const models::AntOutput out = net->Forward(f0.frame, f1.frame);
+  const models::AntPrediction pred = models::PredictAntMatches(out.scores);
+  const torch::Tensor desc0_ref = ReadNpyTensor((out_dir / "segment_desc0.npy").string());
+  const double d_desc0 = MaxAbsDiff(out.segment_desc0, desc0_ref);
+  const double d_desc1 = MaxAbsDiff(out.segment_desc1, ReadNpyTensor((out_dir / "segment_desc1.npy").string()));
+  const double d_raw = MaxAbsDiff(out.scores, ReadNpyTensor((out_dir / "scores_raw.npy").string()));
+  const double d_soft = MaxAbsDiff(pred.probabilities, ReadNpyTensor((out_dir / "scores_softmax.npy").string()));
+  const double d_ms =
+      MaxAbsDiff(pred.matching_scores0[0], ReadNpyTensor((out_dir / "matching_scores0.npy").string()));
+  EXPECT_LT(d_desc0, kAtol);
+  EXPECT_LT(d_desc1, kAtol);
+  EXPECT_LT(d_raw, kAtol);
+  EXPECT_LT(d_soft, kAtol);
+  EXPECT_LT(d_ms, kAtol);
+  EXPECT_TRUE(torch::equal(pred.matches0[0], ReadNpyTensor((out_dir / "matches0.npy").string())))
+      << pred.matches0[0];
+  EXPECT_TRUE(torch::equal(pred.matches0[0], MatchesFromJson(ReadJson(out_dir / "matches.json"))));
+
+  // The official training loss on the ground truth (forward_outputs.loss in the manifest).
+  const torch::Tensor gt = MatchesFromJson(ReadJson(GoldenDir() / "inputs" / "dev_ant" / "gt_matches.json"));
+  const double loss = models::AntMatchingLoss(out.scores, gt.unsqueeze(0)).item<double>();
+  EXPECT_NEAR(loss, 3.4063103199005127, kAtol);
+  const double accuracy = (pred.matches0[0] == gt).to(torch::kDouble).mean().item<double>();
+  EXPECT_NEAR(accuracy, 0.45945945382118225, 1e-6);
+
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "[parity] ant_dev max abs diff: segment_desc0 " << d_desc0 << " (values up to " << desc0_ref.abs().max().item<double>() << "), segment_desc1 " << d_desc1
+            << ", scores_raw " << d_raw << ", scores_softmax " << d_soft << ", matching_scores0 " << d_ms
+            << ", loss " << std::abs(loss - 3.4063103199005127) << "; took " << s << " s\n";
+}
+
+}  // namespace
+}  // namespace animerun::test
