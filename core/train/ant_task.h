@@ -1,0 +1,53 @@
+// AnT as a training task: samples from an AnimeRun-layout split (Frame_Anime/<pass>,
+// Segment, SegMatching forward), random crops renumbered as the official augmentor does,
+// the official scores -> cross-entropy loss with optional area weights, validation with
+// AnimeRun's segment-matching metrics (match_metrics.h) on whole frames.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/data/animerun_dataset.h"
+#include "core/train/ant_data.h"
+#include "core/train/train_task.h"
+#include "models/ant/ant.h"
+
+namespace animerun::train {
+
+// Tensors of one frame as AntNet::Forward takes them.
+models::AntFrame AntFrameFromSample(const cv::Mat& image, const cv::Mat& labels,
+                                    const std::vector<std::array<int, 4>>& boxes, const torch::Device& device);
+
+class AntTrainTask : public TrainTask {
+ public:
+  explicit AntTrainTask(const TrainOptions& options, const JobContext* job = nullptr);
+  std::string name() const override { return "ant"; }
+  torch::nn::Module& module() override { return *net_; }
+  SampleLoss TrainSample(TrainRng& rng) override;
+  nlohmann::json Evaluate(const JobContext* job) override;
+  void SaveWeights(const std::string& path) override;
+  std::string weights_file_name() const override { return "ant_weights_last.pth"; }
+
+  // Predicted matches for a whole pair (inference mode); -1 everywhere when a frame has
+  // fewer than 2 segments (the official forward does the same).
+  std::vector<int> Predict(const AntSample& sample);
+  models::AntNet& net() { return net_; }
+
+ private:
+  struct Loaded {
+    cv::Mat image0, image1, labels0, labels1;
+    std::vector<int> matches;
+  };
+  Loaded LoadTrainPair(size_t index);
+
+  TrainOptions options_;
+  torch::Device device_;
+  models::AntNet net_{nullptr};
+  std::vector<data::FramePair> train_pairs_;
+  std::vector<std::optional<Loaded>> cache_;
+  std::optional<data::AnimeRunDataset> val_;
+};
+
+}  // namespace animerun::train

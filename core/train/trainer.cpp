@@ -1,0 +1,181 @@
+#include "core/train/trainer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "core/train/train_task.h"
+#include "core/util/error.h"
+#include "core/util/fs.h"
+
+namespace animerun::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kCheckpointVersion = 1;
+
+struct State {
+  int iteration = 0;
+  TrainRng rng;
+};
+
+void SaveCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimizer& opt, const State& st,
+                    const TrainOptions& options) {
+  torch::serialize::OutputArchive ar, model_ar, opt_ar;
+  task.module().save(model_ar);
+  opt.save(opt_ar);
+  ar.write("model", model_ar);
+  ar.write("optimizer", opt_ar);
+  ar.write("version", c10::IValue(kCheckpointVersion));
+  ar.write("task", c10::IValue(task.name()));
+  ar.write("iteration", c10::IValue(static_cast<int64_t>(st.iteration)));
+  ar.write("rng", c10::IValue(st.rng.Serialize()));
+  ar.write("options", c10::IValue(options.ToJson().dump()));
+  std::ostringstream os;
+  ar.save_to(os);
+  WriteFileAtomic(path, os.str());
+}
+
+State LoadCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimizer& opt) {
+  const std::string bytes = ReadFileText(path);
+  State st;
+  try {
+    std::istringstream is(bytes);
+    torch::serialize::InputArchive ar, model_ar, opt_ar;
+    ar.load_from(is);
+    c10::IValue v;
+    if (!ar.try_read("version", v) || !v.isInt() || v.toInt() != kCheckpointVersion)
+      ThrowFileError(path.string(), "not a training checkpoint of this version");
+    if (!ar.try_read("task", v) || !v.isString() || v.toStringRef() != task.name())
+      ThrowFileError(path.string(), "checkpoint of another task (this run trains " + task.name() + ")");
+    if (!ar.try_read("iteration", v) || !v.isInt() || v.toInt() < 0)
+      ThrowFileError(path.string(), "no iteration count");
+    st.iteration = static_cast<int>(v.toInt());
+    if (!ar.try_read("rng", v) || !v.isString()) ThrowFileError(path.string(), "no random generator state");
+    st.rng.Deserialize(v.toStringRef());
+    ar.read("model", model_ar);
+    ar.read("optimizer", opt_ar);
+    task.module().load(model_ar);
+    opt.load(opt_ar);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.rfind(path.string(), 0) == 0) throw;
+    ThrowFileError(path.string(), "corrupt checkpoint: " + what);
+  } catch (const std::exception& e) {  // c10::Error from a truncated or foreign archive
+    std::string what = e.what();
+    what = what.substr(0, what.find('\n'));
+    ThrowFileError(path.string(), "corrupt or truncated checkpoint: " + what);
+  }
+  return st;
+}
+
+}  // namespace
+
+TrainResult RunTraining(const TrainOptions& options, const TrainRunSpec& spec, const TrainEventSink& sink,
+                        const JobContext* job) {
+  options.Check();
+  Require(!spec.run_dir.empty(), "run folder: required");
+  const fs::path dir = spec.run_dir;
+  const fs::path ckpt = dir / kCheckpointFile, stop_file = dir / kStopFile;
+  if (!spec.resume && fs::exists(ckpt))
+    ThrowFileError(dir.string(), "already holds a training run (resume it, or choose another folder)");
+  if (spec.resume && !fs::exists(ckpt)) ThrowFileError(ckpt.string(), "no checkpoint to resume from");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) ThrowFileError(dir.string(), "cannot create the run folder: " + ec.message());
+  fs::remove(stop_file, ec);  // a stale stop request must not end the new session at once
+  SaveTrainConfig((dir / kConfigFile).string(), options);
+
+  std::ofstream events_log(dir / kEventsFile, std::ios::app);
+  auto emit = [&](const nlohmann::json& e) {
+    if (events_log) events_log << e.dump() << "\n" << std::flush;
+    if (sink) sink(e);
+  };
+  auto stop_requested = [&] {
+    return (spec.should_stop && spec.should_stop()) || (job && job->IsCancelled()) || fs::exists(stop_file);
+  };
+
+  std::unique_ptr<TrainTask> task = CreateTrainTask(options, job);
+  torch::optim::Adam adam(task->module().parameters(), torch::optim::AdamOptions(options.lr)
+                                                           .betas(std::make_tuple(options.beta1, options.beta2))
+                                                           .weight_decay(options.weight_decay));
+  State st;
+  st.rng = TrainRng(static_cast<uint64_t>(options.seed));
+  if (spec.resume) st = LoadCheckpoint(ckpt, *task, adam);
+
+  auto checkpoint = [&] {
+    task->SaveWeights((dir / task->weights_file_name()).string());
+    SaveCheckpoint(ckpt, *task, adam, st, options);
+    emit({{"event", "checkpoint"}, {"iter", st.iteration}, {"path", ckpt.string()},
+          {"weights", (dir / task->weights_file_name()).string()}});
+  };
+  TrainResult result;
+  auto evaluate = [&] {
+    const nlohmann::json m = task->Evaluate(nullptr);
+    if (m.is_null()) return;
+    result.last_eval = m;
+    emit({{"event", "eval"}, {"iter", st.iteration}, {"metrics", m}});
+  };
+
+  emit({{"event", "start"}, {"iter", st.iteration}, {"iterations", options.iterations}, {"task", task->name()},
+        {"run_dir", dir.string()}, {"resumed", spec.resume}});
+  const auto t_start = std::chrono::steady_clock::now();
+  bool stopped = false;
+  while (st.iteration < options.iterations) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const TrainRng rng_at_start = st.rng;
+    adam.zero_grad();
+    double loss_sum = 0.0, acc_sum = 0.0;
+    int used = 0, skipped = 0;
+    for (int a = 0; a < options.accumulation && !stopped; ++a) {
+      if (stop_requested()) {
+        stopped = true;
+        break;
+      }
+      const SampleLoss s = task->TrainSample(st.rng);
+      if (!s.loss.defined()) {
+        ++skipped;
+        continue;
+      }
+      (s.loss / static_cast<double>(options.accumulation)).backward();
+      loss_sum += s.loss.item<double>();
+      acc_sum += s.accuracy;
+      ++used;
+    }
+    if (stopped) {  // drop the partial update so that a resume replays it whole
+      st.rng = rng_at_start;
+      adam.zero_grad();
+      break;
+    }
+    adam.step();
+    ++st.iteration;
+    const auto t1 = std::chrono::steady_clock::now();
+    if (job) job->Report(static_cast<double>(st.iteration) / options.iterations,
+                         "iteration " + std::to_string(st.iteration));
+    if (st.iteration % options.log_every == 0 || st.iteration == options.iterations) {
+      nlohmann::json e = {{"event", "step"}, {"iter", st.iteration}, {"lr", options.lr},
+                          {"seconds", std::chrono::duration<double>(t1 - t0).count()},
+                          {"elapsed", std::chrono::duration<double>(t1 - t_start).count()}, {"skipped", skipped}};
+      e["loss"] = used ? nlohmann::json(loss_sum / used) : nlohmann::json(nullptr);
+      e["acc"] = used ? nlohmann::json(acc_sum / used) : nlohmann::json(nullptr);
+      emit(e);
+    }
+    const bool last = st.iteration == options.iterations;
+    if (!last && options.checkpoint_every > 0 && st.iteration % options.checkpoint_every == 0) checkpoint();
+    if (!last && options.eval_every > 0 && st.iteration % options.eval_every == 0) evaluate();
+  }
+  if (!stopped && st.iteration >= options.iterations) stopped = false;
+  checkpoint();
+  if (!stopped) evaluate();
+  result.iteration = st.iteration;
+  result.stopped = stopped;
+  emit({{"event", "done"}, {"iter", st.iteration}, {"reason", stopped ? "stopped" : "finished"}});
+  return result;
+}
+
+}  // namespace animerun::train
