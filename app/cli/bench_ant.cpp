@@ -1,0 +1,111 @@
+// `animerun bench ant`: median time per pair of the AnT matcher (boxes, network, softmax,
+// conversions) on a synthetic pair with a given number of segments, and peak memory.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "app/cli/arg_parser.h"
+#include "app/cli/bench_registry.h"
+#include "core/segments/ant_matcher.h"
+
+namespace animerun::cli {
+namespace {
+
+long PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;  // Linux reports KiB
+}
+
+// Voronoi cells of n distinct random seeds (every seed owns at least its own pixel, so all
+// n ids are present), each filled with a flat colour; frame t+1 is the same scene moved by
+// (3, 2) px. Brute force nearest seed: a fraction of a second even at 960x540 x 400.
+segments::MatchInput MakePair(int h, int w, int n) {
+  cv::RNG rng(11);
+  std::vector<cv::Point> seeds;
+  std::vector<char> used(static_cast<size_t>(h) * w, 0);
+  while (static_cast<int>(seeds.size()) < n) {
+    const cv::Point p(rng.uniform(0, w), rng.uniform(0, h));
+    if (used[static_cast<size_t>(p.y) * w + p.x]++) continue;
+    seeds.push_back(p);
+  }
+  std::vector<cv::Vec3b> colours(n);
+  for (auto& c : colours) c = cv::Vec3b(rng.uniform(0, 256), rng.uniform(0, 256), rng.uniform(0, 256));
+  cv::Mat labels(h, w, CV_32SC1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      int best = 0;
+      long best_d = -1;
+      for (int i = 0; i < n; ++i) {
+        const long dx = x - seeds[i].x, dy = y - seeds[i].y, d = dx * dx + dy * dy;
+        if (best_d < 0 || d < best_d) best_d = d, best = i;
+      }
+      labels.at<int>(y, x) = best;
+    }
+  segments::MatchInput in;
+  in.labels0 = labels;
+  in.labels1 = cv::Mat(h, w, CV_32SC1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      in.labels1.at<int>(y, x) = labels.at<int>(std::clamp(y - 2, 0, h - 1), std::clamp(x - 3, 0, w - 1));
+  for (const auto& [l, img] : {std::pair{&in.labels0, &in.image0}, std::pair{&in.labels1, &in.image1}}) {
+    *img = cv::Mat(h, w, CV_8UC3);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) img->at<cv::Vec3b>(y, x) = colours[l->at<int>(y, x)];
+  }
+  return in;
+}
+
+int RunBenchAnt(int argc, char** argv) {
+  segments::AntMatcherOptions o;
+  o.allow_random_weights = true;
+  std::string size = "540x960";
+  int n = 100, repeats = 3, warmup = 1;
+  ArgParser p(argv[0], "Times the AnT matcher on one synthetic pair with --segments Voronoi segments per frame: "
+                       "median seconds per pair over --repeats runs after --warmup runs, and peak resident memory. "
+                       "Random weights unless --weights is given (speed does not depend on the weights).");
+  p.Add("--segments", &n, "segments per frame");
+  p.Add("--size", &size, "input size HxW");
+  p.Add("--weights", &o.weights, "AnT checkpoint (optional)");
+  p.Add("--device", &o.device, "cpu, cuda or cuda:N");
+  p.Add("--threads", &o.threads, "LibTorch CPU threads (0 = the process setting)");
+  p.Add("--repeats", &repeats, "timed runs");
+  p.Add("--warmup", &warmup, "untimed runs first");
+  if (!p.Parse(argc, argv)) return 0;
+  int h = 0, w = 0;
+  if (std::sscanf(size.c_str(), "%dx%d", &h, &w) != 2 || h < 8 || w < 8) throw UsageError("--size must be HxW, e.g. 540x960");
+  if (n < 2 || static_cast<long>(n) > static_cast<long>(h) * w) throw UsageError("--segments must be in [2, H*W]");
+  if (repeats < 1 || warmup < 0) throw UsageError("--repeats must be >= 1 and --warmup >= 0");
+  try {
+    o.Check();
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+
+  segments::AntMatcher matcher(o);
+  const segments::MatchInput in = MakePair(h, w, n);
+  for (int i = 0; i < warmup; ++i) matcher.Match(in);
+  std::vector<double> secs;
+  for (int i = 0; i < repeats; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    matcher.Match(in);
+    secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(secs.begin(), secs.end());
+  std::printf("{\"bench\": \"ant\", \"size\": \"%dx%d\", \"segments\": %d, \"device\": \"%s\", \"threads\": %d, "
+              "\"median_s\": %.4f, \"min_s\": %.4f, \"peak_rss_mb\": %ld}\n",
+              h, w, n, o.device.c_str(), o.threads, secs[secs.size() / 2], secs.front(), PeakRssMb());
+  return 0;
+}
+
+}  // namespace
+
+ANIMERUN_REGISTER_BENCH(ant, "ant", "median time per pair and peak memory of the AnT matcher", RunBenchAnt);
+
+}  // namespace animerun::cli
