@@ -71,6 +71,20 @@ cv::Mat EndPointError(const cv::Mat& pred, const cv::Mat& gt) {
   return epe;
 }
 
+double MaxFlowMagnitude(const cv::Mat& flow) {
+  if (flow.empty()) return 0.0;
+  if (flow.type() != CV_32FC2) throw Error("max |flow|: the flow must be CV_32FC2");
+  double best = 0.0;
+  for (int y = 0; y < flow.rows; ++y) {
+    const float* p = flow.ptr<float>(y);
+    for (int x = 0; x < flow.cols; ++x) {
+      const double m = std::hypot(static_cast<double>(p[2 * x]), static_cast<double>(p[2 * x + 1]));
+      if (std::isfinite(m)) best = std::max(best, m);
+    }
+  }
+  return best;
+}
+
 EpeScale ChooseEpeScale(const std::vector<cv::Mat>& epes, const EpeScaleOptions& options) {
   options.Check();
   EpeScale s;

@@ -19,6 +19,11 @@ namespace animerun::flow {
 // it; NaN where either flow is non-finite. Throws Error on type/size mismatch.
 cv::Mat EndPointError(const cv::Mat& pred, const cv::Mat& gt);
 
+// The largest |flow| over the finite pixels of a CV_32FC2 flow (0 when none): the common
+// colour-wheel normalisation (FlowVizOptions::max_flow) that makes a prediction's colours
+// comparable with the ground truth's.
+double MaxFlowMagnitude(const cv::Mat& flow);
+
 struct EpeScaleOptions {
   double max_epe = 0.0;      // fixed top of the scale in px; <= 0 picks it from the data
   double percentile = 99.0;  // data-picked top: this percentile of the finite EPEs (all maps

@@ -30,6 +30,15 @@ TEST(FlowCompare, EndPointErrorPerPixel) {
   EXPECT_THROW(EndPointError(cv::Mat(3, 4, CV_32FC1, cv::Scalar(0)), cv::Mat(3, 4, CV_32FC1, cv::Scalar(0))), Error);
 }
 
+TEST(FlowCompare, MaxFlowMagnitudeSkipsNonFinite) {
+  cv::Mat f = Flow(3, 2, 1.f, 0.f);
+  f.at<cv::Vec2f>(1, 1) = cv::Vec2f(-6.f, 8.f);
+  f.at<cv::Vec2f>(0, 2) = cv::Vec2f(std::numeric_limits<float>::quiet_NaN(), 100.f);
+  EXPECT_DOUBLE_EQ(MaxFlowMagnitude(f), 10.0);
+  EXPECT_DOUBLE_EQ(MaxFlowMagnitude(cv::Mat()), 0.0);
+  EXPECT_THROW(MaxFlowMagnitude(cv::Mat(2, 2, CV_32FC1)), Error);
+}
+
 TEST(FlowCompare, ScaleFromPercentileSharedAndNice) {
   // 100 pixels with EPE 0..99 in map a, map b all 3 px: pooled 99th percentile of 200
   // values is 98 -> rounded up to 100.

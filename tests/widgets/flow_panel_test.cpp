@@ -1,0 +1,303 @@
+// The flow panel, offscreen: missing-weights help, a run on a small synthetic pair whose
+// prediction and metrics equal core's (FlowRunner, ScorePairFlow), the network cache,
+// cancel, bad/wrong weights, compare mode with a shared EPE scale, remembered weights,
+// the golden RAFT-small checkpoint, and a screenshot (test_scratch/<test>/flow_panel.png).
+#include <gtest/gtest.h>
+
+// LibTorch before Qt: its headers use `slots` as a name.
+#include "models/common/flow_factory.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTableWidget>
+
+#include <fstream>
+
+#include "core/data/synth.h"
+#include "core/flow/flow_compare.h"
+#include "core/flow/flow_predictor.h"
+#include "test_paths.h"
+#include "widgets/flow_panel.h"
+
+namespace animerun::gui {
+namespace {
+
+namespace fs = std::filesystem;
+
+QString Q(const fs::path& p) { return QString::fromStdString(p.string()); }
+
+// Two small synthetic pairs (one scene, three frames), made once per process.
+const std::vector<data::PairData>& Pairs() {
+  static const std::vector<data::PairData> pairs = [] {
+    const fs::path root = test::ScratchRoot().parent_path() / ("flow_panel_data_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    data::SynthOptions o;
+    o.scenes = 1;
+    o.frames = 3;
+    o.width = 96;
+    o.height = 64;
+    o.color_passes = 0;
+    data::GenerateSynthDataset(root, o);
+    std::vector<data::PairData> out;
+    for (const auto& p : data::AnimeRunDataset::Open(root).AllPairs()) out.push_back(data::LoadPair(p));
+    fs::remove_all(root);
+    return out;
+  }();
+  return pairs;
+}
+
+// Random weights in the official format, saved by the model's own writer.
+QString SaveRandomWeights(const std::string& model, const fs::path& dir) {
+  const fs::path p = dir / (model + "_random.pth");
+  models::CreateFlowModel(model)->SaveWeights(p.string());
+  return Q(p);
+}
+
+FlowPanelOptions Quiet() {
+  FlowPanelOptions o;
+  o.use_settings = false;
+  o.threads = 2;
+  return o;
+}
+
+cv::Mat RunnerFlow(const std::string& model, const QString& weights, int iters, const data::PairData& pair) {
+  flow::FlowRunOptions o;
+  o.model = model;
+  o.weights = weights.toStdString();
+  o.iters = iters;
+  o.threads = 2;
+  flow::FlowRunner runner(o);
+  return runner.Predict(pair.image1, pair.image2);
+}
+
+TEST(FlowPanel, MissingWeightsShowsHowToGetThem) {
+  FlowPanel panel(nullptr, Quiet());
+  panel.resize(500, 600);
+  panel.show();
+  panel.setPair(Pairs()[0], "synth_000 0 -> 1");
+  EXPECT_FALSE(panel.GroundTruthImage().isNull());
+  EXPECT_TRUE(panel.HelpShown());
+  EXPECT_FALSE(panel.CanRun());
+  const QString help = panel.HelpText();
+  EXPECT_TRUE(help.contains("raft-things.pth")) << help.toStdString();
+  EXPECT_TRUE(help.contains("princeton-vl/RAFT"));
+  EXPECT_TRUE(help.contains("animerun train"));
+  EXPECT_FALSE(panel.run());
+  EXPECT_FALSE(panel.Busy());
+  // A path that does not exist is named; model B's hint joins when comparing.
+  panel.SetWeights(0, "/nonexistent/raft.pth");
+  EXPECT_TRUE(panel.HelpText().contains("not found: /nonexistent/raft.pth"));
+  panel.SetModel(0, "pwcnet");
+  EXPECT_TRUE(panel.HelpText().contains("sniklaus/pytorch-pwc")) << panel.HelpText().toStdString();
+  panel.SetCompare(true);
+  EXPECT_TRUE(panel.HelpText().contains("zacjiang/GMA"));
+}
+
+TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
+  const fs::path dir = test::ScratchDir("weights");
+  const QString w = SaveRandomWeights("raft-small", dir);
+  FlowPanel panel(nullptr, Quiet());
+  panel.resize(500, 600);
+  panel.show();
+  panel.SetModel(0, "raft-small");
+  panel.SetWeights(0, w);
+  panel.SetIterations(0, 3);
+  const data::PairData& pair = Pairs()[0];
+  panel.setPair(pair, "pair 0");
+  EXPECT_FALSE(panel.HelpShown());
+  ASSERT_TRUE(panel.CanRun());
+  QSignalSpy finished(&panel, &FlowPanel::runFinished);
+  ASSERT_TRUE(panel.run());
+  EXPECT_TRUE(panel.Busy());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_EQ(finished.count(), 1);
+  EXPECT_TRUE(finished[0][0].toBool()) << finished[0][1].toString().toStdString();
+  ASSERT_TRUE(panel.HasPrediction(0));
+  EXPECT_FALSE(panel.HasPrediction(1));
+  EXPECT_EQ(panel.NetworksLoaded(), 1);
+
+  // The same flow as core's runner, and the metrics core computes for it.
+  const cv::Mat pred = panel.Prediction(0);
+  EXPECT_LT(cv::norm(pred, RunnerFlow("raft-small", w, 3, pair), cv::NORM_INF), 1e-4);
+  const flow::FlowMetrics m = flow::ScorePairFlow(pair, pred);
+  ASSERT_TRUE(panel.Metrics(0));
+  EXPECT_EQ(panel.Metrics(0)->epe, m.epe);
+  EXPECT_EQ(panel.Metrics(0)->px1, m.px1);
+  for (const auto& row : flow::MetricRows(m))
+    EXPECT_EQ(panel.MetricCell(QString::fromStdString(row.name), 0).toStdString(), flow::FormatMetric(row.value))
+        << row.name;
+  EXPECT_NE(panel.MetricCell("epe", 0), "-");
+  EXPECT_TRUE(panel.metricsTable()->isColumnHidden(1));
+  // Views: prediction and heatmap at the pair's size, heatmap drawn with the run's scale.
+  ASSERT_TRUE(panel.Scale());
+  EXPECT_EQ(panel.PredictionImage(0).size(), QSize(96, 64));
+  const cv::Mat heat = flow::EpeToColor(flow::EndPointError(pred, pair.flow_forward), *panel.Scale());
+  const QImage epe = panel.EpeImage(0).convertToFormat(QImage::Format_RGB888);
+  ASSERT_EQ(epe.size(), QSize(96, 64));
+  EXPECT_EQ(std::memcmp(epe.constScanLine(10), heat.ptr(10), 96 * 3), 0);
+
+  // Next pair: the network is reused; new iterations load it again.
+  panel.setPair(Pairs()[1], "pair 1");
+  EXPECT_FALSE(panel.HasPrediction(0));  // the old result is gone with its pair
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  EXPECT_TRUE(panel.HasPrediction(0));
+  EXPECT_EQ(panel.NetworksLoaded(), 1);
+  EXPECT_LT(cv::norm(panel.Prediction(0), RunnerFlow("raft-small", w, 3, Pairs()[1]), cv::NORM_INF), 1e-4);
+  panel.SetIterations(0, 2);
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  EXPECT_EQ(panel.NetworksLoaded(), 2);
+
+  // A pair without ground truth: prediction, no metrics.
+  data::PairData bare = pair;
+  bare.flow_forward = cv::Mat();
+  panel.setPair(bare, "no gt");
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  EXPECT_TRUE(panel.HasPrediction(0));
+  EXPECT_FALSE(panel.Metrics(0));
+  EXPECT_EQ(panel.MetricCell("epe", 0), "");
+}
+
+TEST(FlowPanel, CancelDropsTheRun) {
+  const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
+  FlowPanel panel(nullptr, Quiet());
+  panel.SetModel(0, "raft-small");
+  panel.SetWeights(0, w);
+  panel.SetIterations(0, 2);
+  panel.setPair(Pairs()[0], "pair 0");
+  QSignalSpy finished(&panel, &FlowPanel::runFinished);
+  ASSERT_TRUE(panel.run());
+  panel.cancel();
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_EQ(finished.count(), 1);
+  EXPECT_FALSE(finished[0][0].toBool());
+  EXPECT_EQ(finished[0][1].toString(), "cancelled");
+  EXPECT_FALSE(panel.HasPrediction(0));
+  EXPECT_TRUE(panel.Status().contains("Cancelled"));
+  // A new pair during a run cancels it too; the panel then runs again normally.
+  ASSERT_TRUE(panel.run());
+  panel.setPair(Pairs()[1], "pair 1");
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  EXPECT_FALSE(panel.HasPrediction(0));
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  EXPECT_TRUE(panel.HasPrediction(0));
+  EXPECT_TRUE(panel.LastError().isEmpty()) << panel.LastError().toStdString();
+}
+
+TEST(FlowPanel, BadAndWrongWeightsAreReported) {
+  const fs::path dir = test::ScratchDir("weights");
+  const fs::path junk = dir / "junk.pth";
+  std::ofstream(junk) << "not a checkpoint at all";
+  const QString small = SaveRandomWeights("raft-small", dir);
+  FlowPanel panel(nullptr, Quiet());
+  panel.setPair(Pairs()[0], "pair 0");
+  panel.SetModel(0, "raft-small");
+  panel.SetWeights(0, Q(junk));
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(60000));
+  EXPECT_FALSE(panel.HasPrediction(0));
+  EXPECT_TRUE(panel.LastError().contains(Q(junk))) << panel.LastError().toStdString();
+  EXPECT_EQ(panel.NetworksLoaded(), 0);
+  // RAFT-small weights offered as GMA: the message says what GMA expects.
+  panel.SetModel(0, "gma");
+  panel.SetWeights(0, small);
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(60000));
+  EXPECT_FALSE(panel.HasPrediction(0));
+  EXPECT_TRUE(panel.LastError().contains("gma-things.pth")) << panel.LastError().toStdString();
+  EXPECT_TRUE(panel.LastError().contains(small));
+}
+
+TEST(FlowPanel, CompareShowsBothWithOneScaleAndScreenshot) {
+  const fs::path dir = test::ScratchDir("weights");
+  const QString a = SaveRandomWeights("raft-small", dir);
+  const QString b = SaveRandomWeights("pwcnet", dir);
+  FlowPanel panel(nullptr, Quiet());
+  panel.resize(520, 640);
+  panel.show();
+  panel.SetModel(0, "raft-small");
+  panel.SetWeights(0, a);
+  panel.SetIterations(0, 2);
+  panel.SetCompare(true);
+  panel.SetModel(1, "pwcnet");
+  panel.SetWeights(1, b);
+  const data::PairData& pair = Pairs()[0];
+  panel.setPair(pair, "synth_000  Image0000 -> Image0001");
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_TRUE(panel.HasPrediction(0));
+  ASSERT_TRUE(panel.HasPrediction(1));
+  EXPECT_FALSE(panel.metricsTable()->isColumnHidden(1));
+  EXPECT_GT(cv::norm(panel.Prediction(0), panel.Prediction(1), cv::NORM_INF), 1e-3);  // two models
+  EXPECT_LT(cv::norm(panel.Prediction(1), RunnerFlow("pwcnet", b, 32, pair), cv::NORM_INF), 1e-4);
+  for (int s = 0; s < 2; ++s) {
+    const flow::FlowMetrics m = flow::ScorePairFlow(pair, panel.Prediction(s));
+    EXPECT_EQ(panel.MetricCell("epe", s).toStdString(), flow::FormatMetric(m.Get(flow::FlowBucket::kAll)));
+    EXPECT_EQ(panel.MetricCell("px3", s).toStdString(), flow::FormatMetric(m.px3));
+  }
+  // One scale from both EPE maps, so equal colours mean equal errors.
+  const cv::Mat ea = flow::EndPointError(panel.Prediction(0), pair.flow_forward);
+  const cv::Mat eb = flow::EndPointError(panel.Prediction(1), pair.flow_forward);
+  ASSERT_TRUE(panel.Scale());
+  EXPECT_EQ(panel.Scale()->max, flow::ChooseEpeScale({ea, eb}).max);
+  const cv::Mat hb = flow::EpeToColor(eb, *panel.Scale());
+  const QImage qb = panel.EpeImage(1).convertToFormat(QImage::Format_RGB888);
+  EXPECT_EQ(std::memcmp(qb.constScanLine(20), hb.ptr(20), 96 * 3), 0);
+  // Turning comparison off hides B but keeps A.
+  const fs::path shot = test::ScratchDir("shot") / "flow_panel.png";
+  QApplication::processEvents();
+  ASSERT_TRUE(panel.grab().save(Q(shot)));
+  EXPECT_GT(fs::file_size(shot), 5000u);
+  panel.SetCompare(false);
+  EXPECT_TRUE(panel.metricsTable()->isColumnHidden(1));
+  EXPECT_TRUE(panel.HasPrediction(0));
+}
+
+TEST(FlowPanel, RemembersWeightsPerModel) {
+  const fs::path dir = test::ScratchDir("settings");
+  QSettings::setDefaultFormat(QSettings::IniFormat);
+  QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, Q(dir));
+  QCoreApplication::setOrganizationName("AnimeRunFlowPanelTest");
+  QCoreApplication::setApplicationName("flow_panel_test");
+  {
+    FlowPanelOptions o = Quiet();
+    o.use_settings = true;
+    FlowPanel panel(nullptr, o);
+    panel.SetModel(0, "raft");
+    panel.SetWeights(0, "/w/raft-things.pth");
+    panel.SetModel(0, "gma");
+    EXPECT_EQ(panel.Weights(0), "");
+    panel.SetWeights(0, "/w/gma-sintel.pth");
+    panel.SetModel(0, "raft");
+    EXPECT_EQ(panel.Weights(0), "/w/raft-things.pth");
+  }
+  FlowPanelOptions o = Quiet();
+  o.use_settings = true;
+  FlowPanel again(nullptr, o);
+  again.SetModel(1, "gma");
+  EXPECT_EQ(again.Weights(1), "/w/gma-sintel.pth");
+}
+
+TEST(FlowPanel, RunsTheGoldenRaftSmallCheckpoint) {
+  ANIMERUN_REQUIRE_GOLDEN();
+  const QString w = Q(test::GoldenDir() / "raft-small/raft-small.pth");
+  FlowPanel panel(nullptr, Quiet());
+  panel.SetModel(0, "raft-small");
+  panel.SetWeights(0, w);
+  panel.SetIterations(0, 4);
+  panel.setPair(Pairs()[0], "pair 0");
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_TRUE(panel.HasPrediction(0)) << panel.LastError().toStdString();
+  EXPECT_LT(cv::norm(panel.Prediction(0), RunnerFlow("raft-small", w, 4, Pairs()[0]), cv::NORM_INF), 1e-4);
+  EXPECT_GT(cv::norm(panel.Prediction(0), cv::NORM_INF), 0.1);  // a real flow, not zeros
+  ASSERT_TRUE(panel.Metrics(0));
+}
+
+}  // namespace
+}  // namespace animerun::gui
