@@ -26,6 +26,8 @@ class QPlainTextEdit;
 class QProgressDialog;
 
 namespace animerun::widgets {
+class ColorizeView;
+class CorrespondencePanel;
 class PalettePanel;
 }
 
@@ -33,6 +35,7 @@ namespace animerun::gui {
 
 class BackgroundTask;
 class Filmstrip;
+class FlowPanel;
 class InfoPanel;
 class PairView;
 class SceneList;
@@ -97,6 +100,9 @@ class MainWindow : public QMainWindow {
   Filmstrip* filmstrip() const { return filmstrip_; }
   InfoPanel* infoPanel() const { return info_; }
   widgets::PalettePanel* palettePanel() const { return palette_panel_; }
+  widgets::ColorizeView* colorizeView() const { return colorize_view_; }
+  FlowPanel* flowPanel() const { return flow_panel_; }
+  widgets::CorrespondencePanel* correspondencePanel() const { return correspondence_panel_; }
   QString LastError() const { return last_error_; }
   QStringList LogLines() const { return log_lines_; }
 
@@ -151,6 +157,9 @@ class MainWindow : public QMainWindow {
   InfoPanel* info_ = nullptr;
   QDockWidget* frames_dock_ = nullptr;  // tool panels tab with it
   widgets::PalettePanel* palette_panel_ = nullptr;
+  widgets::ColorizeView* colorize_view_ = nullptr;
+  FlowPanel* flow_panel_ = nullptr;
+  widgets::CorrespondencePanel* correspondence_panel_ = nullptr;
   QPlainTextEdit* log_ = nullptr;
   QLabel* hover_label_ = nullptr;
   QLabel* position_label_ = nullptr;

@@ -12,8 +12,12 @@
 
 #include <algorithm>
 
+#include "widgets/colorize_view.h"
+#include "widgets/correspondence_panel.h"
 #include "widgets/filmstrip.h"
+#include "widgets/flow_panel.h"
 #include "widgets/main_window.h"
+#include "widgets/pair_view.h"
 #include "widgets/palette_panel.h"
 
 namespace animerun::gui {
@@ -78,6 +82,59 @@ void MainWindow::BuildPanels() {
   // A new colour pass shows up in the pass selector: re-index, keeping scene and pair.
   connect(palette_panel_, &widgets::PalettePanel::passWritten, this,
           [this](const QString& pass, const QStringList&) { SetPass(pass); });
+
+  // Flow: run the flow networks on the shown pair and score them against its ground truth
+  // (issue "Flow models: PWC-Net, RAFT, GMA and GMFlow in LibTorch").
+  FlowPanelOptions flow_options;
+  flow_options.use_settings = options_.use_settings;
+  flow_panel_ = new FlowPanel(this, flow_options);
+  AddPanelDock(tr("Flow"), "dock_flow", flow_panel_);
+  connect(this, &MainWindow::datasetOpened, flow_panel_, [this](bool ok) {
+    if (!ok) flow_panel_->clearPair(tr("No dataset open"));
+  });
+  connect(this, &MainWindow::pairShown, flow_panel_, [this](int scene, int pair) {
+    if (!dataset_ || scene < 0 || scene >= static_cast<int>(dataset_->scenes().size()) || !pair_view_->HasPair()) {
+      flow_panel_->clearPair(tr("No pair loaded"));
+      return;
+    }
+    const data::Scene& s = dataset_->scenes()[scene];
+    if (pair < 0 || pair >= static_cast<int>(s.pairs.size())) return;
+    flow_panel_->setPair(pair_view_->pair(), QString::fromStdString(s.name + "  " + s.pairs[pair].name1 + " -> " +
+                                                                     s.pairs[pair].name2));
+  });
+
+  // Correspondences: correct the segment matches of the shown pair (issue "Segments, AnT
+  // matching, correspondence annotation and colorization"). Edits go to
+  // <split>/Annotations/SegMatching, never to the ground truth.
+  widgets::CorrespondencePanelOptions correspondence_options;
+  correspondence_options.modal_errors = options_.modal_errors;
+  correspondence_panel_ = new widgets::CorrespondencePanel(this, correspondence_options);
+  AddPanelDock(tr("Correspondences"), "dock_correspondence", correspondence_panel_);
+  connect(this, &MainWindow::datasetOpened, correspondence_panel_, [this](bool ok) {
+    if (!ok) correspondence_panel_->clearPair(tr("No dataset open"));
+  });
+  connect(this, &MainWindow::pairShown, correspondence_panel_, [this](int scene, int pair) {
+    if (!dataset_ || scene < 0 || scene >= static_cast<int>(dataset_->scenes().size()) || !pair_view_->HasPair()) {
+      correspondence_panel_->clearPair(tr("No pair loaded"));
+      return;
+    }
+    const auto& pairs = dataset_->scenes()[scene].pairs;
+    if (pair < 0 || pair >= static_cast<int>(pairs.size())) return;
+    correspondence_panel_->setPair(QString::fromStdString(dataset_->root().u8string()), pairs[pair], pair_view_->pair());
+  });
+
+  // Colorization: colours the shown cut's line art (contour/) from its first frame by
+  // segment matching, with paint-bucket fixes (same issue). Follows the shown cut and pair.
+  widgets::ColorizeViewOptions colorize_options;
+  colorize_options.modal_errors = options_.modal_errors;
+  colorize_view_ = new widgets::ColorizeView(this, colorize_options);
+  AddPanelDock(tr("Colorize"), "dock_colorize", colorize_view_);
+  connect(this, &MainWindow::datasetOpened, colorize_view_, [this](bool) { colorize_view_->Clear(); });
+  connect(this, &MainWindow::pairShown, colorize_view_, [this](int scene, int pair) {
+    if (!dataset_ || scene < 0 || scene >= static_cast<int>(dataset_->scenes().size())) return;
+    colorize_view_->SetScene(dataset_->scenes()[scene]);
+    colorize_view_->showFrame(pair);
+  });
 
   frames_dock_->raise();  // the filmstrip is the tab shown first
 }
