@@ -34,7 +34,7 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, int64_t dim_head, int64
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& fmap) {
   const int64_t b = fmap.size(0), hw = fmap.size(2) * fmap.size(3);
-  auto qk = to_qk_->forward(fmap).chunk(2, 1);
+  auto qk = to_qk_->forward(fmap).to(torch::kFloat).chunk(2, 1);
   // 'b (h d) x y -> b h x y d', flattened over (x y): q [b, heads, hw, d], k [b, heads, d, hw].
   auto q = qk[0].reshape({b, heads_, dim_head_, hw}).transpose(2, 3).mul(scale_);
   auto k = qk[1].reshape({b, heads_, dim_head_, hw});
@@ -102,17 +102,21 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
                                 " must be a multiple of 8 and at least 64 (pad first)");
   if (options.iters < 1) throw std::invalid_argument("GMA: iters must be >= 1");
 
-  auto img1 = NormalizeRaftImage(image1);
-  auto img2 = NormalizeRaftImage(image2);
+  // bf16 (see ModulePrecision): the encoders and the update block compute in the modules'
+  // dtype; the correlation volume, coordinates, upsampling weights and flows stay fp32.
+  const auto dtype = ModuleDtype(*this);
+  auto img1 = NormalizeRaftImage(image1).to(dtype);
+  auto img2 = NormalizeRaftImage(image2).to(dtype);
   auto fmaps = fnet_->forward(torch::cat({img1, img2}, 0)).chunk(2, 0);
-  auto fmap1 = fmaps[0].contiguous(), fmap2 = fmaps[1].contiguous();
+  auto fmap1 = fmaps[0].to(torch::kFloat).contiguous(), fmap2 = fmaps[1].to(torch::kFloat).contiguous();
   CorrBlock corr_fn(fmap1, fmap2, kCorrLevels, kCorrRadius);
 
   auto cnet = cnet_->forward(img1);
   auto parts = cnet.split_with_sizes({hidden_dim_, context_dim_}, 1);
   auto net = UpdateLayout(parts[0].tanh());
   auto inp = UpdateLayout(parts[1].relu());
-  auto attention = att_->forward(inp);
+  // The attention logits and softmax in fp32 (att_ casts), applied in the update dtype.
+  auto attention = att_->forward(inp).to(dtype);
   const GruPlan plan = update_block_->Prepare(inp);
   if (intermediates) {
     intermediates->fmap1 = fmap1;
@@ -136,15 +140,16 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
   for (int itr = 0; itr < options.iters; ++itr) {
     auto corr = corr_fn(coords1);
     if (itr == 0 && intermediates) intermediates->corr_iter0 = corr;
-    auto flow = UpdateLayout(coords1 - coords0);
+    corr = corr.to(dtype);
+    auto flow = UpdateLayout((coords1 - coords0).to(dtype));
     auto step = update_block_->Step(plan, net, corr, flow, attention);
     net = step.first;
-    coords1 = coords1 + step.second;
+    coords1 = coords1 + step.second.to(torch::kFloat);
 
     const bool last = itr + 1 == options.iters;
     if (!options.all_predictions && !last) continue;
     auto flow_low = coords1 - coords0;
-    auto flow_up = ConvexUpsample(flow_low, update_block_->Mask(net));
+    auto flow_up = ConvexUpsample(flow_low, update_block_->Mask(net).to(torch::kFloat));
     if (options.all_predictions) out.flow_predictions.push_back(flow_up);
     if (last) {
       out.flow_low = flow_low;

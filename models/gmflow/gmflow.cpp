@@ -59,7 +59,8 @@ torch::Tensor GmflowNetImpl::UpsampleFlow(const torch::Tensor& flow, const torch
   // Convex combination of the 3x3 neighbourhood; unlike RAFT the mask is not scaled by 0.25.
   const int64_t k = config_.upsample_factor;
   const int64_t b = flow.size(0), fc = flow.size(1), h = flow.size(2), w = flow.size(3);
-  auto mask = upsampler_->forward(torch::cat({flow, feature}, 1));
+  const auto dtype = feature.scalar_type();
+  auto mask = upsampler_->forward(torch::cat({flow.to(dtype), feature}, 1)).to(flow.scalar_type());
   mask = torch::softmax(mask.view({b, 1, 9, k, k, h, w}), 2);
   auto up = F::unfold(flow * k, F::UnfoldFuncOptions({3, 3}).padding(1)).view({b, fc, 9, 1, 1, h, w});
   up = torch::sum(mask * up, 2);  // [B, 2, K, K, H, W]
@@ -73,8 +74,11 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(img0.device());
   const auto mean = torch::tensor({0.485, 0.456, 0.406}, opts).view({1, 3, 1, 1});
   const auto stdev = torch::tensor({0.229, 0.224, 0.225}, opts).view({1, 3, 1, 1});
-  auto x0 = (img0 / 255.0 - mean) / stdev;
-  auto x1 = (img1 / 255.0 - mean) / stdev;
+  // bf16 (see ModulePrecision): backbone, transformer and projections compute in the
+  // modules' dtype; matching, its softmaxes, warping, propagation and flows stay fp32.
+  const auto dtype = ModuleDtype(*this);
+  auto x0 = ((img0 / 255.0 - mean) / stdev).to(dtype);
+  auto x1 = ((img1 / 255.0 - mean) / stdev).to(dtype);
 
   // Both images through the encoder as one batch, as the official extract_feature does.
   auto features = backbone_->forward(torch::cat({x0, x1}, 0));  // high -> low resolution
@@ -93,16 +97,19 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
                                       .align_corners(true)) *
              2;
     }
-    if (flow.defined()) feature1 = gmflow::FlowWarp(feature1, flow);
+    if (flow.defined()) feature1 = gmflow::FlowWarp(feature1.to(torch::kFloat), flow).to(dtype);
 
     const int64_t attn_splits = config_.attn_splits_list[s];
     const int corr_radius = config_.corr_radius_list[s];
     const int prop_radius = config_.prop_radius_list[s];
     std::tie(feature0, feature1) = gmflow::FeatureAddPosition(feature0, feature1, attn_splits, channels);
+    feature0 = feature0.to(dtype);  // the fp32 position encoding promoted them
+    feature1 = feature1.to(dtype);
     std::tie(feature0, feature1) = transformer_->forward(feature0, feature1, attn_splits);
 
-    auto flow_pred = corr_radius == -1 ? gmflow::GlobalCorrelationSoftmax(feature0, feature1)
-                                       : gmflow::LocalCorrelationSoftmax(feature0, feature1, corr_radius);
+    const auto match0 = feature0.to(torch::kFloat), match1 = feature1.to(torch::kFloat);
+    auto flow_pred = corr_radius == -1 ? gmflow::GlobalCorrelationSoftmax(match0, match1)
+                                       : gmflow::LocalCorrelationSoftmax(match0, match1, corr_radius);
     flow = flow.defined() ? flow + flow_pred : flow_pred;
     flow = feature_flow_attn_->forward(feature0, flow, prop_radius > 0 ? prop_radius : 0);
     if (inter) {
@@ -111,7 +118,7 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
       inter->matching_flow.push_back(flow_pred);
       inter->flow_after_prop.push_back(flow);
     }
-    if (s == num_scales - 1) return UpsampleFlow(flow, feature0);
+    if (s == num_scales - 1) return UpsampleFlow(flow, feature0).to(torch::kFloat);
   }
   throw std::logic_error("gmflow: no scale ran");
 }
@@ -122,13 +129,18 @@ std::string GmflowModel::name() const { return net_->config().num_scales > 1 ? "
 
 LoadReport GmflowModel::LoadWeights(const std::string& path, bool strict) {
   // Release files are {'model': state_dict}; LoadStateDict unwraps that (and a bare dict).
+  precision_.Restore();
   const StateDict state = LoadStateDict(path);
   return LoadIntoModule(*net_, state, nullptr, strict);
 }
 
-void GmflowModel::SaveWeights(const std::string& path) const { SaveStateDict(path, ModuleStateDict(*net_)); }
+void GmflowModel::SaveWeights(const std::string& path) const {
+  precision_.Restore();  // the fp32 weights, also after a bf16 run
+  SaveStateDict(path, ModuleStateDict(*net_));
+}
 
 void GmflowModel::To(const torch::Device& device) {
+  precision_.Restore();
   net_->to(device);
   net_->eval();
   device_ = device;
@@ -139,8 +151,7 @@ torch::Tensor GmflowModel::Estimate(const torch::Tensor& image1, const torch::Te
   if (image1.dim() != 4 || image1.size(1) != 3 || !image1.sizes().equals(image2.sizes()))
     throw std::invalid_argument("gmflow: Estimate needs two [B,3,H,W] images of the same shape");
   options.Check();
-  if (options.precision != "fp32")
-    throw std::invalid_argument("gmflow: precision '" + options.precision + "' is not supported (fp32 only)");
+  precision_.Use(*net_, options.precision);
   // The official scripts pad by replication to a multiple of 16 (32 with refinement).
   const InputPadder padder(image1.size(2), image1.size(3), options.padding, net_->config().padding_factor);
   torch::Tensor flow;

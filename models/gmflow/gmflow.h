@@ -79,6 +79,7 @@ class GmflowModel : public FlowModel {
  private:
   GmflowNet net_;
   torch::Device device_ = torch::kCPU;
+  mutable ModulePrecision precision_;  // bf16 runs keep the fp32 weights aside (SaveWeights restores)
 };
 
 // GMFlow with the official default configuration; refine selects the two-scale variant.

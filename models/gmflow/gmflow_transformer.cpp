@@ -262,6 +262,9 @@ torch::Tensor FeatureFlowAttentionImpl::forward(const torch::Tensor& feature0, c
   // query, not of the feature.
   auto key = k_proj_->forward(query);
   auto value = flow.reshape({b, flow.size(1), h * w}).permute({0, 2, 1});
+  // Scores and softmax in the flow's dtype (fp32 also when the projections run in bf16).
+  query = query.to(flow.scalar_type());
+  key = key.to(flow.scalar_type());
   auto out = SoftmaxAttention(query, key.permute({0, 2, 1}), value, std::sqrt(static_cast<double>(c)));
   return out.view({b, h, w, value.size(-1)}).permute({0, 3, 1, 2});
 }
@@ -272,9 +275,9 @@ torch::Tensor FeatureFlowAttentionImpl::ForwardLocal(const torch::Tensor& featur
   const int64_t b = feature0.size(0), c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
   const int64_t ks = 2 * r + 1;
   auto tokens = feature0.view({b, c, -1}).permute({0, 2, 1});
-  auto query = q_proj_->forward(tokens).reshape({b * h * w, 1, c});
+  auto query = q_proj_->forward(tokens).to(flow.scalar_type()).reshape({b * h * w, 1, c});
   // Here (unlike the global path) the key is projected from the feature itself.
-  auto key = k_proj_->forward(tokens).permute({0, 2, 1}).reshape({b, c, h, w});
+  auto key = k_proj_->forward(tokens).to(flow.scalar_type()).permute({0, 2, 1}).reshape({b, c, h, w});
   auto key_window = F::unfold(key, F::UnfoldFuncOptions({ks, ks}).padding(r))
                         .view({b, c, ks * ks, h, w})
                         .permute({0, 3, 4, 1, 2})

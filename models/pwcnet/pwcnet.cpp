@@ -23,6 +23,15 @@ nn::LeakyReLU Leaky() { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slo
 
 const char* const kLevelNames[] = {"netOne", "netTwo", "netThr", "netFou", "netFiv", "netSix"};
 
+// The 4x4 stride-2 transposed convolutions in fp32: LibTorch 1.13's CPU conv_transpose2d
+// gives wrong shapes (or throws) for bf16 input. They are small (2 output channels).
+torch::Tensor UpConv(nn::ConvTranspose2d& conv, const torch::Tensor& x) {
+  if (x.scalar_type() == torch::kFloat) return conv->forward(x);
+  const auto& w = conv->weight;
+  const auto& b = conv->bias;
+  return torch::conv_transpose2d(x.to(torch::kFloat), w.to(torch::kFloat), b.defined() ? b.to(torch::kFloat) : b, 2, 1);
+}
+
 }  // namespace
 
 torch::Tensor Correlation(const torch::Tensor& one, const torch::Tensor& two) {
@@ -106,16 +115,20 @@ DecoderImpl::DecoderImpl(int level) {
 
 DecoderState DecoderImpl::forward(const torch::Tensor& one, const torch::Tensor& two, const DecoderState* previous,
                                   torch::Tensor* raw_corr) {
+  // bf16 (see ModulePrecision): the convolutions run in the features' dtype; the cost
+  // volume and the backward warp in fp32.
+  const auto dtype = one.scalar_type();
+  const auto one32 = one.to(torch::kFloat);
   torch::Tensor flow, feat, corr;
   if (previous == nullptr) {
-    corr = Correlation(one, two);
-    feat = F::leaky_relu(corr, F::LeakyReLUFuncOptions().negative_slope(kSlope));
+    corr = Correlation(one32, two.to(torch::kFloat));
+    feat = F::leaky_relu(corr, F::LeakyReLUFuncOptions().negative_slope(kSlope)).to(dtype);
   } else {
     if (!net_upflow_) throw std::logic_error("pwc: level-6 decoder given a previous estimate");
-    flow = net_upflow_->forward(previous->flow);
-    auto up_feat = net_upfeat_->forward(previous->feat);
-    corr = Correlation(one, Backwarp(two, flow * backwarp_scale_));
-    feat = torch::cat({F::leaky_relu(corr, F::LeakyReLUFuncOptions().negative_slope(kSlope)), one, flow, up_feat}, 1);
+    flow = UpConv(net_upflow_, previous->flow).to(dtype);
+    auto up_feat = UpConv(net_upfeat_, previous->feat).to(dtype);
+    corr = Correlation(one32, Backwarp(two.to(torch::kFloat), flow.to(torch::kFloat) * backwarp_scale_));
+    feat = torch::cat({F::leaky_relu(corr, F::LeakyReLUFuncOptions().negative_slope(kSlope)).to(dtype), one, flow, up_feat}, 1);
   }
   if (raw_corr) *raw_corr = corr;
   for (size_t i = 0; i + 1 < convs_.size(); ++i) feat = torch::cat({convs_[i]->forward(feat), feat}, 1);
@@ -145,8 +158,9 @@ torch::Tensor PwcNetImpl::forward(const torch::Tensor& one, const torch::Tensor&
   if (one.size(2) % 64 != 0 || one.size(3) % 64 != 0)
     throw std::invalid_argument("pwc: network input must be a multiple of 64 in both sides");
   // Each image through the extractor on its own, as run.py does.
-  const auto f1 = net_extractor_->forward(one);
-  const auto f2 = net_extractor_->forward(two);
+  const auto dtype = ModuleDtype(*this);
+  const auto f1 = net_extractor_->forward(one.to(dtype));
+  const auto f2 = net_extractor_->forward(two.to(dtype));
   if (inter) inter->correlation.clear();
   pwcnet::DecoderState state;
   for (int level = 6; level >= 2; --level) {
@@ -155,7 +169,7 @@ torch::Tensor PwcNetImpl::forward(const torch::Tensor& one, const torch::Tensor&
                                           inter ? &corr : nullptr);
     if (inter) inter->correlation.push_back(corr);
   }
-  return (state.flow + net_refiner_->forward(state.feat)) * 20.0;
+  return (state.flow.to(torch::kFloat) + net_refiner_->forward(state.feat).to(torch::kFloat)) * 20.0;
 }
 
 std::string PwcKeyFromOfficial(const std::string& key) {
@@ -194,15 +208,18 @@ torch::Tensor PwcEstimate(PwcNet& net, const torch::Tensor& image1, const torch:
 PwcNetModel::PwcNetModel() { net_->eval(); }
 
 LoadReport PwcNetModel::LoadWeights(const std::string& path, bool strict) {
+  precision_.Restore();
   const StateDict state = LoadStateDict(path);
   return LoadIntoModule(*net_, state, PwcKeyFromOfficial, strict);
 }
 
 void PwcNetModel::SaveWeights(const std::string& path) const {
+  precision_.Restore();  // the fp32 weights, also after a bf16 run
   SaveStateDict(path, ModuleStateDict(*net_, PwcKeyToOfficial));
 }
 
 void PwcNetModel::To(const torch::Device& device) {
+  precision_.Restore();
   net_->to(device);
   net_->eval();
   device_ = device;
@@ -213,8 +230,7 @@ torch::Tensor PwcNetModel::Estimate(const torch::Tensor& image1, const torch::Te
   if (image1.dim() != 4 || image1.size(1) != 3 || !image1.sizes().equals(image2.sizes()))
     throw std::invalid_argument("pwc: Estimate needs two [B,3,H,W] images of the same shape");
   options.Check();
-  if (options.precision != "fp32")
-    throw std::invalid_argument("pwc: precision '" + options.precision + "' is not supported (fp32 only)");
+  precision_.Use(*net_, options.precision);
   torch::Tensor flow;
   {
     torch::InferenceMode guard;

@@ -118,6 +118,7 @@ class PwcNetModel : public FlowModel {
  private:
   PwcNet net_;
   torch::Device device_ = torch::kCPU;
+  mutable ModulePrecision precision_;  // bf16 runs keep the fp32 weights aside (SaveWeights restores)
 };
 
 std::unique_ptr<FlowModel> CreatePwcNet();

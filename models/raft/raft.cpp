@@ -59,12 +59,15 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
                                 " must be a multiple of 8 and at least 64 (pad first)");
   if (options.iters < 1) throw std::invalid_argument("RAFT: iters must be >= 1");
 
-  auto img1 = NormalizeRaftImage(image1);
-  auto img2 = NormalizeRaftImage(image2);
+  // bf16 (see ModulePrecision): the encoders and the update block compute in the modules'
+  // dtype; the correlation volume, coordinates, upsampling weights and flows stay fp32.
+  const auto dtype = ModuleDtype(*this);
+  auto img1 = NormalizeRaftImage(image1).to(dtype);
+  auto img2 = NormalizeRaftImage(image2).to(dtype);
 
   // Both images through fnet as one batch, as the original does (instance norm is per sample).
   auto fmaps = fnet_->forward(torch::cat({img1, img2}, 0)).chunk(2, 0);
-  auto fmap1 = fmaps[0].contiguous(), fmap2 = fmaps[1].contiguous();
+  auto fmap1 = fmaps[0].to(torch::kFloat).contiguous(), fmap2 = fmaps[1].to(torch::kFloat).contiguous();
   CorrBlock corr_fn(fmap1, fmap2, corr_levels(), corr_radius());
 
   auto cnet = cnet_->forward(img1);
@@ -93,15 +96,16 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
   for (int itr = 0; itr < options.iters; ++itr) {
     auto corr = corr_fn(coords1);
     if (itr == 0 && intermediates) intermediates->corr_iter0 = corr;
-    auto flow = UpdateLayout(coords1 - coords0);
+    corr = corr.to(dtype);
+    auto flow = UpdateLayout((coords1 - coords0).to(dtype));
     auto step = update_block_->Step(plan, net, corr, flow);
     net = step.first;
-    coords1 = coords1 + step.second;
+    coords1 = coords1 + step.second.to(torch::kFloat);
 
     const bool last = itr + 1 == options.iters;
     if (!options.all_predictions && !last) continue;  // skip the upsampling nobody reads
     auto flow_low = coords1 - coords0;
-    auto flow_up = update_block_->has_mask() ? ConvexUpsample(flow_low, update_block_->Mask(net)) : UpFlow8(flow_low);
+    auto flow_up = update_block_->has_mask() ? ConvexUpsample(flow_low, update_block_->Mask(net).to(torch::kFloat)) : UpFlow8(flow_low);
     if (options.all_predictions) out.flow_predictions.push_back(flow_up);
     if (last) {
       out.flow_low = flow_low;

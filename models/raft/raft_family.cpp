@@ -24,16 +24,20 @@ class RaftFamilyModel : public FlowModel {
   std::string name() const override { return name_; }
 
   LoadReport LoadWeights(const std::string& path, bool strict) override {
+    precision_.Restore();
     const StateDict state = LoadStateDict(path);
     return LoadIntoModule(*module_, state, nullptr, strict);
   }
 
   void SaveWeights(const std::string& path) const override {
+    // Saved weights are always the fp32 ones (kept aside while the module runs in bf16).
+    precision_.Restore();
     // The official files are state dicts of nn.DataParallel(model): every key has 'module.'.
     SaveStateDict(path, ModuleStateDict(*module_, [](const std::string& key) { return "module." + key; }));
   }
 
   void To(const torch::Device& device) override {
+    precision_.Restore();
     module_->to(device);
     module_->eval();
     device_ = device;
@@ -44,11 +48,10 @@ class RaftFamilyModel : public FlowModel {
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override {
     options.Check();
-    if (options.precision != "fp32")
-      throw std::invalid_argument(name_ + ": precision '" + options.precision + "' is not supported (use fp32)");
     if (image1.dim() != 4 || image1.size(1) != 3 || image1.sizes() != image2.sizes())
       throw std::invalid_argument(name_ + ": images must be [B, 3, H, W] of equal shape, got " +
                                   c10::str(image1.sizes()) + " and " + c10::str(image2.sizes()));
+    precision_.Use(*module_, options.precision);
     c10::InferenceMode guard;
     const InputPadder padder(image1.size(2), image1.size(3), options.padding, 8, kMinPaddedSize);
     auto to_input = [&](const torch::Tensor& t) { return padder.Pad(t.to(device_, torch::kFloat)); };
@@ -56,7 +59,7 @@ class RaftFamilyModel : public FlowModel {
     fwd.iters = options.iters;
     if (options.flow_init.defined()) fwd.flow_init = options.flow_init.to(device_, torch::kFloat);
     const RaftOutput out = forward_(to_input(image1), to_input(image2), fwd);
-    return padder.Unpad(out.flow_up).contiguous();
+    return padder.Unpad(out.flow_up).to(torch::kFloat).contiguous();
   }
 
  private:
@@ -64,6 +67,7 @@ class RaftFamilyModel : public FlowModel {
   std::shared_ptr<torch::nn::Module> module_;
   RaftForwardFn forward_;
   torch::Device device_{torch::kCPU};
+  mutable ModulePrecision precision_;  // mutable: SaveWeights (const) restores fp32 first
 };
 
 }  // namespace

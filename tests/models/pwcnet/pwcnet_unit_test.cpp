@@ -92,8 +92,13 @@ TEST(PwcModel, EstimateResizesAnySizeBack) {
   flow.add_(1);  // a normal tensor outside inference mode
   FlowInferenceOptions o;
   EXPECT_THROW(model->Estimate(a, b.slice(3, 0, 64), o), std::invalid_argument);
-  o.precision = "bf16";
+  o.precision = "fp16";  // bf16 is supported (pwcnet_precision_test.cpp), fp16 is not
   EXPECT_THROW(model->Estimate(a, b, o), std::invalid_argument);
+  o.precision = "bf16";
+  const auto low = model->Estimate(a, b, o);
+  ASSERT_EQ(low.sizes(), flow.sizes());
+  EXPECT_EQ(low.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::isfinite(low).all().item<bool>());
   PwcNet net;
   torch::NoGradGuard ng;
   EXPECT_THROW(net->forward(torch::zeros({1, 3, 64, 96}), torch::zeros({1, 3, 64, 96})), std::invalid_argument);

@@ -1,0 +1,40 @@
+// bf16 inference of GMFlow and GMFlow with refinement: close to fp32 on the golden inputs,
+// fp32 restored bit for bit.
+#include <gtest/gtest.h>
+
+#include "models/gmflow/gmflow.h"
+#include "models/precision_util.h"
+#include "test_paths.h"
+
+namespace animerun::test {
+namespace {
+
+// Pixels, with margin over what was measured (docs/benchmarks.md, "Flow models").
+constexpr Bf16Limits kGmflowLimits{0.1, 0.3};        // measured mean 0.055, max 0.145
+// Refinement warps with the coarse flow and matches locally again, which amplifies the
+// bf16 differences of the first scale: measured mean 0.13, max 0.80 (flows of ~10 px).
+constexpr Bf16Limits kGmflowRefineLimits{0.25, 1.6};
+
+TEST(GmflowPrecision, Bf16CloseToFp32OnGolden) {
+  ANIMERUN_REQUIRE_GOLDEN();
+  for (const char* pair : {"dev_a", "dev_b"}) {
+    auto m = models::CreateGmflow(false);
+    ExpectBf16CloseToFp32(*m, "gmflow/gmflow.pth", std::string("inputs/") + pair,
+                          std::string("gmflow/gmflow_") + pair + "/flow_final.npy", 5e-4, 1, kGmflowLimits);
+  }
+}
+
+TEST(GmflowPrecision, RefineBf16CloseToFp32OnGolden) {
+  ANIMERUN_REQUIRE_GOLDEN();
+  const double atol[] = {2e-3, 1e-2};  // the manifest's, per case
+  int i = 0;
+  for (const char* pair : {"dev_a", "dev_b"}) {
+    auto m = models::CreateGmflow(true);
+    ExpectBf16CloseToFp32(*m, "gmflow-refine/gmflow-refine.pth", std::string("inputs/") + pair,
+                          std::string("gmflow-refine/gmflowrefine_") + pair + "/flow_final.npy", atol[i++], 1,
+                          kGmflowRefineLimits);
+  }
+}
+
+}  // namespace
+}  // namespace animerun::test
