@@ -11,6 +11,7 @@
 #include "core/data/animerun_dataset.h"
 #include "core/jobs/job.h"
 #include "core/segments/match_eval.h"
+#include "core/segments/matcher_factory.h"
 #include "core/util/fs.h"
 
 namespace animerun::cli {
@@ -21,12 +22,17 @@ struct EvalMatchCliOptions {
   std::string split = "test";     // split sub-folder; "" when data is the split folder
   std::string pass = "original";  // Frame_Anime pass that defines the pairs
   std::string pred;               // predictions: <pred>/<scene>/forward/<gt name>.json
+  std::string model;              // "ant": predict with the AnT matcher instead of reading --pred
+  std::string weights;            // --model ant: checkpoint
+  std::string device = "cpu";     // --model ant: cpu, cuda, cuda:N
   std::string json;               // metrics output (JSON, atomic); "" = don't write
   bool per_pair = false;          // include every pair's values in the JSON
   bool per_scene = true;          // print one table row per scene
   void Check() const {
     Require(!data.empty(), "--data is required");
-    Require(!pred.empty(), "--pred is required");
+    Require(pred.empty() != model.empty(), "give either --pred DIR or --model ant --weights FILE");
+    Require(model.empty() || model == "ant", "--model must be ant, got '" + model + "'");
+    Require(model.empty() || !weights.empty(), "--model ant needs --weights FILE");
   }
 };
 
@@ -64,7 +70,10 @@ int RunEvalMatch(int argc, char** argv) {
   p.Add("--data", &o.data, "AnimeRun root (holding train/ and test/)", "", true);
   p.Add("--split", &o.split, "split folder; \"\" when --data is the split folder itself");
   p.Add("--pass", &o.pass, "Frame_Anime pass whose frames define the pairs");
-  p.Add("--pred", &o.pred, "predictions: <DIR>/<scene>/forward/<ground-truth file name>.json", "", true);
+  p.Add("--pred", &o.pred, "predictions: <DIR>/<scene>/forward/<ground-truth file name>.json");
+  p.Add("--model", &o.model, "predict instead of --pred: ant (the AnT network)");
+  p.Add("--weights", &o.weights, "--model ant: AnT checkpoint");
+  p.Add("--device", &o.device, "--model ant: cpu, cuda or cuda:N");
   p.Add("--json", &o.json, "write the metrics (overall and per scene) to this JSON file");
   p.AddFlag("--per-pair", &o.per_pair, "also write every pair's values into the JSON");
   p.AddFlag("--no-scenes", &no_scenes, "print only the overall row");
@@ -80,6 +89,17 @@ int RunEvalMatch(int argc, char** argv) {
 
   const data::AnimeRunDataset ds = OpenDataset(o);
   JobContext job(StderrProgress("eval-match"));
+  if (!o.model.empty()) {
+    segments::MatcherOptions mo;
+    mo.weights = o.weights;
+    mo.device = o.device;
+    auto matcher = segments::CreateMatcher(o.model, mo);
+    const auto predict = [&](const data::FramePair&, const data::PairData& d) {
+      return matcher->Match({d.image1, d.image2, d.segment1, d.segment2, d.flow_forward}).matches;
+    };
+    Report(segments::EvaluateMatch(ds, predict, &job), o, "model", o.model + " " + o.weights, ds.AllProblems());
+    return 0;
+  }
   const segments::MatchEvalResult result = segments::EvaluateMatchPredictions(ds, o.pred, &job);
   Report(result, o, "pred", o.pred, ds.AllProblems());
   return 0;
