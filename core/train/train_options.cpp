@@ -50,6 +50,7 @@ const std::vector<FieldImpl>& Impl() {
       MakeField("checkpoint_every", &TrainOptions::checkpoint_every, "updates between checkpoints (0 = end only)"),
       MakeField("eval_every", &TrainOptions::eval_every, "updates between validations (0 = end only)"),
       MakeField("eval_pairs", &TrainOptions::eval_pairs, "validation pairs (0 = all)"),
+      MakeField("eval_at_start", &TrainOptions::eval_at_start, "validate the initial weights (baseline)"),
       MakeField("log_every", &TrainOptions::log_every, "updates between step events"),
       MakeField("cache_data", &TrainOptions::cache_data, "keep decoded training pairs in memory"),
       MakeField("init_weights", &TrainOptions::init_weights, "start from these AnT weights (\"\" = random)"),

@@ -31,6 +31,7 @@ struct TrainOptions {
   int checkpoint_every = 100;         // updates between checkpoints (0: only at the end / stop)
   int eval_every = 500;               // updates between validations (0: only at the end)
   int eval_pairs = 0;                 // validation pairs (first N in dataset order; 0 = all)
+  bool eval_at_start = false;         // validate the initial weights too (a baseline; not on resume)
   int log_every = 1;                  // updates between "step" events
   bool cache_data = false;            // keep decoded training pairs in memory (small datasets)
   std::string init_weights;           // start from these AnT weights (LoadAntWeights); "" = random

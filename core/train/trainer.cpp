@@ -124,6 +124,7 @@ TrainResult RunTraining(const TrainOptions& options, const TrainRunSpec& spec, c
 
   emit({{"event", "start"}, {"iter", st.iteration}, {"iterations", options.iterations}, {"task", task->name()},
         {"run_dir", dir.string()}, {"resumed", spec.resume}});
+  if (options.eval_at_start && !spec.resume) evaluate();
   const auto t_start = std::chrono::steady_clock::now();
   bool stopped = false;
   while (st.iteration < options.iterations) {
