@@ -173,7 +173,17 @@ void ColorizeView::SetSequence(const std::vector<fs::path>& refs, const std::vec
   if (have_sequence_ && options_view_.auto_propagate) Propagate();
 }
 
+void ColorizeView::Clear() {
+  task_->Cancel();
+  restart_ = false;
+  have_sequence_ = false;
+  SetSequence({}, {}, {});
+}
+
 bool ColorizeView::SetScene(const data::Scene& scene) {
+  if (!scene.frames.empty() && !scene.pairs.empty() && have_sequence_ && options_.refs.size() == 1 &&
+      options_.refs[0] == scene.frames[0] && options_.frames == scene.pairs[0].contour1.parent_path())
+    return true;  // the cut shown already: keep results and overrides
   if (scene.frames.empty() || scene.pairs.empty() || scene.pairs[0].contour1.empty()) {
     ReportError(tr("%1: no line art (contour/) to colour").arg(QString::fromStdString(scene.name)));
     return false;
@@ -238,7 +248,7 @@ void ColorizeView::RenderAll() {
 
 void ColorizeView::RefreshFrame() {
   const int n = FrameCount();
-  current_ = n ? std::clamp(current_, 0, n - 1) : 0;
+  if (n) current_ = std::clamp(current_, 0, n - 1);  // kept while empty: the frame wanted next
   {
     const QSignalBlocker block(slider_);
     slider_->setRange(0, std::max(0, n - 1));

@@ -66,8 +66,11 @@ class ColorizeView : public QWidget {
   void SetSequence(const std::vector<std::filesystem::path>& refs,
                    const std::vector<std::filesystem::path>& ref_segs, const std::filesystem::path& frames);
   // A dataset cut: key = its first frame (with its Segment map), frames = its contour/.
-  // False (and the reason in LastError) when the cut has no line art.
+  // The cut shown already is kept as it is (results, overrides). False (and the reason in
+  // LastError) when the cut has no line art.
   bool SetScene(const data::Scene& scene);
+  // Forgets sequence, results and overrides (a new dataset); a running job is cancelled.
+  void Clear();
   // Matcher ("geometric", "ant", "flow"), its options, mode, lines: take effect at the next
   // propagation (the buttons' combos call these too).
   void SetMatcher(const std::string& name, const segments::MatcherOptions& options = {});

@@ -144,7 +144,9 @@ void ColorizeView::OnFinished(bool ok, bool cancelled, const QString& error) {
   job_kind_ = Job::kNone;
   std::shared_ptr<Pending> pending = std::move(pending_);
   if (kind == Job::kPropagate) {
-    if (ok && pending) {
+    // A result for a sequence no longer shown (the cut changed meanwhile) is dropped.
+    const bool current = pending && pending->options.refs == options_.refs && pending->options.frames == options_.frames;
+    if (ok && current) {
       frames_ = std::move(pending->frames);
       keys_ = std::move(pending->keys);
       RenderAll();
@@ -153,7 +155,7 @@ void ColorizeView::OnFinished(bool ok, bool cancelled, const QString& error) {
                     .arg(frames_.size())
                     .arg(QString::fromStdString(pending->options.matcher), QString::fromStdString(pending->options.mode))
                     .arg(TotalUnfilled()));
-    } else if (!cancelled) {
+    } else if (!ok && !cancelled) {
       ReportError(error);
     } else if (!restart_) {
       SetStatus(tr("Propagation cancelled"));

@@ -129,7 +129,9 @@ void MainWindow::BuildPanels() {
   colorize_options.modal_errors = options_.modal_errors;
   colorize_view_ = new widgets::ColorizeView(this, colorize_options);
   AddPanelDock(tr("Colorize"), "dock_colorize", colorize_view_);
-  connect(this, &MainWindow::datasetOpened, colorize_view_, [this](bool) { colorize_view_->Clear(); });
+  connect(this, &MainWindow::datasetOpened, colorize_view_, [this](bool ok) {
+    if (!ok && !dataset_) colorize_view_->Clear();  // pairShown (before this) set a cut when ok
+  });
   connect(this, &MainWindow::pairShown, colorize_view_, [this](int scene, int pair) {
     if (!dataset_ || scene < 0 || scene >= static_cast<int>(dataset_->scenes().size())) return;
     colorize_view_->SetScene(dataset_->scenes()[scene]);
