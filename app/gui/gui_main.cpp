@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/cli/arg_parser.h"
+#include "widgets/colorize_view.h"
 #include "widgets/filmstrip.h"
 #include "widgets/main_window.h"
 #include "widgets/pair_view.h"
@@ -174,6 +175,8 @@ int RunGui(int argc, char** argv) {
     QTimer::singleShot(200, &window, [&] {
       window.WaitIdle(5000);
       for (int i = 0; i < 50 && window.filmstrip()->Loading(); ++i) window.WaitIdle(100);
+      // The colorization dock propagates in the background; show its result, not its progress.
+      if (args.panel == "colorize" && window.colorizeView()) window.colorizeView()->WaitIdle(60000);
       QApplication::processEvents();
       QSaveFile file(QString::fromStdString(args.screenshot));
       const bool saved = file.open(QIODevice::WriteOnly) && window.grab().save(&file, "PNG") && file.commit();
