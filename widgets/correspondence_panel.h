@@ -78,6 +78,8 @@ class CorrespondencePanel : public QWidget {
   bool AutosavePending() const;
   bool Busy() const;
   bool WaitIdle(int timeout_ms);  // processes events until no matcher runs
+  // Tall enough for frames that show their segments (the main window sizes the dock by it).
+  QSize sizeHint() const override { return QSize(960, 420); }
 
   // What clicks and keys do, callable directly. Edits go through the undo stack and
   // return false (reported) when there is nothing to edit.

@@ -122,6 +122,10 @@ void MainWindow::BuildPanels() {
     if (pair < 0 || pair >= static_cast<int>(pairs.size())) return;
     correspondence_panel_->setPair(QString::fromStdString(dataset_->root().u8string()), pairs[pair], pair_view_->pair());
   });
+  // A segment picked in frame t of the pair view is selected in the panel too.
+  connect(pair_view_, &PairView::segmentPicked, correspondence_panel_, [this](const view::SegmentPick& pick) {
+    if (pick.frame == 0 && pick.valid()) correspondence_panel_->SelectSegment(pick.segment);
+  });
 
   // Colorization: colours the shown cut's line art (contour/) from its first frame by
   // segment matching, with paint-bucket fixes (same issue). Follows the shown cut and pair.
