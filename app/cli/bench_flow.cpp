@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -13,6 +15,7 @@
 #include "app/cli/bench_registry.h"
 #include "app/cli/flow_cli_options.h"
 #include "core/flow/flow_predictor.h"
+#include "core/io/image_io.h"
 
 namespace animerun::cli {
 namespace {
@@ -41,11 +44,29 @@ std::pair<cv::Mat, cv::Mat> MakePair(int h, int w) {
   return {a, b};
 }
 
+// Mean and max endpoint distance between two CV_32FC2 flows of the same size.
+std::pair<double, double> Epe(const cv::Mat& a, const cv::Mat& b) {
+  double sum = 0, max = 0;
+  for (int y = 0; y < a.rows; ++y) {
+    const auto* pa = a.ptr<cv::Vec2f>(y);
+    const auto* pb = b.ptr<cv::Vec2f>(y);
+    for (int x = 0; x < a.cols; ++x) {
+      const double du = pa[x][0] - pb[x][0], dv = pa[x][1] - pb[x][1];
+      const double e = std::sqrt(du * du + dv * dv);
+      sum += e;
+      max = std::max(max, e);
+    }
+  }
+  return {sum / std::max<double>(1, double(a.total())), max};
+}
+
 int RunBenchFlow(int argc, char** argv) {
   flow::FlowRunOptions o;
   o.allow_random_weights = true;
   std::string size = "440x1024";
   int repeats = 5, warmup = 1;
+  std::string image1, image2;
+  bool epe_vs_fp32 = false;
   ArgParser p(argv[0], "Times a flow network on one cartoon-like pair: median seconds per pair over --repeats runs "
                        "after --warmup runs, and the process's peak resident memory. Random weights unless "
                        "--weights is given (speed does not depend on the weights).");
@@ -53,27 +74,53 @@ int RunBenchFlow(int argc, char** argv) {
   p.Add("--size", &size, "input size HxW");
   p.Add("--repeats", &repeats, "timed runs");
   p.Add("--warmup", &warmup, "untimed runs first");
+  p.Add("--image1", &image1, "time this pair (with --image2) instead of a generated one; --size is then ignored");
+  p.Add("--image2", &image2, "second frame of the pair");
+  p.AddFlag("--epe-vs-fp32", &epe_vs_fp32,
+            "also run the pair in fp32 and report the mean/max endpoint error of the timed precision against it "
+            "(the accuracy cost of --precision bf16)");
   if (!p.Parse(argc, argv)) return 0;
   int h = 0, w = 0;
   if (std::sscanf(size.c_str(), "%dx%d", &h, &w) != 2 || h < 16 || w < 16) throw UsageError("--size must be HxW, e.g. 440x1024");
   if (repeats < 1 || warmup < 0) throw UsageError("--repeats must be >= 1 and --warmup >= 0");
+  if (image1.empty() != image2.empty()) throw UsageError("--image1 and --image2 go together");
   CheckAsUsage(o);
 
+  cv::Mat a, b;
+  if (image1.empty()) {
+    std::tie(a, b) = MakePair(h, w);
+  } else {
+    a = io::ReadImageRgb(image1);
+    b = io::ReadImageRgb(image2);
+    h = a.rows;
+    w = a.cols;
+  }
   flow::FlowRunner runner(o);
-  const auto [a, b] = MakePair(h, w);
-  for (int i = 0; i < warmup; ++i) runner.Predict(a, b);
+  cv::Mat flow;
+  for (int i = 0; i < warmup; ++i) flow = runner.Predict(a, b);
   std::vector<double> secs;
   for (int i = 0; i < repeats; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    runner.Predict(a, b);
+    flow = runner.Predict(a, b);
     secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::string epe_json;
+  if (epe_vs_fp32) {
+    // After the timing, so that the fp32 network's memory does not count in the peak.
+    flow::FlowRunOptions ref_options = o;
+    ref_options.precision = "fp32";
+    flow::FlowRunner ref(ref_options);
+    const auto [mean, max] = Epe(flow, ref.Predict(a, b));
+    char buf[128];
+    std::snprintf(buf, sizeof buf, ", \"epe_vs_fp32_mean\": %.5f, \"epe_vs_fp32_max\": %.5f", mean, max);
+    epe_json = buf;
   }
   std::sort(secs.begin(), secs.end());
   const double median = secs[secs.size() / 2];
   std::printf("{\"bench\": \"flow\", \"model\": \"%s\", \"size\": \"%dx%d\", \"iters\": %d, \"device\": \"%s\", "
-              "\"precision\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, \"peak_rss_mb\": %ld}\n",
+              "\"precision\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, \"peak_rss_mb\": %ld%s}\n",
               o.model.c_str(), h, w, o.iters, o.device.c_str(), o.precision.c_str(), o.threads, median, secs.front(),
-              PeakRssMb());
+              PeakRssMb(), epe_json.c_str());
   return 0;
 }
 

@@ -15,7 +15,8 @@ struct FlowRunOptions {
   int iters = 32;                   // RAFT/GMA iterations (AnimeRun evaluates with 32)
   std::string padding = "sintel";   // RAFT/GMA InputPadder mode: sintel (centred) or kitti (bottom)
   std::string device = "cpu";       // cpu, cuda, cuda:N
-  std::string precision = "fp32";   // fp32 or bf16
+  std::string precision = "fp32";   // fp32, or bf16 (convolutions/matmuls in bf16, correlation and flow in fp32;
+                                    // faster on CPUs with AVX-512 BF16; EPE change in docs/benchmarks.md)
   int threads = 0;                  // LibTorch CPU threads; 0 = all cores
   bool allow_random_weights = false;  // run without --weights (benchmarks only)
   void Check() const;
