@@ -1,0 +1,42 @@
+#include "core/segments/matcher_factory.h"
+
+#include "core/segments/ant_matcher.h"
+#include "core/util/error.h"
+
+namespace animerun::segments {
+
+void MatcherOptions::Check(const std::string& name) const {
+  if (name == "flow") {
+    flow.Check();
+    if (flow_model) flow_model->Check();
+  } else if (name == "geometric") {
+    geometric.Check();
+  } else if (name == "ant") {
+    Require(!weights.empty(), "matcher 'ant' needs its checkpoint (--weights FILE)");
+  }
+}
+
+std::vector<std::string> MatcherNames() { return {"ant", "flow", "geometric"}; }
+
+std::unique_ptr<SegmentMatcher> CreateMatcher(const std::string& name, const MatcherOptions& options) {
+  if (name == "flow") {
+    options.Check(name);
+    std::unique_ptr<flow::FlowRunner> runner;
+    if (options.flow_model) runner = std::make_unique<flow::FlowRunner>(*options.flow_model);
+    return std::make_unique<FlowMatcher>(options.flow, std::move(runner));
+  }
+  if (name == "geometric") {
+    options.Check(name);
+    return std::make_unique<GeometricMatcher>(options.geometric);
+  }
+  if (name == "ant") {
+    options.Check(name);
+    AntMatcherOptions ant;
+    ant.weights = options.weights;
+    ant.device = options.device;
+    return std::make_unique<AntMatcher>(ant);
+  }
+  throw Error("unknown matcher '" + name + "' (choose ant, flow or geometric)");
+}
+
+}  // namespace animerun::segments
