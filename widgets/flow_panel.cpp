@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
+#include <QResizeEvent>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -121,7 +122,7 @@ void FlowPanel::BuildUi() {
   pair_label_->setTextFormat(Qt::PlainText);
   root->addWidget(pair_label_);
 
-  auto* split = new QSplitter(Qt::Vertical);
+  auto* split = split_ = new QSplitter(Qt::Vertical);
   auto* views = new QWidget;
   auto* vg = new QGridLayout(views);
   vg->setContentsMargins(0, 0, 0, 0);
@@ -201,6 +202,13 @@ void FlowPanel::BuildSlotRow(int slot, QGridLayout* grid, int row) {
         tr("Checkpoints (*.pth *.pt *.pytorch *.tar *.ckpt);;All files (*)"));
     if (!f.isEmpty()) SetWeights(slot, f);
   });
+}
+
+void FlowPanel::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  // A wide, low dock (the bottom area) has room for the table beside the views.
+  const Qt::Orientation o = width() > 2 * height() && width() > 800 ? Qt::Horizontal : Qt::Vertical;
+  if (split_->orientation() != o) split_->setOrientation(o);
 }
 
 // --- Controls ------------------------------------------------------------------------

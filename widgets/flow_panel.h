@@ -37,6 +37,7 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 class QTableWidget;
 class QToolButton;
 
@@ -60,6 +61,8 @@ class FlowImageView : public QWidget {
   explicit FlowImageView(const QString& caption, QWidget* parent = nullptr);
   void SetImage(const QImage& image);
   void SetCaption(const QString& caption);
+  // Without an image, a grey box of this size's aspect stands in (empty: the whole area).
+  void SetPlaceholderSize(const QSize& size);
   QImage Image() const { return image_; }
   QString Caption() const { return caption_; }
   QSize sizeHint() const override { return {180, 120}; }
@@ -71,6 +74,7 @@ class FlowImageView : public QWidget {
  private:
   QString caption_;
   QImage image_;
+  QSize placeholder_;
 };
 
 // The EPE colour bar with its tick values (px), 0 at the bottom.
@@ -141,6 +145,9 @@ class FlowPanel : public QWidget {
   // After each run: ok, or the error / "cancelled".
   void runFinished(bool ok, const QString& message);
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;  // views beside the table when wide
+
  private:
   struct SlotResult {
     cv::Mat flow, epe;
@@ -200,6 +207,7 @@ class FlowPanel : public QWidget {
   std::array<FlowImageView*, kSlots> epe_view_{};
   EpeScaleBar* scale_bar_ = nullptr;
   QTableWidget* table_ = nullptr;
+  QSplitter* split_ = nullptr;  // views | metrics table
 };
 
 }  // namespace animerun::gui

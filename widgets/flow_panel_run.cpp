@@ -65,6 +65,11 @@ void FlowPanel::setPair(const data::PairData& pair, const QString& title) {
   gt_view_->SetCaption(pair.flow_forward.empty()
                            ? tr("Ground truth: none for this pair")
                            : tr("Ground truth (max |flow| %1 px)").arg(gt_max_flow_, 0, 'f', 1));
+  gt_view_->SetPlaceholderSize(QSize(pair.image1.cols, pair.image1.rows));
+  for (int s = 0; s < kSlots; ++s) {
+    pred_view_[s]->SetPlaceholderSize(QSize(pair.image1.cols, pair.image1.rows));
+    epe_view_[s]->SetPlaceholderSize(QSize(pair.image1.cols, pair.image1.rows));
+  }
   ClearResults();
   SetStatus(has_pair_ ? QString() : tr("No pair"));
   UpdateState();

@@ -36,6 +36,11 @@ void FlowImageView::SetCaption(const QString& caption) {
   update();
 }
 
+void FlowImageView::SetPlaceholderSize(const QSize& size) {
+  placeholder_ = size;
+  update();
+}
+
 void FlowImageView::paintEvent(QPaintEvent*) {
   QPainter p(this);
   const QRect caption_rect(0, 0, width(), kCaptionHeight);
@@ -43,15 +48,17 @@ void FlowImageView::paintEvent(QPaintEvent*) {
   p.drawText(caption_rect, Qt::AlignLeft | Qt::AlignVCenter,
              fontMetrics().elidedText(caption_, Qt::ElideRight, width()));
   const QRect area(0, kCaptionHeight, width(), std::max(0, height() - kCaptionHeight));
-  if (image_.isNull() || area.isEmpty()) {
-    p.fillRect(area.adjusted(0, 1, 0, 0), QColor(225, 225, 225));
+  if (area.isEmpty()) return;
+  // Fit, aspect kept, centred horizontally and at the top (rows of views line up).
+  const QSize want = image_.isNull() ? placeholder_ : image_.size();
+  const QSize s = want.isEmpty() ? area.size() : want.scaled(area.size(), Qt::KeepAspectRatio);
+  const QRect target(area.x() + (area.width() - s.width()) / 2, area.y(), s.width(), s.height());
+  if (image_.isNull()) {
+    p.fillRect(target, QColor(225, 225, 225));
     p.setPen(QColor(140, 140, 140));
-    p.drawText(area, Qt::AlignCenter, QStringLiteral("—"));
+    p.drawText(target, Qt::AlignCenter, QStringLiteral("—"));
     return;
   }
-  // Fit, aspect kept, centred horizontally and at the top (rows of views line up).
-  const QSize s = image_.size().scaled(area.size(), Qt::KeepAspectRatio);
-  const QRect target(area.x() + (area.width() - s.width()) / 2, area.y(), s.width(), s.height());
   p.setRenderHint(QPainter::SmoothPixmapTransform, true);
   p.drawImage(target, image_);
 }

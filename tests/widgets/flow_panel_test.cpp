@@ -20,6 +20,8 @@
 #include "core/flow/flow_predictor.h"
 #include "test_paths.h"
 #include "widgets/flow_panel.h"
+#include "widgets/main_window.h"
+#include "widgets/pair_view.h"
 
 namespace animerun::gui {
 namespace {
@@ -281,6 +283,47 @@ TEST(FlowPanel, RemembersWeightsPerModel) {
   FlowPanel again(nullptr, o);
   again.SetModel(1, "gma");
   EXPECT_EQ(again.Weights(1), "/w/gma-sintel.pth");
+}
+
+// Docked in the main window: follows the shown pair, and with "Every pair" runs on each
+// pair the window shows, reusing the loaded network.
+TEST(FlowPanel, FollowsTheMainWindowsPair) {
+  const fs::path root = test::ScratchDir("data");
+  data::SynthOptions so;
+  so.scenes = 1;
+  so.frames = 3;
+  so.width = 96;
+  so.height = 64;
+  so.color_passes = 0;
+  data::GenerateSynthDataset(root, so);
+  const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
+  MainWindowOptions mo;
+  mo.use_settings = false;
+  mo.modal_errors = false;
+  mo.progress_dialog = false;
+  MainWindow win(mo);
+  ASSERT_NE(win.flowPanel(), nullptr);
+  EXPECT_TRUE(win.ShowPanel("flow"));
+  FlowPanel& panel = *win.flowPanel();
+  EXPECT_FALSE(panel.HasPair());
+  panel.SetModel(0, "raft-small");
+  panel.SetWeights(0, w);
+  panel.SetIterations(0, 1);
+  panel.SetAutoRun(true);
+  win.OpenFolder(Q(root));
+  ASSERT_TRUE(win.WaitIdle(60000));
+  ASSERT_TRUE(panel.HasPair());
+  EXPECT_EQ(panel.GroundTruthImage().size(), QSize(96, 64));
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_TRUE(panel.HasPrediction(0)) << panel.LastError().toStdString();
+  win.NextPair();
+  ASSERT_EQ(win.PairIndex(), 1);
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_TRUE(panel.HasPrediction(0)) << panel.LastError().toStdString();
+  const data::PairData& shown = win.pairView()->pair();
+  EXPECT_LT(cv::norm(panel.Prediction(0), RunnerFlow("raft-small", w, 1, shown), cv::NORM_INF), 1e-4);
+  EXPECT_EQ(panel.NetworksLoaded(), 1);
+  EXPECT_EQ(panel.Metrics(0)->epe, flow::ScorePairFlow(shown, panel.Prediction(0)).epe);
 }
 
 TEST(FlowPanel, RunsTheGoldenRaftSmallCheckpoint) {
