@@ -33,6 +33,7 @@
 #include "widgets/pair_view.h"
 #include "widgets/qt_image.h"
 #include "widgets/scene_list.h"
+#include "widgets/train_dialog.h"
 
 // Resources of a static library must be registered by hand (outside any namespace).
 static void InitAnimeRunResources() { Q_INIT_RESOURCE(resources); }
@@ -203,6 +204,23 @@ void MainWindow::BuildMenus() {
   go->addSeparator();
   add(go, tr("Next &Scene"), {QKeySequence(Qt::Key_PageDown)}, [this] { NextScene(); });
   add(go, tr("Previous S&cene"), {QKeySequence(Qt::Key_PageUp)}, [this] { PrevScene(); });
+
+  // Tools > Train...: one training dialog per window, kept while training runs in it.
+  QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+  QAction* train = add(tools, tr("&Train..."), {}, [this] {
+    auto* dialog = findChild<widgets::TrainDialog*>();
+    if (!dialog) {
+      dialog = new widgets::TrainDialog(this);
+      if (dataset_) {  // the open dataset's parent holds the train/test splits
+        train::TrainOptions o = dialog->options();
+        o.data = dataset_->root().parent_path().string();
+        dialog->setOptions(o);
+      }
+    }
+    dialog->show();
+    dialog->raise();
+  });
+  train->setObjectName("action_train");
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   add(help, tr("&Keyboard Shortcuts"), {QKeySequence::HelpContents}, [this] { ShowShortcuts(); });

@@ -4,6 +4,7 @@
 // dies mid-run leaves the dialog alive. Screenshot: test_scratch/.../train_dialog.png.
 #include <gtest/gtest.h>
 
+#include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QFile>
@@ -17,6 +18,7 @@
 #include "core/data/synth.h"
 #include "core/train/trainer.h"
 #include "test_paths.h"
+#include "widgets/main_window.h"
 #include "widgets/train_dialog.h"
 
 namespace animerun::widgets {
@@ -163,6 +165,27 @@ TEST(TrainDialog, ACrashingChildLeavesTheDialogAlive) {
   d.setProgram(Q(dir / "no_such_binary"));
   d.startTraining();
   EXPECT_FALSE(d.isRunning());
+}
+
+TEST(TrainDialog, ToolsMenuOpensOneDialogForTheOpenDataset) {
+  const fs::path data = TinyData();
+  gui::MainWindowOptions mo;
+  mo.use_settings = false;
+  mo.modal_errors = false;
+  mo.progress_dialog = false;
+  gui::MainWindow w(mo);
+  QSignalSpy opened(&w, &gui::MainWindow::datasetOpened);
+  w.OpenFolder(Q(data / "train"), "");
+  ASSERT_TRUE(opened.count() > 0 || opened.wait(20000));
+  auto* action = w.findChild<QAction*>("action_train");
+  ASSERT_NE(action, nullptr);
+  action->trigger();
+  auto* dialog = w.findChild<TrainDialog*>();
+  ASSERT_NE(dialog, nullptr);
+  EXPECT_TRUE(dialog->isVisible());
+  EXPECT_EQ(fs::path(dialog->options().data), data);
+  action->trigger();
+  EXPECT_EQ(w.findChildren<TrainDialog*>().size(), 1);
 }
 
 }  // namespace
