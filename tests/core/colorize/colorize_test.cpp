@@ -37,13 +37,13 @@ struct Scene {
   }
 };
 
-Scene MakeScene(const std::string& name, int frames = 5, double motion = 0.3) {
+Scene MakeScene(const std::string& name, int frames = 5, double motion = 0.3, cv::Size size = {192, 128}) {
   const fs::path root = test::ScratchDir(name);
   data::SynthOptions so;
   so.scenes = 1;
   so.frames = frames;
-  so.width = 192;
-  so.height = 128;
+  so.width = size.width;
+  so.height = size.height;
   so.color_passes = 0;
   so.motion_scale = motion;
   data::GenerateSynthDataset(root, so);
@@ -179,6 +179,22 @@ TEST(Colorize, FlowMatcherColoursBothModes) {
     RecordProperty("accuracy_flow_" + mode, std::to_string(acc));
     EXPECT_GT(acc, 0.95) << mode;
   }
+}
+
+// Measurement at AnimeRun-like size and motion (slow: run with
+// --gtest_also_run_disabled_tests --gtest_filter=*Measure*). Prints the accuracies.
+TEST(Colorize, DISABLED_MeasureAtFullSize) {
+  const Scene s = MakeScene("scene", 6, 1.0, {960, 540});
+  for (const std::string matcher : {"geometric", "flow"})
+    for (const std::string mode : {"forward", "nearest"}) {
+      std::unique_ptr<segments::SegmentMatcher> m;
+      if (matcher == "flow") m = std::make_unique<GtFlowMatcher>(s);
+      else m = std::make_unique<segments::GeometricMatcher>();
+      const fs::path out = test::ScratchDir("out_" + matcher + "_" + mode);
+      const ColorizeResult r = Colorize(BaseOptions(s, out, mode), *m);
+      std::printf("960x540, 6 frames, %s %s: colour accuracy %.4f, %lld unfilled segments\n", matcher.c_str(),
+                  mode.c_str(), ColourAccuracy(s, out), static_cast<long long>(r.total_unfilled));
+    }
 }
 
 TEST(Colorize, FirstFrameFromItsOwnKeyIsExact) {
