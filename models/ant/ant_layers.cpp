@@ -39,13 +39,15 @@ torch::Tensor AntMlpImpl::forward(const torch::Tensor& x) {
 torch::Tensor AntInstanceNorm(torch::Tensor x, bool relu) {
   std::vector<int64_t> dims;
   for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
-  const auto [var, mean] = torch::var_mean(x, dims, /*unbiased=*/false, /*keepdim=*/true);
-  const torch::Tensor rstd = torch::rsqrt(var + kInstanceNormEps);
   if (NeedsGrad(x)) {
-    torch::Tensor y = (x - mean) * rstd;
+    const auto [var, mean] = torch::var_mean(x, dims, /*unbiased=*/false, /*keepdim=*/true);
+    torch::Tensor y = (x - mean) * torch::rsqrt(var + kInstanceNormEps);
     return relu ? torch::relu(y) : y;
   }
-  x.sub_(mean).mul_(rstd);
+  // Two passes in place: var_mean's Welford reduction is ~3x slower than a plain mean on
+  // full-resolution maps, and centring first keeps the variance as accurate.
+  x.sub_(x.mean(dims, /*keepdim=*/true));
+  x.mul_(torch::rsqrt(x.square().mean(dims, /*keepdim=*/true) + kInstanceNormEps));
   if (relu) x.relu_();
   return x;
 }
