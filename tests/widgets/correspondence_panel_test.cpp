@@ -2,8 +2,9 @@
 // keys, undo and redo back to the exact states, the review queue in confidence order (a
 // real matcher on a worker thread), the autosaved file equal to the edits, reopening
 // restores them, a corrupt annotation file (clear error, ground truth untouched, the file
-// kept aside), read-only datasets, the N key taken from the window's shortcut, and a
-// screenshot (test_scratch/<test>/correspondence_panel/correspondence_panel.png).
+// kept aside), read-only datasets, the N key taken from the window's shortcut, the dock in
+// the main window (follows the pair and the pair view's selection), and a screenshot
+// (test_scratch/<test>/correspondence_panel/correspondence_panel.png).
 #include <gtest/gtest.h>
 
 #include <QApplication>
@@ -18,6 +19,9 @@
 #include "core/util/fs.h"
 #include "test_paths.h"
 #include "widgets/correspondence_panel.h"
+#include "widgets/image_pane.h"
+#include "widgets/main_window.h"
+#include "widgets/pair_view.h"
 #include "widgets/qt_image.h"
 
 namespace animerun::widgets {
@@ -39,7 +43,7 @@ Fixture MakeData() {
   const fs::path root = test::ScratchDir("data");
   data::SynthOptions o;
   o.scenes = 1;
-  o.frames = 2;
+  o.frames = 3;
   o.width = 200;
   o.height = 120;
   o.color_passes = 0;
@@ -342,6 +346,54 @@ TEST(CorrespondencePanel, NoSegmentMapsAndScreenshot) {
                                                                                 f.data.image1.at<cv::Vec3b>(y, x)[2]))
         ++highlighted;
   EXPECT_GT(highlighted, 0);
+}
+
+TEST(CorrespondencePanel, DockedInTheMainWindowFollowingThePairAndItsKeys) {
+  const Fixture f = MakeData();
+  gui::MainWindowOptions mo;
+  mo.use_settings = false;
+  mo.modal_errors = false;
+  gui::MainWindow w(mo);
+  w.resize(1200, 800);
+  w.show();
+  w.OpenFolder(Q(f.split.parent_path()));
+  ASSERT_TRUE(w.WaitIdle(60000));
+  ASSERT_TRUE(w.PanelNames().contains("correspondence"));
+  EXPECT_TRUE(w.ShowPanel("correspondence"));
+  CorrespondencePanel* panel = w.correspondencePanel();
+  ASSERT_TRUE(panel && panel->HasSession()) << (panel ? panel->LastError().toStdString() : "");
+  EXPECT_EQ(panel->Files().matches, f.split / "Annotations" / "SegMatching" / f.pair.scene / "forward" / (f.pair.name1 + ".json"));
+  EXPECT_EQ(panel->session().matches(), f.data.match_forward);
+
+  // A click on frame t of the pair view selects the segment in the panel too.
+  const auto [s, other] = SegmentAndOtherTarget(f);
+  w.pairView()->SelectAt(0, PixelOf(f.data.segment1, s));
+  EXPECT_EQ(panel->Selected(), s);
+  ASSERT_TRUE(panel->ReassignSelected(other));
+
+  // N in the panel steps its review queue; elsewhere it is the window's "next pair".
+  ASSERT_TRUE(QTest::qWaitForWindowActive(&w));
+  panel->Pane(0)->setFocus();
+  QTest::keyClick(panel->Pane(0), Qt::Key_N);
+  EXPECT_EQ(panel->QueuePosition(), 0);
+  EXPECT_EQ(w.PairIndex(), 0);
+  QTest::keyClick(panel->Pane(0), Qt::Key_Z, Qt::ControlModifier);
+  EXPECT_EQ(panel->session().matches(), f.data.match_forward);
+  QTest::keyClick(panel->Pane(0), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+  EXPECT_EQ(panel->session().MatchOf(s), other);
+  const std::vector<int> edited = panel->session().matches();
+
+  // The next pair saves this one's edits first; coming back restores them.
+  w.pairView()->setFocus();
+  QTest::keyClick(w.pairView(), Qt::Key_N);
+  ASSERT_EQ(w.Dataset()->scenes()[0].pairs.size(), 2u);
+  EXPECT_EQ(w.PairIndex(), 1);
+  EXPECT_EQ(panel->Files().matches.filename().string(), w.Dataset()->scenes()[0].pairs[1].name1 + ".json");
+  EXPECT_EQ(io::ReadMatchJson(f.split / "Annotations" / "SegMatching" / f.pair.scene / "forward" / (f.pair.name1 + ".json")),
+            edited);
+  w.SetPair(0);
+  EXPECT_EQ(panel->session().matches(), edited);
+  EXPECT_EQ(panel->session().NumEdited(), 1);
 }
 
 }  // namespace
