@@ -266,6 +266,7 @@ QString FlowPanel::Status() const { return status_; }
 void FlowPanel::SetStatus(const QString& text, bool error) {
   status_ = text;
   status_label_->setText(text);
+  status_label_->setVisible(!text.isEmpty());
   status_label_->setStyleSheet(error ? QStringLiteral("color: #b00020;") : QString());
   if (error) last_error_ = text;
 }
