@@ -297,6 +297,19 @@ void CorrespondencePanel::Render() {
   }
 }
 
+void CorrespondencePanel::RevealSelection() {
+  if (!has_session_ || selected_ < 0) return;
+  for (int f = 0; f < 2; ++f) {
+    gui::ImagePane* pane = panes_[f];
+    const int id = f == 0 ? selected_ : session_.MatchOf(selected_);
+    if (id < 0 || !pane->HasImage()) continue;
+    const cv::Rect r = cv::boundingRect(view::SegmentMask(f == 0 ? data_.segment1 : data_.segment2, id));
+    const QRectF seen = pane->mapToScene(pane->viewport()->rect()).boundingRect();
+    if (r.area() > 0 && !seen.contains(QRectF(r.x, r.y, r.width, r.height)))
+      pane->centerOn(r.x + r.width / 2.0, r.y + r.height / 2.0);
+  }
+}
+
 QString CorrespondencePanel::QueueText() const {
   return tr("%1 of %2").arg(queue_pos_ + 1).arg(queue_.size());
 }

@@ -125,6 +125,8 @@ class CorrespondencePanel : public QWidget {
   bool PushSet(int id, int target, const QString& text);
   void OnProposalChanged();
   void Render();
+  // Zoomed in: scrolls each pane to the selection / its match when it is out of view.
+  void RevealSelection();
   void UpdateLabels();
   void SetStatus(const QString& text);
   void ReportError(const QString& text);

@@ -128,6 +128,7 @@ void CorrespondencePanel::SelectSegment(int id) {
   selected_ = id >= 0 && id < session_.NumSegments0() ? id : -1;
   Render();
   UpdateLabels();
+  RevealSelection();
   emit selectionChanged(selected_, session_.MatchOf(selected_));
 }
 
@@ -185,6 +186,7 @@ void CorrespondencePanel::ApplySet(int id, int target) {
   selected_ = id;
   Render();
   UpdateLabels();
+  RevealSelection();
   autosave_->start();  // restarts: edits in quick succession are saved once
   emit matchesChanged();
   emit selectionChanged(selected_, session_.MatchOf(selected_));

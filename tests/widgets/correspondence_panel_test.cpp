@@ -13,6 +13,8 @@
 #include <QTest>
 #include <QUndoStack>
 
+#include <opencv2/imgproc.hpp>
+
 #include "core/data/animerun_dataset.h"
 #include "core/data/synth.h"
 #include "core/io/match_json.h"
@@ -218,6 +220,29 @@ TEST(CorrespondencePanel, ReviewQueueStepsLeastConfidentFirst) {
   EXPECT_EQ(sess.proposal().source, "gt");
   EXPECT_EQ(sess.MatchOf(visited[0]), target);
   EXPECT_EQ(sess.NumEdited(), target == f.data.match_forward[visited[0]] ? 0 : 1);
+
+  // Zoomed in, stepping the queue scrolls both panes to the segment and its match.
+  panel.resize(1000, 300);
+  panel.show();
+  QApplication::processEvents();
+  panel.Pane(0)->SetZoom(8.0);
+  panel.Pane(1)->SetZoom(8.0);
+  for (int k = 0; k < 5; ++k) {
+    Key(&panel, Qt::Key_N);
+    const int id = panel.Selected();
+    const cv::Rect r = cv::boundingRect(f.data.segment1 == id);
+    const QRectF seen = panel.Pane(0)->mapToScene(panel.Pane(0)->viewport()->rect()).boundingRect();
+    EXPECT_TRUE(seen.intersects(QRectF(r.x, r.y, r.width, r.height))) << "segment " << id;
+  }
+
+  // The flow-guided matcher with the pair's own (ground-truth) flow.
+  panel.RunMatcher("flow");
+  ASSERT_TRUE(panel.WaitIdle(60000));
+  ASSERT_TRUE(done.last().at(0).toBool()) << done.last().at(1).toString().toStdString();
+  EXPECT_EQ(sess.proposal().source, "flow");
+  int agree = 0;
+  for (int i = 0; i < n; ++i) agree += sess.proposal().matches[i] == f.data.match_forward[i];
+  EXPECT_GT(agree, n / 2);  // exact flow: most matches are right
 
   // A matcher that cannot run reports its error.
   panel.RunMatcher("ant");  // no weights
