@@ -7,6 +7,7 @@
 #include <QTableWidget>
 
 #include <cmath>
+#include <cstring>
 
 #include "core/flow/flow_compare.h"
 #include "core/flow/flow_predictor.h"
@@ -40,6 +41,16 @@ cv::Mat FlowColors(const cv::Mat& flow, double max_flow) {
   return flow::FlowToColor(flow, v);
 }
 
+// Same pixels (the main window re-sends a pair when it is shown again).
+bool SameMat(const cv::Mat& a, const cv::Mat& b) {
+  if (a.empty() || b.empty()) return a.empty() && b.empty();
+  if (a.size() != b.size() || a.type() != b.type()) return false;
+  const size_t row = a.cols * a.elemSize();
+  for (int y = 0; y < a.rows; ++y)
+    if (std::memcmp(a.ptr(y), b.ptr(y), row) != 0) return false;
+  return true;
+}
+
 // The better of two values is the lower EPE or the higher px fraction.
 bool LowerIsBetter(const std::string& name) { return name.rfind("epe", 0) == 0; }
 
@@ -53,6 +64,10 @@ QString FlowPanel::RunnerKey(int slot) const {
 }
 
 void FlowPanel::setPair(const data::PairData& pair, const QString& title) {
+  if (has_pair_ && title == title_ && SameMat(pair.image1, pair_.image1) && SameMat(pair.image2, pair_.image2) &&
+      SameMat(pair.flow_forward, pair_.flow_forward) && SameMat(pair.unmatched_forward, pair_.unmatched_forward) &&
+      SameMat(pair.line_area, pair_.line_area))
+    return;  // the same pair again: keep its results (and a run going on it)
   if (Busy()) cancel();  // its result would belong to the previous pair
   ++pair_serial_;
   has_pair_ = !pair.image1.empty() && !pair.image2.empty();

@@ -140,6 +140,12 @@ TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
   ASSERT_EQ(epe.size(), QSize(96, 64));
   EXPECT_EQ(std::memcmp(epe.constScanLine(10), heat.ptr(10), 96 * 3), 0);
 
+  // The same pair sent again (as the window does when it is re-shown) keeps the result.
+  data::PairData again = pair;
+  again.image1 = pair.image1.clone();
+  panel.setPair(again, "pair 0");
+  EXPECT_TRUE(panel.HasPrediction(0));
+
   // Next pair: the network is reused; new iterations load it again.
   panel.setPair(Pairs()[1], "pair 1");
   EXPECT_FALSE(panel.HasPrediction(0));  // the old result is gone with its pair
