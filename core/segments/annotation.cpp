@@ -45,12 +45,12 @@ uint64_t Fnv1a(const std::string& s) {
   return h;
 }
 
-// Creates dir and proves a file can be written there (a read-only mount may allow neither).
-bool Writable(const fs::path& dir) {
+// Proves a file can be written in folder `at` (a read-only mount may refuse; permission
+// bits alone do not say so for root).
+bool ProbeWrite(const fs::path& at) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) return false;
-  const fs::path probe = dir / (".write-test-" + std::to_string(::getpid()));
+  if (!fs::is_directory(at, ec)) return false;
+  const fs::path probe = at / (".animerun-write-test-" + std::to_string(::getpid()));
   bool ok = false;
   {
     std::ofstream f(probe, std::ios::binary);
@@ -58,6 +58,21 @@ bool Writable(const fs::path& dir) {
   }
   fs::remove(probe, ec);
   return ok;
+}
+
+// dir can hold files: it is a writable folder, or absent with a writable parent (the first
+// save creates it; merely viewing a dataset leaves no folder behind).
+bool CanWriteBeside(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) return fs::is_directory(dir, ec) && ProbeWrite(dir);
+  return ProbeWrite(dir.parent_path());
+}
+
+// Creates dir (the user's data folder) and proves it can be written.
+bool CreateWritable(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return !ec && ProbeWrite(dir);
 }
 
 }  // namespace
@@ -103,7 +118,7 @@ AnnotationFiles AnnotationFilesFor(const fs::path& annotation_root, const std::s
 
 fs::path ChooseAnnotationRoot(const fs::path& split_root, const fs::path& fallback_base) {
   const fs::path beside = split_root / "Annotations";
-  if (Writable(beside)) return beside;
+  if (CanWriteBeside(beside)) return beside;
   std::error_code ec;
   fs::path abs = fs::absolute(split_root, ec);
   if (ec) abs = split_root;
@@ -113,7 +128,7 @@ fs::path ChooseAnnotationRoot(const fs::path& split_root, const fs::path& fallba
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(Fnv1a(abs.string())));
   const fs::path fallback = fallback_base / (leaf + "-" + hash);
-  if (Writable(fallback)) return fallback;
+  if (CreateWritable(fallback)) return fallback;
   throw Error(beside.string() + ": cannot write annotations here, nor in " + fallback.string());
 }
 

@@ -47,9 +47,10 @@ struct AnnotationFiles {
 AnnotationFiles AnnotationFilesFor(const std::filesystem::path& annotation_root, const std::string& scene,
                                    const std::string& frame_name);
 
-// <split_root>/Annotations when that folder can be created and written; otherwise
-// <fallback_base>/<last folder name>-<hash of the absolute split path> (so two datasets
-// never share annotations). Creates the chosen folder; throws Error when neither works.
+// <split_root>/Annotations when files can be written there (or, while it does not exist,
+// in split_root: the first save creates it); otherwise <fallback_base>/<last folder
+// name>-<hash of the absolute split path> (so two datasets never share annotations),
+// created here. Throws Error when neither can be written.
 std::filesystem::path ChooseAnnotationRoot(const std::filesystem::path& split_root,
                                            const std::filesystem::path& fallback_base);
 

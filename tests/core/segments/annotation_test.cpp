@@ -210,8 +210,13 @@ TEST(Annotation, AnnotationRootBesideTheDatasetOrInTheFallback) {
   const fs::path split = base / "data" / "test";
   fs::create_directories(split);
   EXPECT_EQ(ChooseAnnotationRoot(split, base / "user"), split / "Annotations");
-  EXPECT_TRUE(fs::is_directory(split / "Annotations"));
-  EXPECT_TRUE(fs::is_empty(split / "Annotations"));  // the write probe is gone
+  EXPECT_FALSE(fs::exists(split / "Annotations"));  // created by the first save, not by looking
+  EXPECT_TRUE(fs::is_empty(split));                 // the write probe is gone
+  fs::create_directories(split / "Annotations");
+  EXPECT_EQ(ChooseAnnotationRoot(split, base / "user"), split / "Annotations");
+  EXPECT_TRUE(fs::is_empty(split / "Annotations"));
+  EXPECT_FALSE(fs::exists(base / "user"));
+  fs::remove(split / "Annotations");
 
   // A dataset where Annotations cannot be created (a read-only mount; here a file of that
   // name, which blocks it even for root) goes to the fallback folder.
