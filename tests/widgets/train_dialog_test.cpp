@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 QString Q(const fs::path& p) { return QString::fromStdString(p.string()); }
-const QString kAnimerun = QString(ANIMERUN_BINARY_DIR) + "/app/animerun";
+const QString kAnimerun = QString(ANIMERUN_EXE);
 
 fs::path TinyData() {
   const fs::path root = test::ScratchDir("data");
