@@ -421,5 +421,36 @@ TEST(CorrespondencePanel, DockedInTheMainWindowFollowingThePairAndItsKeys) {
   EXPECT_EQ(panel->session().NumEdited(), 1);
 }
 
+TEST(CorrespondencePanel, AntMatcherWithTheGoldenCheckpoint) {
+  ANIMERUN_REQUIRE_GOLDEN();
+  const Fixture f = MakeData();
+  CorrespondencePanel panel(nullptr, Quiet());
+  panel.setPair(Q(f.split), f.pair, f.data);
+  ASSERT_TRUE(panel.HasSession());
+  QSignalSpy done(&panel, &CorrespondencePanel::matcherFinished);
+  segments::MatcherOptions o;
+  o.weights = (test::GoldenDir() / "ant" / "ant.pt").string();
+  panel.RunMatcher("ant", o);
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_EQ(done.count(), 1);
+  ASSERT_TRUE(done.at(0).at(0).toBool()) << done.at(0).at(1).toString().toStdString();
+  const auto& sess = panel.session();
+  EXPECT_EQ(sess.proposal().source, "ant");
+  // The network's softmax maxima: in (0, 1], and not all equal.
+  float lo = 2.f, hi = -1.f;
+  for (float c : sess.proposal().confidence) lo = std::min(lo, c), hi = std::max(hi, c);
+  EXPECT_GT(lo, 0.f);
+  EXPECT_LE(hi, 1.f);
+  EXPECT_LT(lo, hi);
+  Key(&panel, Qt::Key_N);
+  EXPECT_FLOAT_EQ(sess.Confidence(panel.Selected()), lo);
+  // Saved with its confidences: reopening shows the same review order.
+  ASSERT_TRUE(panel.SaveNow());
+  CorrespondencePanel reopened(nullptr, Quiet());
+  reopened.setPair(Q(f.split), f.pair, f.data);
+  EXPECT_EQ(reopened.session().proposal().source, "ant");
+  EXPECT_EQ(reopened.session().ReviewQueue(), sess.ReviewQueue());
+}
+
 }  // namespace
 }  // namespace animerun::widgets
