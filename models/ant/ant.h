@@ -7,8 +7,10 @@
 // once 'module.' is stripped (bin_score, kenc.encoder.0.weight, gnn.layers.0.attn.merge.bias,
 // final_proj.weight, segment_desc.encoder.layer1.weight, ...).
 //
-// Training (a later task) needs nothing else from the network: Forward is differentiable,
-// returns the raw score matrix, and AntMatchingLoss is the official loss on it.
+// Training needs nothing else from the network: Forward is differentiable and returns the
+// raw score matrix; AntMatchingLoss is the official loss on it (optionally area-weighted,
+// AntAreaWeights); AntSegmentBoxes gives the dataset's keypoints and pixel counts;
+// SaveAntWeights / LoadAntWeights write and read the official checkpoint layout.
 #pragma once
 
 #include <cstdint>
@@ -67,9 +69,9 @@ AntPrediction PredictAntMatches(const torch::Tensor& scores);
 
 // The dataset's keypoints of one label map: segments [H, W] or [1, H, W] with integer ids
 // 0..n-1 -> int64 [n, 4] = xmin, xmax, ymin, ymax (pixel indices, inclusive), as
-// AnimeSegMatDataset computes them (one pass over the pixels, no per-segment loop). An id without
-// pixels gets [0, 0, 0, 0] (the official dataset would fail on it). counts_out, when given,
-// receives the pixel count of every id, int64 [n] (the dataset's num0/num1).
+// AnimeSegMatDataset computes them (one pass over the pixels, no per-segment loop). An id
+// without pixels gets [0, 0, 0, 0] (the official dataset would fail on it). counts_out,
+// when given, receives the pixel count of every id, int64 [n] (the dataset's num0/num1).
 torch::Tensor AntSegmentBoxes(const torch::Tensor& segments, int64_t n, torch::Tensor* counts_out = nullptr);
 
 // Training loss on the raw scores [B, N0+1, N1+1] against all_matches [B, N0] (ids in
