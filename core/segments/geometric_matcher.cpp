@@ -184,39 +184,29 @@ MatchResult GeometricMatcher::Match(const MatchInput& in) {
     }
   }
 
-  // Expected displacement per segment from first-pass anchors.
-  std::vector<cv::Point2d> shift(static_cast<size_t>(a.n), cv::Point2d(0, 0));
+  // Expected displacement: the median centroid displacement of the first pass's confident
+  // pairs (one global camera-like motion). Per-segment estimates from neighbouring anchors
+  // were tried and measured worse on generated pairs: neighbours often move differently.
+  cv::Point2d shift(0, 0);
   if (o.compensate_motion && a.n > 0 && b.n > 0) {
-    cv::Mat gated = appearance.clone();
+    // First pass: the full cost with no motion (the position term at its plain distance),
+    // gated; its confident pairs are the anchors.
+    cv::Mat gated = appearance + (o.position_weight / pos_unit) * dist0;
     gated.setTo(1e9, dist0 > gate);
     const std::vector<int> first = Assign(gated, o);
-    std::vector<char> anchor(static_cast<size_t>(a.n), 0);
-    std::vector<double> all_dx, all_dy;
+    std::vector<double> dx, dy;
     for (int i = 0; i < a.n; ++i) {
       const int j = first[static_cast<size_t>(i)];
       if (j < 0 || gated.at<double>(i, j) >= o.max_cost / 2) continue;
-      anchor[static_cast<size_t>(i)] = 1;
       const cv::Point2d d = b.stats[static_cast<size_t>(j)].centroid - a.stats[static_cast<size_t>(i)].centroid;
-      all_dx.push_back(d.x), all_dy.push_back(d.y);
+      dx.push_back(d.x), dy.push_back(d.y);
     }
-    const cv::Point2d global(Median(all_dx), Median(all_dy));
-    for (int i = 0; i < a.n; ++i) {
-      std::vector<double> dx, dy;
-      auto add = [&](int k) {
-        if (!anchor[static_cast<size_t>(k)]) return;
-        const int j = first[static_cast<size_t>(k)];
-        const cv::Point2d d = b.stats[static_cast<size_t>(j)].centroid - a.stats[static_cast<size_t>(k)].centroid;
-        dx.push_back(d.x), dy.push_back(d.y);
-      };
-      add(i);
-      for (int k : a.adj[static_cast<size_t>(i)]) add(k);
-      shift[static_cast<size_t>(i)] = dx.empty() ? global : cv::Point2d(Median(dx), Median(dy));
-    }
+    shift = cv::Point2d(Median(dx), Median(dy));
   }
 
   cv::Mat cost(a.n, b.n, CV_64FC1);
   for (int i = 0; i < a.n; ++i) {
-    const cv::Point2d expect = a.stats[static_cast<size_t>(i)].centroid + shift[static_cast<size_t>(i)];
+    const cv::Point2d expect = a.stats[static_cast<size_t>(i)].centroid + shift;
     for (int j = 0; j < b.n; ++j)
       cost.at<double>(i, j) = appearance.at<double>(i, j) +
                               o.position_weight * cv::norm(b.stats[static_cast<size_t>(j)].centroid - expect) / pos_unit;

@@ -9,10 +9,13 @@
 // each times its weight, then a one-to-one assignment (Hungarian, or greedy mutual-best:
 // cheapest pair first) with pairs costing more than max_cost left unmatched (-1).
 //
-// Motion compensation: a first assignment without the position term (but gated to pairs
-// within gate_scale * diagonal) gives anchors, the pairs cheaper than max_cost / 2; each
-// segment's expected displacement is the median displacement of the anchors among itself
-// and its neighbours (adjacency), or of all anchors when none is near.
+// Motion compensation: a first assignment with the plain (uncompensated) cost, gated to
+// pairs within gate_scale * diagonal, gives anchors, the pairs cheaper than max_cost / 2;
+// the expected displacement of every segment is the anchors' median displacement (one
+// global motion: per-segment estimates from neighbouring anchors measured worse).
+// Measured on generated 960x540 pairs (seed 77, 3 scenes x 4 frames): accuracy 0.84 with
+// the colour frames, 0.78 on line art; lighter area/shape weights (area 0.5, shape 0.1,
+// neighbour 0.5) reach 0.89 on colour but 0.70 on line art, so the defaults stay.
 // Neighbours: a last pass lowers the cost of (i, j) by neighbour_weight times the share of
 // i's neighbours whose current match is a neighbour of j (matches that keep the local
 // arrangement win). Confidence = 1 - cost / max_cost, clamped to [0, 1].
