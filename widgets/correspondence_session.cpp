@@ -81,7 +81,10 @@ void CorrespondencePanel::setPair(const QString& split_root, const data::FramePa
             ? options_.fallback_dir
             : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/annotations");
     const fs::path root = segments::ChooseAnnotationRoot(gui::ToPath(split_root), gui::ToPath(fallback));
-    files_ = segments::AnnotationFilesFor(root, pair.scene, pair.name1);
+    // Named like the ground-truth file (frame t's name in AnimeRun), so that the tree is a
+    // drop-in `eval-match --pred` folder.
+    const std::string stem = pair.match_forward.empty() ? pair.name1 : pair.match_forward.stem().string();
+    files_ = segments::AnnotationFilesFor(root, pair.scene, stem);
   } catch (const std::exception& e) {
     clearPair(tr("Pair %1 cannot be annotated").arg(QString::fromStdString(pair.name1)));
     ReportError(QString::fromStdString(e.what()));

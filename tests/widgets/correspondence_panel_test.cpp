@@ -18,6 +18,7 @@
 #include "core/data/animerun_dataset.h"
 #include "core/data/synth.h"
 #include "core/io/match_json.h"
+#include "core/segments/match_eval.h"
 #include "core/util/fs.h"
 #include "test_paths.h"
 #include "widgets/correspondence_panel.h"
@@ -263,6 +264,8 @@ TEST(CorrespondencePanel, AutosavesTheEditsAndReopeningRestoresThem) {
     saved_file = panel.Files().matches;
     EXPECT_EQ(saved_file, f.split / "Annotations" / "SegMatching" / f.pair.scene / "forward" / (f.pair.name1 + ".json"));
     EXPECT_FALSE(fs::exists(f.split / "Annotations"));  // nothing edited, nothing written
+    // Laid out as `eval-match --pred` reads predictions.
+    EXPECT_EQ(saved_file, segments::MatchPredictionPath(f.split / "Annotations" / "SegMatching", f.pair));
     QSignalSpy saved(&panel, &CorrespondencePanel::saved);
     const auto [s, other] = SegmentAndOtherTarget(f);
     panel.SelectSegment(s);
