@@ -132,3 +132,36 @@ endforeach()
 run_ok(${ANIMERUN} train --out ${WORK}/train --resume --set iterations=3 --quiet)
 run_fails(${ANIMERUN} train --preset ant-tiny --set data=${WORK}/syn --set train_split=test --out ${WORK}/train --quiet)
 run_fails(${ANIMERUN} train --preset ant-tiny --set lr=-1 --set data=${WORK}/syn --out ${WORK}/train_bad)
+
+# AnT: `match` on the golden pair gives the official matches.json, writes the raw score
+# matrix; eval-match --model ant runs; missing weights are refused.
+if(EXISTS ${GOLDEN}/ant/ant.pt)
+  set(A ${GOLDEN}/inputs/dev_ant)
+  run_ok(${ANIMERUN} match --model ant --weights ${GOLDEN}/ant/ant.pt ${A}/img1.png ${A}/img2.png
+         ${A}/seg1.npy ${A}/seg2.npy -o ${WORK}/ant_matches.json --scores ${WORK}/ant_scores.npy)
+  file(READ ${WORK}/ant_matches.json got)
+  file(READ ${GOLDEN}/ant/ant_dev/matches.json want)
+  string(JSON n LENGTH "${want}")
+  string(JSON n_got LENGTH "${got}")
+  if(NOT n EQUAL n_got)
+    message(FATAL_ERROR "match --model ant: ${n_got} segments, official ${n}")
+  endif()
+  math(EXPR last "${n} - 1")
+  foreach(i RANGE ${last})
+    string(JSON a GET "${got}" "${i}" 0)
+    string(JSON b GET "${want}" "${i}" 0)
+    if(NOT a EQUAL b)
+      message(FATAL_ERROR "match --model ant: segment ${i} -> ${a}, official ${b}")
+    endif()
+  endforeach()
+  file(SIZE ${WORK}/ant_scores.npy s)
+  if(s LESS 5776)  # 38 x 38 float32 after the header
+    message(FATAL_ERROR "match --scores: ${s} bytes")
+  endif()
+  run_ok(${ANIMERUN} eval-match --data ${WORK}/syn --model ant --weights ${GOLDEN}/ant/ant.pt --json ${WORK}/eval_ant.json)
+  run_fails(${ANIMERUN} match --model ant ${A}/img1.png ${A}/img2.png ${A}/seg1.npy ${A}/seg2.npy -o ${WORK}/x.json)
+  run_fails(${ANIMERUN} match --model ant --weights ${WORK}/no_such.pt ${A}/img1.png ${A}/img2.png ${A}/seg1.npy
+            ${A}/seg2.npy -o ${WORK}/x.json)
+  run_ok(${ANIMERUN} match --model geometric ${A}/img1.png ${A}/img2.png ${A}/seg1.npy ${A}/seg2.npy
+         -o ${WORK}/geo_matches.json)
+endif()
