@@ -56,25 +56,18 @@ MatchResult MatchByFlow(const cv::Mat& labels0, const cv::Mat& labels1, const cv
   const cv::Mat line0 = colour ? DetectLines(image0, options.line_threshold) : cv::Mat();
   const bool check_colour = colour && options.colour_tolerance >= 0;
 
-  // Pass 1: where each pixel lands (linear index in frame t+1, -1 = no vote) and its kind
-  // (1 = line pixel).
-  const size_t total0 = labels0.total();
-  std::vector<int> land(total0, -1);
-  std::vector<uchar> kind(total0, 0);
+  // Votes as (kind, source, target) keys; kind 0 = non-line pixel, 1 = line pixel.
+  std::vector<uint64_t> keys;
+  keys.reserve(labels0.total());
   std::vector<int64_t> area(static_cast<size_t>(n0), 0);
   const int w1 = labels1.cols, h1 = labels1.rows;
-  // Linear indexing below needs continuous maps (ROIs are copied).
-  const cv::Mat l0c = labels0.isContinuous() ? labels0 : labels0.clone();
-  const cv::Mat l1c = labels1.isContinuous() ? labels1 : labels1.clone();
-  const int* lab0 = l0c.ptr<int>();
-  const int* lab1 = l1c.ptr<int>();
   for (int y = 0; y < labels0.rows; ++y) {
+    const int* l = labels0.ptr<int>(y);
     const auto* f = flow.ptr<cv::Vec2f>(y);
     const auto* c0 = colour ? image0.ptr<cv::Vec3b>(y) : nullptr;
     const uchar* ln = colour ? line0.ptr<uchar>(y) : nullptr;
     for (int x = 0; x < labels0.cols; ++x) {
-      const size_t p = static_cast<size_t>(y) * labels0.cols + x;
-      ++area[static_cast<size_t>(lab0[p])];
+      ++area[static_cast<size_t>(l[x])];
       const double tx = std::floor(x + static_cast<double>(f[x][0]) + 0.5);
       const double ty = std::floor(y + static_cast<double>(f[x][1]) + 0.5);
       if (!(tx >= 0 && ty >= 0 && tx < w1 && ty < h1)) continue;  // also drops NaN
@@ -84,23 +77,14 @@ MatchResult MatchByFlow(const cv::Mat& labels0, const cv::Mat& labels1, const cv
         const int d = std::max({std::abs(a[0] - b[0]), std::abs(a[1] - b[1]), std::abs(a[2] - b[2])});
         if (d > options.colour_tolerance) continue;
       }
-      if (!backward.empty()) {
+      if (!backward.empty()) {  // occluded when the way back does not lead home
         const cv::Vec2f b = backward.at<cv::Vec2f>(qy, qx);
         if (!(std::hypot(f[x][0] + b[0], f[x][1] + b[1]) <= options.fb_tolerance)) continue;
       }
-      land[p] = qy * w1 + qx;
-      kind[p] = ln && ln[x] ? 1 : 0;
+      const uint64_t kind = ln && ln[x] ? 1 : 0;
+      keys.push_back(kind << 62 | static_cast<uint64_t>(l[x]) << 31 | static_cast<uint64_t>(labels1.at<int>(qy, qx)));
     }
   }
-  auto pair_key = [&](size_t p) {
-    return static_cast<uint64_t>(lab0[p]) << 31 | static_cast<uint64_t>(lab1[static_cast<size_t>(land[p])]);
-  };
-
-  // Votes as (kind, source, target) keys; kind 0 = non-line pixel, 1 = line pixel.
-  std::vector<uint64_t> keys;
-  keys.reserve(total0);
-  for (size_t p = 0; p < total0; ++p)
-    if (land[p] >= 0) keys.push_back(static_cast<uint64_t>(kind[p]) << 62 | pair_key(p));
   std::sort(keys.begin(), keys.end());
 
   // Per source segment and kind: total votes and the best target (runs of equal keys;
@@ -113,10 +97,10 @@ MatchResult MatchByFlow(const cv::Mat& labels0, const cv::Mat& labels1, const cv
   for (size_t i = 0; i < keys.size();) {
     size_t j = i;
     while (j < keys.size() && keys[j] == keys[i]) ++j;
-    const auto kind = static_cast<size_t>(keys[i] >> 62);
+    const auto k = static_cast<size_t>(keys[i] >> 62);
     const auto src = static_cast<size_t>((keys[i] >> 31) & 0x7FFFFFFF);
     const int dst = static_cast<int>(keys[i] & 0x7FFFFFFF);
-    Tally& t = tally[kind][src];
+    Tally& t = tally[k][src];
     const auto c = static_cast<int64_t>(j - i);
     t.total += c;
     if (c > t.best_count) t.best_count = c, t.best = dst;
