@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEvent>
+#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
@@ -151,9 +152,24 @@ void CorrespondencePanel::BuildUi() {
   src_row->addWidget(run_);
   src_row->addWidget(cancel_);
   root->addLayout(src_row);
-  root->addWidget(weights_);
-  connect(source_, &QComboBox::currentIndexChanged, this,
-          [this] { weights_->setVisible(source_->currentData().toString() == "ant"); });
+  auto* weights_row = new QHBoxLayout;
+  auto* browse = new QToolButton;
+  browse->setText(tr("…"));
+  browse->setToolTip(tr("Choose the AnT checkpoint"));
+  browse->setVisible(false);
+  weights_row->addWidget(weights_, 1);
+  weights_row->addWidget(browse);
+  root->addLayout(weights_row);
+  connect(browse, &QToolButton::clicked, this, [this] {
+    const QString f = QFileDialog::getOpenFileName(this, tr("AnT checkpoint"), weights_->text(),
+                                                   tr("Checkpoints (*.pt *.pth *.tar);;All files (*)"));
+    if (!f.isEmpty()) weights_->setText(f);
+  });
+  connect(source_, &QComboBox::currentIndexChanged, this, [this, browse] {
+    const bool ant = source_->currentData().toString() == "ant";
+    weights_->setVisible(ant);
+    browse->setVisible(ant);
+  });
   connect(run_, &QPushButton::clicked, this,
           [this] { RunMatcher(source_->currentData().toString(), CurrentMatcherOptions()); });
   connect(cancel_, &QPushButton::clicked, this, &CorrespondencePanel::CancelMatcher);

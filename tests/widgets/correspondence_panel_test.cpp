@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QComboBox>
+#include <QLineEdit>
 #include <QKeyEvent>
 #include <QSignalSpy>
 #include <QTest>
@@ -355,6 +357,15 @@ TEST(CorrespondencePanel, NoSegmentMapsAndScreenshot) {
   const auto [s, other] = SegmentAndOtherTarget(f);
   panel.SelectSegment(s);
   panel.ReassignSelected(other);
+  // The checkpoint field shows for ant only.
+  auto* source = panel.findChild<QComboBox*>();
+  auto* weights = panel.findChild<QLineEdit*>();
+  ASSERT_TRUE(source && weights);
+  EXPECT_TRUE(weights->isHidden());
+  source->setCurrentIndex(source->findData("ant"));
+  EXPECT_FALSE(weights->isHidden());
+  source->setCurrentIndex(source->findData("gt"));
+  EXPECT_TRUE(weights->isHidden());
   panel.resize(1000, 300);  // docked at the bottom of the main window: wide and short
   panel.show();
   QApplication::processEvents();
