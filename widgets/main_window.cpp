@@ -255,6 +255,11 @@ QStringList MainWindow::ShortcutLines() {
       "Click\tSelect a segment and its ground-truth match",
       "Hover\tShow the flow at the pixel and where it lands in the other frame",
       "Drop a folder\tOpen it",
+      "N / Shift+N\tCorrespondences panel (focused): next / previous in the review queue",
+      "U, Delete\tCorrespondences panel (focused): mark the selected segment unmatched",
+      "R\tCorrespondences panel (focused): restore the proposed match",
+      "Click in t+1\tCorrespondences panel: reassign the selected segment to the clicked one",
+      "Ctrl+Z / Ctrl+Shift+Z\tCorrespondences panel (focused): undo / redo an edit",
   };
 }
 

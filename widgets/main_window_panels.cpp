@@ -132,14 +132,22 @@ void MainWindow::BuildPanels() {
   widgets::ColorizeViewOptions colorize_options;
   colorize_options.modal_errors = options_.modal_errors;
   colorize_view_ = new widgets::ColorizeView(this, colorize_options);
-  AddPanelDock(tr("Colorize"), "dock_colorize", colorize_view_);
+  QDockWidget* colorize_dock = AddPanelDock(tr("Colorize"), "dock_colorize", colorize_view_);
   connect(this, &MainWindow::datasetOpened, colorize_view_, [this](bool ok) {
     if (!ok && !dataset_) colorize_view_->Clear();  // pairShown (before this) set a cut when ok
   });
-  connect(this, &MainWindow::pairShown, colorize_view_, [this](int scene, int pair) {
-    if (!dataset_ || scene < 0 || scene >= static_cast<int>(dataset_->scenes().size())) return;
-    colorize_view_->SetScene(dataset_->scenes()[scene]);
-    colorize_view_->showFrame(pair);
+  // Propagation segments and matches a whole cut: only while the tab is in front, and
+  // catching up with the shown cut when it comes to the front.
+  auto sync_colorize = [this, colorize_dock] {
+    if (!colorize_dock->isVisible() || !dataset_ || scene_index_ < 0 ||
+        scene_index_ >= static_cast<int>(dataset_->scenes().size()))
+      return;
+    colorize_view_->SetScene(dataset_->scenes()[scene_index_]);
+    colorize_view_->showFrame(pair_index_);
+  };
+  connect(this, &MainWindow::pairShown, colorize_view_, sync_colorize);
+  connect(colorize_dock, &QDockWidget::visibilityChanged, colorize_view_, [sync_colorize](bool visible) {
+    if (visible) sync_colorize();
   });
 
   frames_dock_->raise();  // the filmstrip is the tab shown first
