@@ -45,6 +45,10 @@ MatchResult MatchByFlow(const cv::Mat& labels0, const cv::Mat& labels1, const cv
   options.Check();
   const int n0 = CountSegments(labels0, "frame t segments");
   const int n1 = CountSegments(labels1, "frame t+1 segments");
+  if (labels0.size() != labels1.size())
+    throw Error("flow matcher: the segment maps of frame t (" + std::to_string(labels0.cols) + "x" +
+                std::to_string(labels0.rows) + ") and frame t+1 (" + std::to_string(labels1.cols) + "x" +
+                std::to_string(labels1.rows) + ") differ in size");
   if (flow.type() != CV_32FC2 || flow.size() != labels0.size())
     throw Error("flow matcher: flow must be CV_32FC2 of frame t's size");
   if (!backward.empty() && (backward.type() != CV_32FC2 || backward.size() != labels1.size()))

@@ -160,6 +160,10 @@ MatchResult GeometricMatcher::Match(const MatchInput& in) {
   const bool colour = IsColoured(in.image0) && IsColoured(in.image1) && o.colour_weight > 0;
   const Features a = Describe(in.labels0, in.image0, colour, o.line_threshold, "frame t segments");
   const Features b = Describe(in.labels1, in.image1, colour, o.line_threshold, "frame t+1 segments");
+  if (in.labels0.size() != in.labels1.size())
+    throw Error("geometric matcher: the segment maps of frame t (" + std::to_string(in.labels0.cols) + "x" +
+                std::to_string(in.labels0.rows) + ") and frame t+1 (" + std::to_string(in.labels1.cols) + "x" +
+                std::to_string(in.labels1.rows) + ") differ in size");
   const double diag = std::hypot(in.labels0.cols, in.labels0.rows);
   const double pos_unit = o.position_scale * diag, gate = o.gate_scale * diag;
 

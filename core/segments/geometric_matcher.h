@@ -48,6 +48,8 @@ class GeometricMatcher : public SegmentMatcher {
  public:
   explicit GeometricMatcher(const GeometricMatcherOptions& options = {});
   std::string name() const override { return "geometric"; }
+  // Throws Error when a label map is not CV_32SC1 with ids >= 0, or the two maps (or a
+  // given image and its map) differ in size.
   // images may be empty (no colour term); fills scores with the final cost matrix
   // (N0+1) x (N1+1), the last row/column holding max_cost (the dustbin).
   MatchResult Match(const MatchInput& input) override;

@@ -159,6 +159,13 @@ TEST(FlowMatcher, BadInputsThrowNamingTheProblem) {
     EXPECT_NE(std::string(e.what()).find("negative"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("t+1"), std::string::npos) << e.what();
   }
+  in.labels1 = Halves(4, 7, 3);
+  try {
+    m.Match(in);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("differ in size"), std::string::npos) << e.what();
+  }
   in.labels1 = cv::Mat(4, 6, CV_16UC1, cv::Scalar(0));
   EXPECT_THROW(m.Match(in), Error);
   in.labels1 = l0;

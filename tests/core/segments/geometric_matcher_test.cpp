@@ -147,6 +147,13 @@ TEST(GeometricMatcher, BadInputsAndOptionsThrow) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("negative"), std::string::npos) << e.what();
   }
+  try {
+    m.Match({cv::Mat(), cv::Mat(), l0, l1(cv::Rect(0, 0, 100, 90)).clone(), cv::Mat()});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("differ in size"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("100x90"), std::string::npos) << e.what();
+  }
   cv::Mat col(90, 120, CV_8UC3, cv::Scalar(10, 200, 30));
   cv::Mat col_small(30, 120, CV_8UC3, cv::Scalar(10, 200, 30));
   EXPECT_THROW(m.Match({col, col_small, l0, l1, cv::Mat()}), Error);
