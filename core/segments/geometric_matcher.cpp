@@ -17,7 +17,10 @@ void GeometricMatcherOptions::Check() const {
   auto nonneg = [](double v) { return std::isfinite(v) && v >= 0; };
   Require(nonneg(position_weight) && nonneg(area_weight) && nonneg(shape_weight) && nonneg(colour_weight),
           "geometric matcher: weights must be finite and >= 0");
-  Require(nonneg(neighbour_weight) && neighbour_weight <= 10, "geometric matcher: neighbour_weight must be in [0, 10]");
+  Require(nonneg(colour_area_weight) && nonneg(colour_shape_weight), "geometric matcher: weights must be finite and >= 0");
+  Require(nonneg(neighbour_weight) && neighbour_weight <= 10 && nonneg(colour_neighbour_weight) &&
+              colour_neighbour_weight <= 10,
+          "geometric matcher: neighbour weights must be in [0, 10]");
   Require(std::isfinite(position_scale) && position_scale > 0 && std::isfinite(gate_scale) && gate_scale > 0,
           "geometric matcher: position_scale and gate_scale must be > 0");
   Require(std::isfinite(colour_scale) && colour_scale > 0, "geometric matcher: colour_scale must be > 0");
@@ -158,6 +161,11 @@ GeometricMatcher::GeometricMatcher(const GeometricMatcherOptions& options) : opt
 MatchResult GeometricMatcher::Match(const MatchInput& in) {
   const GeometricMatcherOptions& o = options_;
   const bool colour = IsColoured(in.image0) && IsColoured(in.image1) && o.colour_weight > 0;
+  // With colour the paint carries the identity; area and shape (noisy on small segments)
+  // and the neighbour bonus then count less.
+  const double area_weight = colour ? o.colour_area_weight : o.area_weight;
+  const double shape_weight = colour ? o.colour_shape_weight : o.shape_weight;
+  const double neighbour_weight = colour ? o.colour_neighbour_weight : o.neighbour_weight;
   const Features a = Describe(in.labels0, in.image0, colour, o.line_threshold, "frame t segments");
   const Features b = Describe(in.labels1, in.image1, colour, o.line_threshold, "frame t+1 segments");
   if (in.labels0.size() != in.labels1.size())
@@ -177,10 +185,10 @@ MatchResult GeometricMatcher::Match(const MatchInput& in) {
       if (si.area == 0 || sj.area == 0) {
         c = 1e9;  // an id without pixels never matches
       } else {
-        c += o.area_weight * std::fabs(std::log2(static_cast<double>(si.area) / static_cast<double>(sj.area)));
+        c += area_weight * std::fabs(std::log2(static_cast<double>(si.area) / static_cast<double>(sj.area)));
         double s = 0;
         for (size_t k = 0; k < 4; ++k) s += std::fabs(a.hu[static_cast<size_t>(i)][k] - b.hu[static_cast<size_t>(j)][k]);
-        c += o.shape_weight * s;
+        c += shape_weight * s;
         if (colour) c += o.colour_weight * cv::norm(a.colour[static_cast<size_t>(i)] - b.colour[static_cast<size_t>(j)]) / o.colour_scale;
       }
       appearance.at<double>(i, j) = c;
@@ -217,7 +225,7 @@ MatchResult GeometricMatcher::Match(const MatchInput& in) {
   }
   std::vector<int> match = Assign(cost, o);
 
-  if (o.neighbour_weight > 0 && a.n > 0 && b.n > 0) {
+  if (neighbour_weight > 0 && a.n > 0 && b.n > 0) {
     // support(i, j): share of i's neighbours whose match is a neighbour of j.
     cv::Mat support = cv::Mat::zeros(a.n, b.n, CV_64FC1);
     for (int i = 0; i < a.n; ++i) {
@@ -231,7 +239,7 @@ MatchResult GeometricMatcher::Match(const MatchInput& in) {
       }
       for (int j = 0; j < b.n; ++j) s[j] /= static_cast<double>(ni.size());
     }
-    cost -= o.neighbour_weight * support;
+    cost -= neighbour_weight * support;
     cost = cv::max(cost, 0.0);
     match = Assign(cost, o);
   }

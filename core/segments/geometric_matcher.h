@@ -13,9 +13,9 @@
 // pairs within gate_scale * diagonal, gives anchors, the pairs cheaper than max_cost / 2;
 // the expected displacement of every segment is the anchors' median displacement (one
 // global motion: per-segment estimates from neighbouring anchors measured worse).
-// Measured on generated 960x540 pairs (seed 77, 3 scenes x 4 frames): accuracy 0.84 with
-// the colour frames, 0.78 on line art; lighter area/shape weights (area 0.5, shape 0.1,
-// neighbour 0.5) reach 0.89 on colour but 0.70 on line art, so the defaults stay.
+// Weights tuned on generated 960x540 pairs (seed 77, 3 scenes x 4 frames): on line art the
+// plain weights (accuracy 0.78; the lighter set gives 0.70); on colour frames lighter area,
+// shape and neighbour weights (0.89 against 0.84 with the plain ones).
 // Neighbours: a last pass lowers the cost of (i, j) by neighbour_weight times the share of
 // i's neighbours whose current match is a neighbour of j (matches that keep the local
 // arrangement win). Confidence = 1 - cost / max_cost, clamped to [0, 1].
@@ -38,6 +38,11 @@ struct GeometricMatcherOptions {
   double colour_weight = 1.0;     // cost per colour_scale of mean-colour distance
   double colour_scale = 30.0;     // RGB distance worth one unit of cost
   double neighbour_weight = 1.0;  // bonus for neighbourhood agreement, [0, 10]
+  // Used instead of the three above when both frames are coloured (the colour term then
+  // carries most of the identity; tuned on generated pairs, see the note above).
+  double colour_area_weight = 0.5;
+  double colour_shape_weight = 0.1;
+  double colour_neighbour_weight = 0.5;
   double max_cost = 3.0;          // costlier pairs are left unmatched
   bool compensate_motion = true;  // estimate each segment's displacement first
   int line_threshold = 64;        // brightest channel below this = line (excluded from colours)
