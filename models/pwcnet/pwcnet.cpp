@@ -128,7 +128,8 @@ DecoderState DecoderImpl::forward(const torch::Tensor& one, const torch::Tensor&
     flow = UpConv(net_upflow_, previous->flow).to(dtype);
     auto up_feat = UpConv(net_upfeat_, previous->feat).to(dtype);
     corr = Correlation(one32, Backwarp(two.to(torch::kFloat), flow.to(torch::kFloat) * backwarp_scale_));
-    feat = torch::cat({F::leaky_relu(corr, F::LeakyReLUFuncOptions().negative_slope(kSlope)).to(dtype), one, flow, up_feat}, 1);
+    const auto volume = F::leaky_relu(corr, F::LeakyReLUFuncOptions().negative_slope(kSlope)).to(dtype);
+    feat = torch::cat({volume, one, flow, up_feat}, 1);
   }
   if (raw_corr) *raw_corr = corr;
   for (size_t i = 0; i + 1 < convs_.size(); ++i) feat = torch::cat({convs_[i]->forward(feat), feat}, 1);

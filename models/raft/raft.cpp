@@ -105,7 +105,8 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
     const bool last = itr + 1 == options.iters;
     if (!options.all_predictions && !last) continue;  // skip the upsampling nobody reads
     auto flow_low = coords1 - coords0;
-    auto flow_up = update_block_->has_mask() ? ConvexUpsample(flow_low, update_block_->Mask(net).to(torch::kFloat)) : UpFlow8(flow_low);
+    auto flow_up = update_block_->has_mask() ? ConvexUpsample(flow_low, update_block_->Mask(net).to(torch::kFloat))
+                                             : UpFlow8(flow_low);
     if (options.all_predictions) out.flow_predictions.push_back(flow_up);
     if (last) {
       out.flow_low = flow_low;

@@ -30,7 +30,8 @@ TEST(RaftPrecision, SmallBf16CloseToFp32OnGolden) {
   for (const char* pair : {"dev_a", "dev_b"}) {
     auto m = models::CreateRaft(true);
     ExpectBf16CloseToFp32(*m, "raft-small/raft-small.pth", std::string("inputs/") + pair,
-                          std::string("raft-small/raftsmall_") + pair + "_it4/flow_final.npy", 5e-4, 4, kRaftSmallLimits);
+                          std::string("raft-small/raftsmall_") + pair + "_it4/flow_final.npy", 5e-4, 4,
+                          kRaftSmallLimits);
   }
 }
 
