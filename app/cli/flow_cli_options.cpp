@@ -16,7 +16,9 @@ void AddFlowRunOptions(ArgParser& p, flow::FlowRunOptions* o) {
   p.Add("--iters", &o->iters, "RAFT/GMA refinement iterations");
   p.Add("--padding", &o->padding, "RAFT/GMA padding mode: sintel (centred) or kitti (bottom)");
   p.Add("--device", &o->device, "cpu, cuda or cuda:N");
-  p.Add("--precision", &o->precision, "fp32 or bf16");
+  p.Add("--precision", &o->precision,
+        "fp32, or bf16: convolutions and matmuls in bf16, correlation and flow in fp32; faster on CPUs with "
+        "AVX-512 BF16 at a small EPE change (docs/benchmarks.md)");
   p.Add("--threads", &o->threads, "LibTorch CPU threads (0 = all cores)");
 }
 
