@@ -2,8 +2,14 @@
 
 #include <torch/torch.h>
 
-#include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
+#include <cstring>
+#include <mutex>
+
+#include "core/jobs/job.h"
 #include "core/util/error.h"
 #include "models/common/flow_factory.h"
 #include "models/common/runtime.h"
@@ -27,6 +33,27 @@ void FlowRunOptions::Check() const {
   }
 }
 
+namespace {
+
+// The networks allocate and free many large activations per pair. glibc serves blocks over
+// its (dynamic) mmap threshold with fresh mmaps and unmaps them on free, so every pass pays
+// page faults and kernel zeroing again (perf: ~30% kernel time for PWC-Net). Keeping blocks
+// up to 32 MiB in the heap, and freed memory up to 1 GiB untrimmed, makes later passes
+// reuse it: measured 11% (RAFT), 20% (PWC-Net), 30% (GMFlow) less time per pair at
+// 440x1024, same numbers. Process-wide, once, only when a flow network is created.
+void KeepFreedActivationMemory() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 64 << 20);
+  });
+#endif
+}
+
+}  // namespace
+
 struct FlowRunner::Impl {
   std::unique_ptr<models::FlowModel> net;
   torch::Device device{torch::kCPU};
@@ -34,6 +61,7 @@ struct FlowRunner::Impl {
 
 FlowRunner::FlowRunner(const FlowRunOptions& options) : options_(options), impl_(std::make_unique<Impl>()) {
   options_.Check();
+  KeepFreedActivationMemory();
   if (options_.threads > 0) models::ConfigureThreads(options_.threads);
   impl_->net = models::CreateFlowModel(options_.model);
   if (!options_.weights.empty()) {
@@ -63,7 +91,15 @@ torch::Tensor ToBatch(const cv::Mat& rgb, const torch::Device& device) {
 
 }  // namespace
 
-cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2) {
+int FlowRunner::Steps() const {
+  const std::string& m = options_.model;
+  if (m == "gmflow") return 3;
+  if (m == "gmflow-refine") return 5;
+  if (m == "pwcnet" || m == "pwc") return 7;
+  return options_.iters;  // raft, raft-small, gma
+}
+
+cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job) {
   Require(image1.type() == CV_8UC3 && image2.type() == CV_8UC3, "flow: images must be 8-bit RGB");
   Require(image1.size() == image2.size(), "flow: the two images differ in size (" + std::to_string(image1.cols) + "x" +
                                               std::to_string(image1.rows) + " vs " + std::to_string(image2.cols) +
@@ -72,10 +108,21 @@ cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2) {
   o.iters = options_.iters;
   o.padding = options_.padding;
   o.precision = options_.precision;
+  if (job) {
+    job->CheckCancel();
+    o.on_step = [job](int done, int total) {
+      if (job->IsCancelled()) return false;
+      job->Report(static_cast<double>(done) / total,
+                  "iteration " + std::to_string(done) + "/" + std::to_string(total));
+      return true;
+    };
+  }
   torch::Tensor flow;
   try {
     torch::InferenceMode guard;
     flow = impl_->net->Estimate(ToBatch(image1, impl_->device), ToBatch(image2, impl_->device), o);
+  } catch (const models::EstimateCancelled&) {
+    throw Cancelled();
   } catch (const c10::Error& e) {
     throw Error(options_.model + ": " + e.what_without_backtrace());
   } catch (const std::invalid_argument& e) {
