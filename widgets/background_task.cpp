@@ -1,11 +1,25 @@
 #include "widgets/background_task.h"
 
+#include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QMetaObject>
 #include <QPointer>
+#include <QThread>
 
 #include <exception>
 
 namespace animerun::gui {
+
+bool ProcessEventsWhile(const std::function<bool()>& busy, int timeout_ms) {
+  QElapsedTimer timer;
+  timer.start();
+  while (busy() && timer.elapsed() < timeout_ms) {
+    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    if (busy()) QThread::msleep(2);
+  }
+  QCoreApplication::processEvents();
+  return !busy();
+}
 
 BackgroundTask::BackgroundTask(QObject* parent) : QObject(parent) {}
 

@@ -14,6 +14,10 @@
 
 namespace animerun::gui {
 
+// Processes events until busy() turns false or timeout_ms passes, then once more; returns
+// !busy(). What every panel's WaitIdle does (tests and --screenshot wait on background work).
+bool ProcessEventsWhile(const std::function<bool()>& busy, int timeout_ms);
+
 class BackgroundTask : public QObject {
   Q_OBJECT
 

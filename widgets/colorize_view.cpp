@@ -6,7 +6,6 @@
 #include <QColorDialog>
 #include <QComboBox>
 #include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -17,7 +16,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSlider>
-#include <QThread>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -370,15 +368,7 @@ void ColorizeView::ReportError(const QString& text) {
 }
 
 bool ColorizeView::WaitIdle(int timeout_ms) {
-  QElapsedTimer t;
-  t.start();
-  while (Busy()) {
-    if (t.elapsed() > timeout_ms) return false;
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    QThread::msleep(2);
-  }
-  QCoreApplication::processEvents();
-  return true;
+  return gui::ProcessEventsWhile([this] { return Busy(); }, timeout_ms);
 }
 
 }  // namespace animerun::widgets

@@ -4,7 +4,6 @@
 
 #include <QComboBox>
 #include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QEvent>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -15,7 +14,6 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QAction>
-#include <QThread>
 #include <QTimer>
 #include <QToolButton>
 #include <QUndoStack>
@@ -386,15 +384,7 @@ bool CorrespondencePanel::Busy() const { return task_->IsRunning(); }
 bool CorrespondencePanel::AutosavePending() const { return autosave_->isActive(); }
 
 bool CorrespondencePanel::WaitIdle(int timeout_ms) {
-  QElapsedTimer t;
-  t.start();
-  while (Busy()) {
-    if (t.elapsed() > timeout_ms) return false;
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    QThread::msleep(2);
-  }
-  QCoreApplication::processEvents();
-  return true;
+  return gui::ProcessEventsWhile([this] { return Busy(); }, timeout_ms);
 }
 
 }  // namespace animerun::widgets

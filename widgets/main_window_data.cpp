@@ -2,7 +2,6 @@
 // scenes and pairs, and the File actions that read or write data.
 #include <QApplication>
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -13,7 +12,6 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
-#include <QThread>
 
 #include <exception>
 
@@ -41,14 +39,7 @@ QString MainWindow::DemoFolder() {
 bool MainWindow::Busy() const { return pending_ > 0; }
 
 bool MainWindow::WaitIdle(int timeout_ms) {
-  QElapsedTimer timer;
-  timer.start();
-  while (Busy() && timer.elapsed() < timeout_ms) {
-    QApplication::processEvents(QEventLoop::AllEvents, 20);
-    if (Busy()) QThread::msleep(5);
-  }
-  QApplication::processEvents();
-  return !Busy();
+  return ProcessEventsWhile([this] { return Busy(); }, timeout_ms);
 }
 
 void MainWindow::StartJob(const QString& title, std::function<void(const JobContext&)> work,

@@ -3,7 +3,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -19,7 +18,6 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
-#include <QThread>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -357,15 +355,7 @@ void PalettePanel::SetRandomGroup(bool on) { random_group_->setChecked(on); }
 bool PalettePanel::Busy() const { return job_->IsRunning() || preview_task_->IsRunning() || thumb_task_->IsRunning(); }
 
 bool PalettePanel::WaitIdle(int timeout_ms) {
-  QElapsedTimer t;
-  t.start();
-  while (Busy()) {
-    if (t.elapsed() > timeout_ms) return false;
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    QThread::msleep(2);
-  }
-  QCoreApplication::processEvents();
-  return true;
+  return gui::ProcessEventsWhile([this] { return Busy(); }, timeout_ms);
 }
 
 void PalettePanel::SetStatus(const QString& text) { status_->setText(text); }
