@@ -7,6 +7,10 @@
 
 #include <opencv2/core.hpp>
 
+namespace animerun {
+class JobContext;
+}
+
 namespace animerun::flow {
 
 struct FlowRunOptions {
@@ -32,7 +36,14 @@ class FlowRunner {
   FlowRunner& operator=(const FlowRunner&) = delete;
 
   // image1, image2: RGB CV_8UC3 of the same size. Returns the CV_32FC2 flow image1 -> image2.
-  cv::Mat Predict(const cv::Mat& image1, const cv::Mat& image2);
+  // With a job: reports (k / Steps(), "iteration k/N") after every network step (RAFT/GMA
+  // iterations, GMFlow stages, PWC-Net levels) and throws Cancelled at the next step once
+  // the job is cancelled (also when it already is on entry).
+  cv::Mat Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job = nullptr);
+
+  // How many progress steps one Predict reports for this model: iters for RAFT/GMA,
+  // 3 (gmflow), 5 (gmflow-refine), 7 (pwcnet).
+  int Steps() const;
 
   const FlowRunOptions& options() const { return options_; }
 

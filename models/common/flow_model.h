@@ -1,7 +1,9 @@
 // The interface every optical-flow network offers the engine (CLI, GUI, evaluation).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,12 +14,30 @@
 
 namespace animerun::models {
 
+// Called by a network after each step of its forward pass (done = 1..total); returning false
+// aborts the pass with EstimateCancelled. Steps: refinement iterations (RAFT, RAFT-small,
+// GMA), stages (GMFlow: backbone, then transformer and matching per scale), pyramid levels
+// (PWC-Net). Lets a GUI show progress and cancel within one step instead of one pass.
+using FlowStepFn = std::function<bool(int done, int total)>;
+
+// Thrown out of Estimate/Forward when the FlowStepFn returned false.
+class EstimateCancelled : public std::runtime_error {
+ public:
+  EstimateCancelled() : std::runtime_error("flow estimation cancelled") {}
+};
+
+// Calls on_step (when set) and throws EstimateCancelled when it returns false.
+inline void ReportFlowStep(const FlowStepFn& on_step, int done, int total) {
+  if (on_step && !on_step(done, total)) throw EstimateCancelled();
+}
+
 struct FlowInferenceOptions {
   int iters = 32;                    // RAFT/GMA refinement iterations (AnimeRun evaluates with 32)
   std::string padding = "sintel";    // RAFT/GMA InputPadder mode: "sintel" (centred) or "kitti" (bottom)
   std::string precision = "fp32";    // "fp32" or "bf16": bf16 weights and convolutions/matmuls, with the
                                      // correlation volumes, their softmaxes, coordinates and flows in fp32
   torch::Tensor flow_init;           // optional warm start at 1/8 resolution [B,2,H/8,W/8] (RAFT/GMA)
+  FlowStepFn on_step;                // optional progress/cancel hook (see FlowStepFn); no effect on the flow
   void Check() const;                // throws std::invalid_argument on bad values
 };
 

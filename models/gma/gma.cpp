@@ -147,7 +147,10 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
     coords1 = coords1 + step.second.to(torch::kFloat);
 
     const bool last = itr + 1 == options.iters;
-    if (!options.all_predictions && !last) continue;
+    if (!options.all_predictions && !last) {  // skip the upsampling nobody reads
+      ReportFlowStep(options.on_step, itr + 1, options.iters);
+      continue;
+    }
     auto flow_low = coords1 - coords0;
     auto flow_up = ConvexUpsample(flow_low, update_block_->Mask(net).to(torch::kFloat));
     if (options.all_predictions) out.flow_predictions.push_back(flow_up);
@@ -155,6 +158,7 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
       out.flow_low = flow_low;
       out.flow_up = flow_up;
     }
+    ReportFlowStep(options.on_step, itr + 1, options.iters);
   }
   return out;
 }

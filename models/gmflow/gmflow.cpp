@@ -68,7 +68,7 @@ torch::Tensor GmflowNetImpl::UpsampleFlow(const torch::Tensor& flow, const torch
 }
 
 torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Tensor& img1,
-                                     GmflowIntermediates* inter) {
+                                     GmflowIntermediates* inter, const FlowStepFn& on_step) {
   if (img0.dim() != 4 || img0.size(1) != 3 || !img0.sizes().equals(img1.sizes()))
     throw std::invalid_argument("gmflow: images must be two [B,3,H,W] tensors of the same shape");
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(img0.device());
@@ -85,6 +85,8 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
   if (inter) *inter = GmflowIntermediates{features, {}, {}, {}, {}};
 
   const int num_scales = config_.num_scales;
+  const int steps = 1 + 2 * num_scales;
+  ReportFlowStep(on_step, 1, steps);
   const int64_t channels = config_.feature_channels;
   torch::Tensor flow;
   for (int s = 0; s < num_scales; ++s) {
@@ -106,6 +108,7 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
     feature0 = feature0.to(dtype);  // the fp32 position encoding promoted them
     feature1 = feature1.to(dtype);
     std::tie(feature0, feature1) = transformer_->forward(feature0, feature1, attn_splits);
+    ReportFlowStep(on_step, 2 + 2 * s, steps);
 
     const auto match0 = feature0.to(torch::kFloat), match1 = feature1.to(torch::kFloat);
     auto flow_pred = corr_radius == -1 ? gmflow::GlobalCorrelationSoftmax(match0, match1)
@@ -118,7 +121,12 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
       inter->matching_flow.push_back(flow_pred);
       inter->flow_after_prop.push_back(flow);
     }
-    if (s == num_scales - 1) return UpsampleFlow(flow, feature0).to(torch::kFloat);
+    if (s == num_scales - 1) {
+      auto up = UpsampleFlow(flow, feature0).to(torch::kFloat);
+      ReportFlowStep(on_step, steps, steps);
+      return up;
+    }
+    ReportFlowStep(on_step, 3 + 2 * s, steps);
   }
   throw std::logic_error("gmflow: no scale ran");
 }
@@ -159,7 +167,7 @@ torch::Tensor GmflowModel::Estimate(const torch::Tensor& image1, const torch::Te
     torch::InferenceMode guard;
     auto x0 = padder.Pad(image1.to(device_, torch::kFloat32));
     auto x1 = padder.Pad(image2.to(device_, torch::kFloat32));
-    flow = padder.Unpad(net_->forward(x0, x1)).to(image1.device());
+    flow = padder.Unpad(net_->forward(x0, x1, nullptr, options.on_step)).to(image1.device());
   }
   // A normal tensor for the caller (inference tensors refuse in-place use outside the guard).
   return flow.clone();

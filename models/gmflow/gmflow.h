@@ -46,8 +46,10 @@ class GmflowNetImpl : public torch::nn::Module {
   explicit GmflowNetImpl(const GmflowConfig& config);
   // img0, img1: RGB float [B, 3, H, W] in [0, 255], H and W divisible by the padding factor.
   // Returns the final convex-upsampled flow [B, 2, H, W] (the eval-mode flow_preds[-1]).
+  // on_step (optional) counts 1 + 2 * num_scales steps: the backbone, then per scale the
+  // transformer and the matching/propagation (with the upsampling after the last).
   torch::Tensor forward(const torch::Tensor& img0, const torch::Tensor& img1,
-                        GmflowIntermediates* intermediates = nullptr);
+                        GmflowIntermediates* intermediates = nullptr, const FlowStepFn& on_step = {});
   const GmflowConfig& config() const { return config_; }
 
  private:

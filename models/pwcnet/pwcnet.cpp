@@ -153,7 +153,8 @@ PwcNetImpl::PwcNetImpl() {
   net_refiner_ = register_module("netRefiner", pwcnet::Refiner());
 }
 
-torch::Tensor PwcNetImpl::forward(const torch::Tensor& one, const torch::Tensor& two, PwcIntermediates* inter) {
+torch::Tensor PwcNetImpl::forward(const torch::Tensor& one, const torch::Tensor& two, PwcIntermediates* inter,
+                                  const FlowStepFn& on_step) {
   if (one.dim() != 4 || one.size(1) != 3 || !one.sizes().equals(two.sizes()))
     throw std::invalid_argument("pwc: images must be two [B,3,H,W] tensors of the same shape");
   if (one.size(2) % 64 != 0 || one.size(3) % 64 != 0)
@@ -162,6 +163,8 @@ torch::Tensor PwcNetImpl::forward(const torch::Tensor& one, const torch::Tensor&
   const auto dtype = ModuleDtype(*this);
   const auto f1 = net_extractor_->forward(one.to(dtype));
   const auto f2 = net_extractor_->forward(two.to(dtype));
+  constexpr int kSteps = 7;
+  ReportFlowStep(on_step, 1, kSteps);
   if (inter) inter->correlation.clear();
   pwcnet::DecoderState state;
   for (int level = 6; level >= 2; --level) {
@@ -169,8 +172,11 @@ torch::Tensor PwcNetImpl::forward(const torch::Tensor& one, const torch::Tensor&
     state = decoders_[level - 2]->forward(f1[level - 1], f2[level - 1], level == 6 ? nullptr : &state,
                                           inter ? &corr : nullptr);
     if (inter) inter->correlation.push_back(corr);
+    ReportFlowStep(on_step, 1 + (7 - level), kSteps);
   }
-  return (state.flow.to(torch::kFloat) + net_refiner_->forward(state.feat).to(torch::kFloat)) * 20.0;
+  auto flow = (state.flow.to(torch::kFloat) + net_refiner_->forward(state.feat).to(torch::kFloat)) * 20.0;
+  ReportFlowStep(on_step, kSteps, kSteps);
+  return flow;
 }
 
 std::string PwcKeyFromOfficial(const std::string& key) {
@@ -186,7 +192,7 @@ std::string PwcKeyToOfficial(const std::string& key) {
 }
 
 torch::Tensor PwcEstimate(PwcNet& net, const torch::Tensor& image1, const torch::Tensor& image2,
-                          torch::Tensor* network_output, PwcIntermediates* inter) {
+                          torch::Tensor* network_output, PwcIntermediates* inter, const FlowStepFn& on_step) {
   const int64_t h = image1.size(2), w = image1.size(3);
   const int64_t h64 = static_cast<int64_t>(std::ceil(h / 64.0) * 64), w64 = static_cast<int64_t>(std::ceil(w / 64.0) * 64);
   auto prepare = [&](const torch::Tensor& img) {
@@ -197,7 +203,7 @@ torch::Tensor PwcEstimate(PwcNet& net, const torch::Tensor& image1, const torch:
                                  .mode(torch::kBilinear)
                                  .align_corners(false));
   };
-  auto raw = net->forward(prepare(image1), prepare(image2), inter);
+  auto raw = net->forward(prepare(image1), prepare(image2), inter, on_step);
   if (network_output) *network_output = raw;
   auto flow = F::interpolate(
       raw, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
@@ -235,7 +241,8 @@ torch::Tensor PwcNetModel::Estimate(const torch::Tensor& image1, const torch::Te
   torch::Tensor flow;
   {
     torch::InferenceMode guard;
-    flow = PwcEstimate(net_, image1.to(device_), image2.to(device_)).to(image1.device());
+    flow = PwcEstimate(net_, image1.to(device_), image2.to(device_), nullptr, nullptr, options.on_step)
+               .to(image1.device());
   }
   // A normal tensor for the caller (inference tensors refuse in-place use outside the guard).
   return flow.clone();

@@ -78,8 +78,10 @@ class PwcNetImpl : public torch::nn::Module {
  public:
   PwcNetImpl();
   // one, two: BGR float [B, 3, H, W] in [0, 1], H and W multiples of 64. Returns the
-  // flow at 1/4 resolution in pixels of the input ((decoder + refiner) * 20).
-  torch::Tensor forward(const torch::Tensor& one, const torch::Tensor& two, PwcIntermediates* intermediates = nullptr);
+  // flow at 1/4 resolution in pixels of the input ((decoder + refiner) * 20). on_step
+  // (optional) counts 7 steps: the extractors, the five decoder levels, the refiner.
+  torch::Tensor forward(const torch::Tensor& one, const torch::Tensor& two, PwcIntermediates* intermediates = nullptr,
+                        const FlowStepFn& on_step = {});
 
  private:
   pwcnet::Extractor net_extractor_{nullptr};
@@ -95,9 +97,11 @@ std::string PwcKeyToOfficial(const std::string& key);
 // The run.py estimate() pipeline on RGB [0,255] images [B,3,H,W] already on net's device:
 // BGR [0,1], bilinear resize to multiples of 64, network, bilinear resize of the flow back
 // to H x W with u *= W/W64 and v *= H/H64. network_output / intermediates (optional)
-// receive the raw 1/4-resolution output and the cost volumes. Call under inference mode.
+// receive the raw 1/4-resolution output and the cost volumes; on_step as in forward. Call
+// under inference mode.
 torch::Tensor PwcEstimate(PwcNet& net, const torch::Tensor& image1, const torch::Tensor& image2,
-                          torch::Tensor* network_output = nullptr, PwcIntermediates* intermediates = nullptr);
+                          torch::Tensor* network_output = nullptr, PwcIntermediates* intermediates = nullptr,
+                          const FlowStepFn& on_step = {});
 
 class PwcNetModel : public FlowModel {
  public:

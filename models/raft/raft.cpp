@@ -103,7 +103,10 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
     coords1 = coords1 + step.second.to(torch::kFloat);
 
     const bool last = itr + 1 == options.iters;
-    if (!options.all_predictions && !last) continue;  // skip the upsampling nobody reads
+    if (!options.all_predictions && !last) {  // skip the upsampling nobody reads
+      ReportFlowStep(options.on_step, itr + 1, options.iters);
+      continue;
+    }
     auto flow_low = coords1 - coords0;
     auto flow_up = update_block_->has_mask() ? ConvexUpsample(flow_low, update_block_->Mask(net).to(torch::kFloat))
                                              : UpFlow8(flow_low);
@@ -112,6 +115,7 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
       out.flow_low = flow_low;
       out.flow_up = flow_up;
     }
+    ReportFlowStep(options.on_step, itr + 1, options.iters);
   }
   return out;
 }

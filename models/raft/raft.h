@@ -18,6 +18,8 @@ struct RaftForwardOptions {
   int iters = 12;                // refinement iterations
   torch::Tensor flow_init;       // optional warm start [B, 2, H/8, W/8] added to coords1
   bool all_predictions = false;  // test_mode=False: upsample after every iteration
+  FlowStepFn on_step;            // optional: called with (k, iters) after iteration k; false aborts
+                                 // with EstimateCancelled (GMA uses these options too)
 };
 
 // What the parity tests compare besides the flows; filled when a pointer is passed.

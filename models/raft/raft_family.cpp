@@ -57,6 +57,7 @@ class RaftFamilyModel : public FlowModel {
     auto to_input = [&](const torch::Tensor& t) { return padder.Pad(t.to(device_, torch::kFloat)); };
     RaftForwardOptions fwd;
     fwd.iters = options.iters;
+    fwd.on_step = options.on_step;
     if (options.flow_init.defined()) fwd.flow_init = options.flow_init.to(device_, torch::kFloat);
     const RaftOutput out = forward_(to_input(image1), to_input(image2), fwd);
     return padder.Unpad(out.flow_up).to(torch::kFloat).contiguous();
