@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/jobs/job.h"
 #include "core/util/error.h"
 #include "models/common/flow_factory.h"
 #include "models/common/runtime.h"
@@ -90,7 +91,15 @@ torch::Tensor ToBatch(const cv::Mat& rgb, const torch::Device& device) {
 
 }  // namespace
 
-cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2) {
+int FlowRunner::Steps() const {
+  const std::string& m = options_.model;
+  if (m == "gmflow") return 3;
+  if (m == "gmflow-refine") return 5;
+  if (m == "pwcnet" || m == "pwc") return 7;
+  return options_.iters;  // raft, raft-small, gma
+}
+
+cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job) {
   Require(image1.type() == CV_8UC3 && image2.type() == CV_8UC3, "flow: images must be 8-bit RGB");
   Require(image1.size() == image2.size(), "flow: the two images differ in size (" + std::to_string(image1.cols) + "x" +
                                               std::to_string(image1.rows) + " vs " + std::to_string(image2.cols) +
@@ -99,10 +108,21 @@ cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2) {
   o.iters = options_.iters;
   o.padding = options_.padding;
   o.precision = options_.precision;
+  if (job) {
+    job->CheckCancel();
+    o.on_step = [job](int done, int total) {
+      if (job->IsCancelled()) return false;
+      job->Report(static_cast<double>(done) / total,
+                  "iteration " + std::to_string(done) + "/" + std::to_string(total));
+      return true;
+    };
+  }
   torch::Tensor flow;
   try {
     torch::InferenceMode guard;
     flow = impl_->net->Estimate(ToBatch(image1, impl_->device), ToBatch(image2, impl_->device), o);
+  } catch (const models::EstimateCancelled&) {
+    throw Cancelled();
   } catch (const c10::Error& e) {
     throw Error(options_.model + ": " + e.what_without_backtrace());
   } catch (const std::invalid_argument& e) {
