@@ -184,3 +184,11 @@ run_ok(${ANIMERUN} eval-match --data ${WORK}/syn --matcher geometric)
 run_fails(${ANIMERUN} eval-match --data ${WORK}/syn --matcher sift)
 run_fails(${ANIMERUN} eval-match --data ${WORK}/syn --matcher flow --pred ${WORK}/syn/test/SegMatching)
 run_ok(${ANIMERUN} bench match --matcher geometric --segments 50 --size 96x160 --repeats 1 --warmup 0)
+
+# bench flow in bf16 with its EPE against fp32.
+execute_process(COMMAND ${ANIMERUN} bench flow --model raft-small --size 128x160 --iters 2 --repeats 1 --warmup 0
+                        --precision bf16 --epe-vs-fp32
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\"epe_vs_fp32_mean\"")
+  message(FATAL_ERROR "bench flow --precision bf16 --epe-vs-fp32 (${rc}):\n${out}\n${err}")
+endif()
