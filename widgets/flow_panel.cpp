@@ -22,6 +22,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <cmath>
+
 #include "core/flow/flow_predictor.h"
 #include "core/flow/flow_viz.h"
 #include "core/util/error.h"
@@ -51,7 +53,13 @@ FlowPanel::FlowPanel(QWidget* parent, const FlowPanelOptions& options) : QWidget
   options_.Check();
   task_ = new BackgroundTask(this);
   BuildUi();
-  connect(task_, &BackgroundTask::progress, this, [this](double, const QString& message) { SetStatus(message); });
+  connect(task_, &BackgroundTask::progress, this, [this](double fraction, const QString& message) {
+    // Queued from the worker: a report may arrive after the run ended; ignore it then.
+    if (!Busy()) return;
+    progress_->setValue(static_cast<int>(std::lround(fraction * progress_->maximum())));
+    SetStatus(message);
+    emit runProgress(fraction, message);
+  });
   connect(task_, &BackgroundTask::finished, this, [this](bool ok, bool cancelled, const QString& error) {
     auto done = std::move(done_);
     done_ = nullptr;
@@ -102,8 +110,8 @@ void FlowPanel::BuildUi() {
   connect(cancel_button_, &QPushButton::clicked, this, [this] { cancel(); });
 
   progress_ = new QProgressBar;
-  progress_->setRange(0, 0);  // busy: FlowRunner reports no per-iteration progress
-  progress_->setMaximumHeight(10);
+  progress_->setRange(0, kProgressSteps);  // determinate: network iterations/stages done
+  progress_->setMaximumHeight(14);
   progress_->setTextVisible(false);
   progress_->setVisible(false);
   root->addWidget(progress_);
@@ -329,6 +337,7 @@ void FlowPanel::UpdateState() {
   run_button_->setEnabled(!busy && CanRun());
   cancel_button_->setVisible(busy);
   progress_->setVisible(busy);
+  if (!busy) progress_->setValue(0);
 }
 
 }  // namespace animerun::gui

@@ -5,9 +5,10 @@
 // can be run on the same pair for a side-by-side comparison with a shared EPE scale.
 //
 // Loaded networks are cached per slot (model, weights file and its time stamp, iterations)
-// so stepping through pairs does not reload weights. FlowRunner has no per-iteration hook,
-// so progress is per step (load A, run A, load B, run B) with a busy bar, and Cancel takes
-// effect between steps (a running network step finishes, then its result is dropped).
+// so stepping through pairs does not reload weights. The bar counts network iterations
+// (RAFT/GMA; stages for GMFlow and PWC-Net) through FlowRunner's JobContext, model B
+// continuing A's count; Cancel, a new pair and closing stop the network within one
+// iteration (loading a checkpoint is not interruptible).
 // Without a weights file the panel explains where the official checkpoints come from and
 // how to train one instead of offering a Run that would fail.
 //
@@ -133,6 +134,7 @@ class FlowPanel : public QWidget {
   QImage EpeImage(int slot) const;
   QTableWidget* metricsTable() const { return table_; }
   QString MetricCell(const QString& name, int slot) const;  // the table's text for a metric
+  QProgressBar* progressBar() const { return progress_; }
 
  public slots:
   // The pair to work on (its images, ground-truth flow and masks); title names it.
@@ -144,11 +146,16 @@ class FlowPanel : public QWidget {
  signals:
   // After each run: ok, or the error / "cancelled".
   void runFinished(bool ok, const QString& message);
+  // During a run: the fraction of network steps done (both slots together) and the status
+  // text ("A (raft): iteration 5/32").
+  void runProgress(double fraction, const QString& message);
 
  protected:
   void resizeEvent(QResizeEvent* event) override;  // views beside the table when wide
 
  private:
+  static constexpr int kProgressSteps = 1000;  // bar resolution (fractions of the run)
+
   struct SlotResult {
     cv::Mat flow, epe;
     std::optional<flow::FlowMetrics> metrics;

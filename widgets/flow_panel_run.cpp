@@ -186,23 +186,35 @@ bool FlowPanel::run() {
   ClearResults();
   SetStatus(tr("Starting…"));
   task_->Start([job](const JobContext& ctx) {
-    int steps = 0, step = 0;
-    for (int s = 0; s < kSlots; ++s) steps += job->use[s] ? (job->runners[s] ? 1 : 2) : 0;
+    // The bar counts network steps (iterations, stages) over both slots: B continues A's
+    // count. Loading a network is not counted (its time is unknown; it is one short step).
+    int steps = 0, done = 0;
+    for (int s = 0; s < kSlots; ++s) steps += job->use[s] ? flow::PredictSteps(job->options[s]) : 0;
     for (int s = 0; s < kSlots; ++s) {
       if (!job->use[s]) continue;
       const flow::FlowRunOptions& o = job->options[s];
       const std::string tag = std::string(SlotName(s)) + " (" + o.model + ")";
       if (!job->runners[s]) {
         ctx.CheckCancel();
-        ctx.Report(static_cast<double>(step++) / steps, tag + ": loading " + o.weights);
+        ctx.Report(static_cast<double>(done) / steps, tag + ": loading " + o.weights);
         job->runners[s] = std::make_shared<flow::FlowRunner>(o);
         job->loaded[s] = true;
       }
       ctx.CheckCancel();
+      const int slot_steps = flow::PredictSteps(o);
       const bool iterative = o.model == "raft" || o.model == "raft-small" || o.model == "gma";
-      ctx.Report(static_cast<double>(step++) / steps,
-                 tag + ": computing the flow" + (iterative ? " (" + std::to_string(o.iters) + " iterations)" : "") + "…");
-      job->flow[s] = job->runners[s]->Predict(job->pair.image1, job->pair.image2);
+      ctx.Report(static_cast<double>(done) / steps, tag + ": computing the flow…");
+      // Each network step lands here: cancelling throws Cancelled out of the network at
+      // the next step, so Cancel and closing wait at most one iteration.
+      const JobContext step_job([&](double fraction, const std::string&) {
+        ctx.CheckCancel();
+        const int k = static_cast<int>(std::lround(fraction * slot_steps));
+        ctx.Report(static_cast<double>(done + k) / steps,
+                   tag + ": " + (iterative ? "iteration " : "step ") + std::to_string(k) + "/" +
+                       std::to_string(slot_steps));
+      });
+      job->flow[s] = job->runners[s]->Predict(job->pair.image1, job->pair.image2, &step_job);
+      done += slot_steps;
       ctx.CheckCancel();
       const double norm = job->max_flow > 0 ? job->max_flow : flow::MaxFlowMagnitude(job->flow[s]);
       job->flow_rgb[s] = FlowColors(job->flow[s], norm);

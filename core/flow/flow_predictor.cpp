@@ -91,12 +91,13 @@ torch::Tensor ToBatch(const cv::Mat& rgb, const torch::Device& device) {
 
 }  // namespace
 
-int FlowRunner::Steps() const {
-  const std::string& m = options_.model;
+int PredictSteps(const FlowRunOptions& options) {
+  // What the networks count (see models::FlowStepFn).
+  const std::string& m = options.model;
   if (m == "gmflow") return 3;
   if (m == "gmflow-refine") return 5;
   if (m == "pwcnet" || m == "pwc") return 7;
-  return options_.iters;  // raft, raft-small, gma
+  return options.iters;  // raft, raft-small, gma
 }
 
 cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job) {

@@ -26,6 +26,10 @@ struct FlowRunOptions {
   void Check() const;
 };
 
+// How many progress steps one Predict reports for these options: iters for RAFT/GMA,
+// 3 (gmflow), 5 (gmflow-refine), 7 (pwcnet). Lets a caller size a bar before loading.
+int PredictSteps(const FlowRunOptions& options);
+
 class FlowRunner {
  public:
   // Creates the network and loads the weights; throws Error naming the weights file and
@@ -41,9 +45,8 @@ class FlowRunner {
   // the job is cancelled (also when it already is on entry).
   cv::Mat Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job = nullptr);
 
-  // How many progress steps one Predict reports for this model: iters for RAFT/GMA,
-  // 3 (gmflow), 5 (gmflow-refine), 7 (pwcnet).
-  int Steps() const;
+  // PredictSteps(options()).
+  int Steps() const { return PredictSteps(options_); }
 
   const FlowRunOptions& options() const { return options_; }
 

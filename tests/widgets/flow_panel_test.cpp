@@ -9,11 +9,18 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QProgressBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTableWidget>
 
 #include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include <opencv2/imgproc.hpp>
 
 #include "core/data/synth.h"
 #include "core/flow/flow_compare.h"
@@ -197,6 +204,102 @@ TEST(FlowPanel, CancelDropsTheRun) {
   EXPECT_TRUE(panel.LastError().isEmpty()) << panel.LastError().toStdString();
 }
 
+// A pair big enough that one RAFT-small iteration is a few milliseconds of work.
+data::PairData BiggerPair() {
+  data::PairData p;
+  cv::resize(Pairs()[0].image1, p.image1, cv::Size(384, 256), 0, 0, cv::INTER_LINEAR);
+  cv::resize(Pairs()[0].image2, p.image2, cv::Size(384, 256), 0, 0, cv::INTER_LINEAR);
+  return p;
+}
+
+double Seconds(const QElapsedTimer& t) { return t.nsecsElapsed() * 1e-9; }
+
+// Progress per iteration, and Cancel/closing within about one iteration: timed against a
+// full run measured here (the machine is shared, so no fixed wall-clock bound).
+TEST(FlowPanel, ProgressPerIterationAndPromptCancel) {
+  constexpr int kIters = 32;
+  const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
+  auto panel = std::make_unique<FlowPanel>(nullptr, Quiet());
+  panel->resize(520, 640);
+  panel->show();
+  panel->SetModel(0, "raft-small");
+  panel->SetWeights(0, w);
+  panel->SetIterations(0, kIters);
+  panel->setPair(BiggerPair(), "bigger pair");
+
+  // A full run (the network is loaded by it, so the timed runs below do not load).
+  {
+    QSignalSpy progress(panel.get(), &FlowPanel::runProgress);
+    ASSERT_TRUE(panel->run());
+    ASSERT_TRUE(panel->WaitIdle(300000));
+    ASSERT_TRUE(panel->HasPrediction(0)) << panel->LastError().toStdString();
+    int iterations = 0;
+    double last = -1;
+    for (const auto& args : progress) {
+      EXPECT_GE(args[0].toDouble(), last);
+      last = args[0].toDouble();
+      iterations += args[1].toString().contains(" iteration ");
+    }
+    EXPECT_EQ(iterations, kIters);
+  }
+  QElapsedTimer t;
+  t.start();
+  ASSERT_TRUE(panel->run());
+  ASSERT_TRUE(panel->WaitIdle(300000));
+  const double full = Seconds(t);
+
+  // Cancel at the first iteration report; capture the panel mid-run for the record.
+  bool mid_run_saved = false;
+  const fs::path shot = test::ScratchDir("shot_running") / "flow_panel_running.png";
+  double cancel_to_idle = 0;
+  {
+    QSignalSpy finished(panel.get(), &FlowPanel::runFinished);
+    QSignalSpy progress(panel.get(), &FlowPanel::runProgress);
+    QElapsedTimer since_cancel;
+    auto c = QObject::connect(panel.get(), &FlowPanel::runProgress, panel.get(), [&](double, const QString& m) {
+      if (!m.contains(" iteration ") || since_cancel.isValid()) return;
+      EXPECT_GT(panel->progressBar()->value(), 0);
+      EXPECT_TRUE(panel->progressBar()->isVisible());
+      QApplication::processEvents();
+      mid_run_saved = panel->grab().save(Q(shot));
+      since_cancel.start();
+      panel->cancel();
+    });
+    ASSERT_TRUE(panel->run());
+    ASSERT_TRUE(panel->WaitIdle(300000));
+    QObject::disconnect(c);
+    ASSERT_TRUE(since_cancel.isValid()) << "no iteration was reported";
+    cancel_to_idle = Seconds(since_cancel);
+    ASSERT_EQ(finished.count(), 1);
+    EXPECT_EQ(finished[0][1].toString(), "cancelled");
+    EXPECT_FALSE(panel->HasPrediction(0));
+    EXPECT_LT(progress.count(), kIters) << "the network ran on after Cancel";
+  }
+  EXPECT_TRUE(mid_run_saved);
+
+  // Closing the panel mid-run joins the worker: it too waits about one iteration.
+  double close_time = 0;
+  {
+    bool started = false;
+    QObject::connect(panel.get(), &FlowPanel::runProgress, panel.get(),
+                     [&](double, const QString& m) { started = started || m.contains(" iteration "); });
+    ASSERT_TRUE(panel->run());
+    QElapsedTimer wait;
+    wait.start();
+    while (!started && wait.elapsed() < 300000) QApplication::processEvents(QEventLoop::AllEvents, 5);
+    ASSERT_TRUE(started);
+    QElapsedTimer closing;
+    closing.start();
+    panel.reset();
+    close_time = Seconds(closing);
+  }
+  std::cout << "raft-small " << kIters << " iterations at 384x256: full run " << full << " s, cancel -> idle "
+            << cancel_to_idle << " s, close " << close_time << " s\n";
+  // One iteration is ~1/32 of a full run; allow 8 (slack for a loaded machine).
+  EXPECT_LT(cancel_to_idle, full / 4);
+  EXPECT_LT(close_time, full / 4);
+}
+
 TEST(FlowPanel, BadAndWrongWeightsAreReported) {
   const fs::path dir = test::ScratchDir("weights");
   const fs::path junk = dir / "junk.pth";
@@ -236,10 +339,27 @@ TEST(FlowPanel, CompareShowsBothWithOneScaleAndScreenshot) {
   panel.SetWeights(1, b);
   const data::PairData& pair = Pairs()[0];
   panel.setPair(pair, "synth_000  Image0000 -> Image0001");
+  QSignalSpy progress(&panel, &FlowPanel::runProgress);
   ASSERT_TRUE(panel.run());
   ASSERT_TRUE(panel.WaitIdle(120000));
   ASSERT_TRUE(panel.HasPrediction(0));
   ASSERT_TRUE(panel.HasPrediction(1));
+  // One determinate count over both models: A's 2 iterations, then B's 7 stages (2+7 = 9).
+  std::vector<double> fractions;
+  std::map<QString, double> at;
+  for (const auto& args : progress) {
+    fractions.push_back(args[0].toDouble());
+    at[args[1].toString()] = args[0].toDouble();
+  }
+  ASSERT_FALSE(fractions.empty());
+  for (size_t i = 1; i < fractions.size(); ++i) EXPECT_GE(fractions[i], fractions[i - 1]) << i;
+  EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
+  ASSERT_TRUE(at.count("A (raft-small): iteration 1/2"));
+  EXPECT_DOUBLE_EQ(at["A (raft-small): iteration 1/2"], 1.0 / 9);
+  EXPECT_DOUBLE_EQ(at["A (raft-small): iteration 2/2"], 2.0 / 9);
+  EXPECT_DOUBLE_EQ(at["B (pwcnet): step 1/7"], 3.0 / 9);
+  EXPECT_DOUBLE_EQ(at["B (pwcnet): step 7/7"], 1.0);
+  EXPECT_FALSE(panel.progressBar()->isVisible());  // hidden again after the run
   EXPECT_FALSE(panel.metricsTable()->isColumnHidden(1));
   EXPECT_GT(cv::norm(panel.Prediction(0), panel.Prediction(1), cv::NORM_INF), 1e-3);  // two models
   EXPECT_LT(cv::norm(panel.Prediction(1), RunnerFlow("pwcnet", b, 32, pair), cv::NORM_INF), 1e-4);
