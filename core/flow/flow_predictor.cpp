@@ -94,8 +94,8 @@ torch::Tensor ToBatch(const cv::Mat& rgb, const torch::Device& device) {
 int PredictSteps(const FlowRunOptions& options) {
   // What the networks count (see models::FlowStepFn).
   const std::string& m = options.model;
-  if (m == "gmflow") return 3;
-  if (m == "gmflow-refine") return 5;
+  if (m == "gmflow") return 8;  // backbone + 6 transformer blocks + matching (GmflowNet::Steps)
+  if (m == "gmflow-refine") return 15;
   if (m == "pwcnet" || m == "pwc") return 7;
   return options.iters;  // raft, raft-small, gma
 }

@@ -27,7 +27,7 @@ struct FlowRunOptions {
 };
 
 // How many progress steps one Predict reports for these options: iters for RAFT/GMA,
-// 3 (gmflow), 5 (gmflow-refine), 7 (pwcnet). Lets a caller size a bar before loading.
+// 8 (gmflow), 15 (gmflow-refine), 7 (pwcnet). Lets a caller size a bar before loading.
 int PredictSteps(const FlowRunOptions& options);
 
 class FlowRunner {

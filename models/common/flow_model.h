@@ -16,8 +16,8 @@ namespace animerun::models {
 
 // Called by a network after each step of its forward pass (done = 1..total); returning false
 // aborts the pass with EstimateCancelled. Steps: refinement iterations (RAFT, RAFT-small,
-// GMA), stages (GMFlow: backbone, then transformer and matching per scale), pyramid levels
-// (PWC-Net). Lets a GUI show progress and cancel within one step instead of one pass.
+// GMA), stages (GMFlow: backbone, then each transformer block and the matching per scale),
+// pyramid levels (PWC-Net). Lets a GUI show progress and cancel within one step instead of one pass.
 using FlowStepFn = std::function<bool(int done, int total)>;
 
 // Thrown out of Estimate/Forward when the FlowStepFn returned false.

@@ -85,8 +85,11 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
   if (inter) *inter = GmflowIntermediates{features, {}, {}, {}, {}};
 
   const int num_scales = config_.num_scales;
-  const int steps = 1 + 2 * num_scales;
-  ReportFlowStep(on_step, 1, steps);
+  // Each transformer block is a step: a whole transformer is ~60% of a pass (seconds).
+  const int steps = Steps();
+  int done = 0;
+  const auto step = [&] { ReportFlowStep(on_step, ++done, steps); };
+  step();
   const int64_t channels = config_.feature_channels;
   torch::Tensor flow;
   for (int s = 0; s < num_scales; ++s) {
@@ -107,8 +110,7 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
     std::tie(feature0, feature1) = gmflow::FeatureAddPosition(feature0, feature1, attn_splits, channels);
     feature0 = feature0.to(dtype);  // the fp32 position encoding promoted them
     feature1 = feature1.to(dtype);
-    std::tie(feature0, feature1) = transformer_->forward(feature0, feature1, attn_splits);
-    ReportFlowStep(on_step, 2 + 2 * s, steps);
+    std::tie(feature0, feature1) = transformer_->forward(feature0, feature1, attn_splits, step);
 
     const auto match0 = feature0.to(torch::kFloat), match1 = feature1.to(torch::kFloat);
     auto flow_pred = corr_radius == -1 ? gmflow::GlobalCorrelationSoftmax(match0, match1)
@@ -123,10 +125,10 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
     }
     if (s == num_scales - 1) {
       auto up = UpsampleFlow(flow, feature0).to(torch::kFloat);
-      ReportFlowStep(on_step, steps, steps);
+      step();
       return up;
     }
-    ReportFlowStep(on_step, 3 + 2 * s, steps);
+    step();
   }
   throw std::logic_error("gmflow: no scale ran");
 }

@@ -46,11 +46,13 @@ class GmflowNetImpl : public torch::nn::Module {
   explicit GmflowNetImpl(const GmflowConfig& config);
   // img0, img1: RGB float [B, 3, H, W] in [0, 255], H and W divisible by the padding factor.
   // Returns the final convex-upsampled flow [B, 2, H, W] (the eval-mode flow_preds[-1]).
-  // on_step (optional) counts 1 + 2 * num_scales steps: the backbone, then per scale the
-  // transformer and the matching/propagation (with the upsampling after the last).
+  // on_step (optional) counts Steps() steps: the backbone, then per scale each transformer
+  // block and the matching/propagation (with the upsampling after the last scale).
   torch::Tensor forward(const torch::Tensor& img0, const torch::Tensor& img1,
                         GmflowIntermediates* intermediates = nullptr, const FlowStepFn& on_step = {});
   const GmflowConfig& config() const { return config_; }
+  // 1 + (num_transformer_layers + 1) * num_scales: 8 (GMFlow), 15 (with refinement).
+  int Steps() const { return 1 + (config_.num_transformer_layers + 1) * config_.num_scales; }
 
  private:
   torch::Tensor UpsampleFlow(const torch::Tensor& flow, const torch::Tensor& feature);

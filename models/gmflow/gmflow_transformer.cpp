@@ -225,7 +225,8 @@ FeatureTransformerImpl::FeatureTransformerImpl(int64_t num_layers, int64_t d_mod
 
 std::pair<torch::Tensor, torch::Tensor> FeatureTransformerImpl::forward(const torch::Tensor& feature0,
                                                                         const torch::Tensor& feature1,
-                                                                        int64_t attn_num_splits) {
+                                                                        int64_t attn_num_splits,
+                                                                        const std::function<void()>& after_layer) {
   const int64_t b = feature0.size(0), c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
   if (c != d_model_) throw std::runtime_error("gmflow: transformer got " + std::to_string(c) + " channels");
   auto f0 = feature0.flatten(-2).permute({0, 2, 1});
@@ -242,6 +243,7 @@ std::pair<torch::Tensor, torch::Tensor> FeatureTransformerImpl::forward(const to
     concat0 = layer->as<TransformerBlockImpl>()->forward(concat0, concat1, h, w, mask, attn_num_splits);
     auto chunks = concat0.chunk(2, 0);
     concat1 = torch::cat({chunks[1], chunks[0]}, 0);
+    if (after_layer) after_layer();
   }
   auto chunks = concat0.chunk(2, 0);
   return {chunks[0].view({b, h, w, c}).permute({0, 3, 1, 2}).contiguous(),

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <utility>
 
 #include <torch/torch.h>
@@ -71,8 +72,10 @@ class FeatureTransformerImpl : public torch::nn::Module {
  public:
   FeatureTransformerImpl(int64_t num_layers, int64_t d_model, int64_t ffn_dim_expansion);
   // feature0, feature1: [B,C,H,W]; returns both after the transformer, same shape.
+  // after_layer (optional) runs after each block (progress; it may throw to abort).
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& feature0, const torch::Tensor& feature1,
-                                                  int64_t attn_num_splits);
+                                                  int64_t attn_num_splits,
+                                                  const std::function<void()>& after_layer = {});
 
  private:
   int64_t d_model_;

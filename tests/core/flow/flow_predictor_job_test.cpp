@@ -71,7 +71,7 @@ TEST(FlowRunnerJob, StagesOfTheOtherNetworks) {
     const char* model;
     int steps;
   };
-  for (const Case& c : {Case{"gmflow", 3}, Case{"pwcnet", 7}}) {
+  for (const Case& c : {Case{"gmflow", 8}, Case{"pwcnet", 7}}) {
     FlowRunner runner(Options(c.model, 32));
     EXPECT_EQ(runner.Steps(), c.steps) << c.model;
     std::vector<double> fractions;

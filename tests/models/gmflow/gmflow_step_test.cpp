@@ -1,5 +1,5 @@
-// GMFlow's progress hook: 1 + 2 * scales steps (backbone; transformer and matching per
-// scale), abort on false, no change to the flow.
+// GMFlow's progress hook: 1 + (blocks + 1) * scales steps (backbone; each transformer
+// block and the matching per scale), abort on false, no change to the flow.
 #include <gtest/gtest.h>
 
 #include <utility>
@@ -20,7 +20,8 @@ TEST(GmflowFlowStep, ReportsStagesAndAborts) {
     FlowInferenceOptions plain;
     const auto expected = model->Estimate(a, b, plain);
 
-    const int steps = refine ? 5 : 3;
+    const int steps = refine ? 15 : 8;
+    EXPECT_EQ(dynamic_cast<GmflowModel&>(*model).net()->Steps(), steps);
     std::vector<std::pair<int, int>> calls;
     FlowInferenceOptions hooked;
     hooked.on_step = [&](int done, int total) {
