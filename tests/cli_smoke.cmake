@@ -192,3 +192,12 @@ execute_process(COMMAND ${ANIMERUN} bench flow --model raft-small --size 128x160
 if(NOT rc EQUAL 0 OR NOT out MATCHES "\"epe_vs_fp32_mean\"")
   message(FATAL_ERROR "bench flow --precision bf16 --epe-vs-fp32 (${rc}):\n${out}\n${err}")
 endif()
+
+# flow reports its iterations on stderr.
+execute_process(COMMAND ${ANIMERUN} flow --model raft-small --weights ${GOLDEN}/raft-small/raft-small.pth --iters 3
+                        ${WORK}/syn/test/Frame_Anime/synth_000/original/Image0000.png
+                        ${WORK}/syn/test/Frame_Anime/synth_000/original/Image0001.png -o ${WORK}/pred3.flo
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(EXISTS ${GOLDEN}/raft-small/raft-small.pth AND (NOT rc EQUAL 0 OR NOT err MATCHES "iteration 3/3"))
+  message(FATAL_ERROR "flow progress (${rc}):\n${out}\n${err}")
+endif()

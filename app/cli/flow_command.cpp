@@ -9,6 +9,7 @@
 #include "core/flow/flow_viz.h"
 #include "core/io/flow_io.h"
 #include "core/io/image_io.h"
+#include "core/jobs/job.h"
 
 namespace animerun::cli {
 namespace {
@@ -36,7 +37,8 @@ int RunFlow(int argc, char** argv) {
     throw Error(img2 + ": size " + std::to_string(b.cols) + "x" + std::to_string(b.rows) + " differs from " + img1 +
                 " (" + std::to_string(a.cols) + "x" + std::to_string(a.rows) + ")");
   flow::FlowRunner runner(o);
-  const cv::Mat f = runner.Predict(a, b);
+  JobContext job(StderrProgress("flow"));  // "iteration k/N" on stderr
+  const cv::Mat f = runner.Predict(a, b, &job);
   WriteFlowByExtension(out, f);
   std::printf("flow written to %s (%dx%d)\n", out.c_str(), f.cols, f.rows);
   if (!viz.empty()) {

@@ -2,12 +2,7 @@
 
 #include <torch/torch.h>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <cstring>
-#include <mutex>
 
 #include "core/jobs/job.h"
 #include "core/util/error.h"
@@ -33,27 +28,6 @@ void FlowRunOptions::Check() const {
   }
 }
 
-namespace {
-
-// The networks allocate and free many large activations per pair. glibc serves blocks over
-// its (dynamic) mmap threshold with fresh mmaps and unmaps them on free, so every pass pays
-// page faults and kernel zeroing again (perf: ~30% kernel time for PWC-Net). Keeping blocks
-// up to 32 MiB in the heap, and freed memory up to 1 GiB untrimmed, makes later passes
-// reuse it: measured 11% (RAFT), 20% (PWC-Net), 30% (GMFlow) less time per pair at
-// 440x1024, same numbers. Process-wide, once, only when a flow network is created.
-void KeepFreedActivationMemory() {
-#if defined(__GLIBC__)
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    mallopt(M_TOP_PAD, 64 << 20);
-  });
-#endif
-}
-
-}  // namespace
-
 struct FlowRunner::Impl {
   std::unique_ptr<models::FlowModel> net;
   torch::Device device{torch::kCPU};
@@ -61,7 +35,6 @@ struct FlowRunner::Impl {
 
 FlowRunner::FlowRunner(const FlowRunOptions& options) : options_(options), impl_(std::make_unique<Impl>()) {
   options_.Check();
-  KeepFreedActivationMemory();
   if (options_.threads > 0) models::ConfigureThreads(options_.threads);
   impl_->net = models::CreateFlowModel(options_.model);
   if (!options_.weights.empty()) {
