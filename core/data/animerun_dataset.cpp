@@ -336,4 +336,20 @@ PairData LoadPair(const FramePair& pair) {
   return d;
 }
 
+void RequireAllPredictions(const std::vector<FramePair>& pairs,
+                           const std::function<fs::path(const FramePair&)>& prediction_path) {
+  int64_t missing = 0;
+  fs::path first;
+  for (const auto& p : pairs) {
+    const fs::path path = prediction_path(p);
+    if (fs::is_regular_file(path)) continue;
+    if (first.empty()) first = path;
+    ++missing;
+  }
+  if (missing)
+    throw Error(first.string() + ": prediction not found (" + std::to_string(missing) + " of " +
+                std::to_string(pairs.size()) + " predictions missing; expected <pred>/<scene>/forward/<ground-truth "
+                "file name>)");
+}
+
 }  // namespace animerun::data

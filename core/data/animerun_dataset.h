@@ -43,6 +43,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -126,5 +127,11 @@ struct PairData {
 // Loads a pair; checks that every loaded map has the image's size and throws Error naming
 // the file that disagrees.
 PairData LoadPair(const FramePair& pair);
+
+// Prediction folders (eval-flow --pred, eval-match --pred) mirror the ground truth's
+// relative paths. Throws Error naming the first missing file, how many of the pairs lack
+// one and the expected layout (<pred>/<scene>/forward/<ground-truth file name>).
+void RequireAllPredictions(const std::vector<FramePair>& pairs,
+                           const std::function<fs::path(const FramePair&)>& prediction_path);
 
 }  // namespace animerun::data

@@ -97,18 +97,7 @@ MatchEvalResult EvaluateMatchPredictions(const data::AnimeRunDataset& dataset, c
                                          const JobContext* job) {
   if (!fs::is_directory(pred_dir)) throw Error(pred_dir.string() + ": prediction folder not found");
   const std::vector<data::FramePair> pairs = PairsWithMatching(dataset);
-  int64_t missing = 0;
-  fs::path first;
-  for (const auto& p : pairs) {
-    const fs::path path = MatchPredictionPath(pred_dir, p);
-    if (fs::is_regular_file(path)) continue;
-    if (first.empty()) first = path;
-    ++missing;
-  }
-  if (missing)
-    throw Error(first.string() + ": prediction not found (" + std::to_string(missing) + " of " +
-                std::to_string(pairs.size()) + " predictions missing; expected <pred>/<scene>/forward/<ground-truth "
-                "file name>)");
+  data::RequireAllPredictions(pairs, [&](const data::FramePair& p) { return MatchPredictionPath(pred_dir, p); });
   return Evaluate(
       dataset, false,
       [&](const data::FramePair& p, const data::PairData&, int num_segments, std::string* name) {
