@@ -34,6 +34,48 @@ torch::Tensor NormalizeRaftImage(const torch::Tensor& image) {
   return image.div(255.0).mul_(2).sub_(1).contiguous();
 }
 
+RaftOutput RunRaftRefinement(const std::string& name, CorrBlock& corr_fn, torch::Tensor net, int64_t batch,
+                             int64_t h8, int64_t w8, torch::ScalarType dtype, const RaftForwardOptions& options,
+                             RaftIntermediates* intermediates, const RaftStepFn& step,
+                             const RaftUpsampleFn& upsample) {
+  auto coords0 = CoordsGrid(batch, h8, w8, net.device());
+  auto coords1 = coords0.clone();
+  if (options.flow_init.defined()) {
+    if (options.flow_init.dim() != 4 || options.flow_init.size(0) != batch || options.flow_init.size(1) != 2 ||
+        options.flow_init.size(2) != h8 || options.flow_init.size(3) != w8)
+      throw std::invalid_argument(name + ": flow_init must be [" + std::to_string(batch) + ", 2, " +
+                                  std::to_string(h8) + ", " + std::to_string(w8) + "], got " +
+                                  c10::str(options.flow_init.sizes()));
+    coords1 = coords1 + options.flow_init.to(coords1.options());
+  }
+
+  RaftOutput out;
+  for (int itr = 0; itr < options.iters; ++itr) {
+    auto corr = corr_fn(coords1);
+    if (itr == 0 && intermediates) intermediates->corr_iter0 = corr;
+    corr = corr.to(dtype);
+    auto flow = UpdateLayout((coords1 - coords0).to(dtype));
+    auto next = step(net, corr, flow);
+    net = next.first;
+    coords1 = coords1 + next.second.to(torch::kFloat);
+
+    const bool last = itr + 1 == options.iters;
+    if (!options.all_predictions && !last) {  // skip the upsampling nobody reads
+      ReportFlowStep(options.on_step, itr + 1, options.iters);
+      continue;
+    }
+    auto flow_low = coords1 - coords0;
+    auto flow_up = upsample(flow_low, net);
+    if (options.all_predictions) out.flow_predictions.push_back(flow_up);
+    if (last) {
+      out.flow_low = flow_low;
+      out.flow_up = flow_up;
+    }
+    ReportFlowStep(options.on_step, itr + 1, options.iters);
+  }
+  return out;
+}
+
 RaftNetImpl::RaftNetImpl(bool small) : small_(small) {
   hidden_dim_ = small ? 96 : 128;
   context_dim_ = small ? 64 : 128;
@@ -81,43 +123,15 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
     intermediates->cnet = cnet;
   }
 
-  const int64_t h8 = ht / 8, w8 = wd / 8;
-  auto coords0 = CoordsGrid(batch, h8, w8, image1.device());
-  auto coords1 = coords0.clone();
-  if (options.flow_init.defined()) {
-    if (options.flow_init.dim() != 4 || options.flow_init.size(0) != batch || options.flow_init.size(1) != 2 ||
-        options.flow_init.size(2) != h8 || options.flow_init.size(3) != w8)
-      throw std::invalid_argument("RAFT: flow_init must be [" + std::to_string(batch) + ", 2, " + std::to_string(h8) +
-                                  ", " + std::to_string(w8) + "], got " + c10::str(options.flow_init.sizes()));
-    coords1 = coords1 + options.flow_init.to(coords1.options());
-  }
-
-  RaftOutput out;
-  for (int itr = 0; itr < options.iters; ++itr) {
-    auto corr = corr_fn(coords1);
-    if (itr == 0 && intermediates) intermediates->corr_iter0 = corr;
-    corr = corr.to(dtype);
-    auto flow = UpdateLayout((coords1 - coords0).to(dtype));
-    auto step = update_block_->Step(plan, net, corr, flow);
-    net = step.first;
-    coords1 = coords1 + step.second.to(torch::kFloat);
-
-    const bool last = itr + 1 == options.iters;
-    if (!options.all_predictions && !last) {  // skip the upsampling nobody reads
-      ReportFlowStep(options.on_step, itr + 1, options.iters);
-      continue;
-    }
-    auto flow_low = coords1 - coords0;
-    auto flow_up = update_block_->has_mask() ? ConvexUpsample(flow_low, update_block_->Mask(net).to(torch::kFloat))
-                                             : UpFlow8(flow_low);
-    if (options.all_predictions) out.flow_predictions.push_back(flow_up);
-    if (last) {
-      out.flow_low = flow_low;
-      out.flow_up = flow_up;
-    }
-    ReportFlowStep(options.on_step, itr + 1, options.iters);
-  }
-  return out;
+  return RunRaftRefinement(
+      "RAFT", corr_fn, net, batch, ht / 8, wd / 8, dtype, options, intermediates,
+      [&](const torch::Tensor& n, const torch::Tensor& corr, const torch::Tensor& flow) {
+        return update_block_->Step(plan, n, corr, flow);
+      },
+      [&](const torch::Tensor& flow_low, const torch::Tensor& n) {
+        return update_block_->has_mask() ? ConvexUpsample(flow_low, update_block_->Mask(n).to(torch::kFloat))
+                                         : UpFlow8(flow_low);
+      });
 }
 
 std::unique_ptr<FlowModel> CreateRaft(bool small) {

@@ -2,7 +2,10 @@
 // that match the official checkpoints after the 'module.' prefix is stripped.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -35,6 +38,23 @@ struct RaftOutput {
   torch::Tensor flow_low;                        // coords1 - coords0 at 1/8 resolution (test_mode first output)
   torch::Tensor flow_up;                         // last upsampled flow [B, 2, H, W] (test_mode second output)
 };
+
+class CorrBlock;
+
+// One update step: (hidden state, correlation, current flow), in the update operator's
+// dtype and layout -> (new hidden state, flow delta).
+using RaftStepFn = std::function<std::pair<torch::Tensor, torch::Tensor>(
+    const torch::Tensor& net, const torch::Tensor& corr, const torch::Tensor& flow)>;
+// The 1/8 flow (fp32) upsampled to full resolution, given the hidden state (convex mask).
+using RaftUpsampleFn = std::function<torch::Tensor(const torch::Tensor& flow_low, const torch::Tensor& net)>;
+
+// The refinement loop RAFT and GMA share (the official forward after the encoders): coords1
+// from flow_init (checked, named after `name`), options.iters steps with the correlation
+// lookup and coordinates in fp32, and only the last flow upsampled unless all_predictions.
+RaftOutput RunRaftRefinement(const std::string& name, CorrBlock& corr_fn, torch::Tensor net, int64_t batch,
+                             int64_t h8, int64_t w8, torch::ScalarType dtype, const RaftForwardOptions& options,
+                             RaftIntermediates* intermediates, const RaftStepFn& step,
+                             const RaftUpsampleFn& upsample);
 
 // Convex upsampling of the original (mask [B, 576, h, w] already scaled by 0.25).
 torch::Tensor ConvexUpsample(const torch::Tensor& flow, const torch::Tensor& mask);
