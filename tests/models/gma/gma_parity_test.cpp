@@ -20,7 +20,7 @@ namespace {
 TEST(GmaParity, MatchesOfficial) {
   ANIMERUN_REQUIRE_GOLDEN();
   models::ConfigureThreads(2);  // the fixtures were made with 2 threads
-  const auto cases = ManifestCases({"gma"});
+  const auto cases = GoldenCases({"gma"});
   ASSERT_FALSE(cases.empty()) << "no gma cases in the manifest";
   for (const auto& c : cases) {
     SCOPED_TRACE(c.id);
@@ -52,7 +52,7 @@ TEST(GmaParity, MatchesOfficial) {
 TEST(GmaParity, FlowModelEstimateMatchesFlowFinal) {
   ANIMERUN_REQUIRE_GOLDEN();
   models::ConfigureThreads(2);
-  const auto c = ManifestCases({"gma"}).at(0);
+  const auto c = GoldenCases({"gma"}).at(0);
   auto model = models::CreateGma();
   EXPECT_EQ(model->name(), "gma");
   EXPECT_TRUE(model->LoadWeights((GoldenDir() / c.weights).string()).ok());

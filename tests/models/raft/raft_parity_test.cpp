@@ -50,7 +50,7 @@ void RunCase(const RaftParityCase& c) {
 }
 
 std::vector<RaftParityCase> Cases(const std::string& model) {
-  auto cases = ManifestCases({model});
+  auto cases = GoldenCases({model});
   EXPECT_FALSE(cases.empty()) << "no " << model << " cases in the manifest";
   return cases;
 }
