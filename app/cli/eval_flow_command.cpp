@@ -6,17 +6,18 @@
 // options, dataset opening and reporting are shared.
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/eval_cli.h"
 #include "app/cli/flow_cli_options.h"
 #include "core/data/animerun_dataset.h"
 #include "core/flow/flow_eval.h"
 #include "core/flow/flow_predictor.h"
 #include "core/io/flow_io.h"
 #include "core/jobs/job.h"
-#include "core/util/fs.h"
 
 namespace animerun::cli {
 namespace {
@@ -38,16 +39,6 @@ struct EvalFlowCliOptions {
   }
 };
 
-data::AnimeRunDataset OpenDataset(const EvalFlowCliOptions& o) {
-  data::DatasetOptions d;
-  d.split = o.split;
-  d.pass = o.pass;
-  d.Check();
-  data::AnimeRunDataset ds = data::AnimeRunDataset::Open(o.data, d);
-  for (const auto& problem : ds.AllProblems()) std::fprintf(stderr, "warning: %s\n", problem.c_str());
-  return ds;
-}
-
 // Prints the table and writes the JSON (with where the numbers came from).
 void Report(const flow::FlowEvalResult& result, const EvalFlowCliOptions& o, const std::string& source_kind,
             const std::string& source, const std::vector<std::string>& problems) {
@@ -59,10 +50,7 @@ void Report(const flow::FlowEvalResult& result, const EvalFlowCliOptions& o, con
               static_cast<long long>(result.overall.pairs), static_cast<long long>(result.overall.pixels));
   if (o.json.empty()) return;
   nlohmann::json j = result.ToJson();
-  j["source"] = {{"data", o.data}, {"split", o.split}, {"pass", o.pass}, {source_kind, source}};
-  j["dataset_problems"] = problems;  // pairs the indexer dropped are not in the numbers
-  WriteFileAtomic(o.json, j.dump(1) + "\n");
-  std::printf("metrics written to %s\n", o.json.c_str());
+  cli::WriteEvalJson(std::move(j), o.json, o.data, o.split, o.pass, source_kind, source, problems);
 }
 
 int RunEvalFlow(int argc, char** argv) {
@@ -94,7 +82,7 @@ int RunEvalFlow(int argc, char** argv) {
   }
   if (o.model_mode) CheckAsUsage(run);
 
-  const data::AnimeRunDataset ds = OpenDataset(o);
+  const data::AnimeRunDataset ds = cli::OpenEvalDataset(o.data, o.split, o.pass);
   JobContext job(StderrProgress("eval-flow"));
   if (!o.model_mode) {
     const flow::FlowEvalResult result = flow::EvaluateFlowPredictions(ds, o.pred, &job);

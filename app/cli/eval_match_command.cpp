@@ -6,16 +6,17 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/eval_cli.h"
 #include "core/data/animerun_dataset.h"
 #include "core/io/flow_io.h"
 #include "core/jobs/job.h"
 #include "core/segments/match_eval.h"
 #include "core/segments/matcher_factory.h"
-#include "core/util/fs.h"
 
 namespace animerun::cli {
 namespace {
@@ -46,16 +47,6 @@ struct EvalMatchCliOptions {
   }
 };
 
-data::AnimeRunDataset OpenDataset(const EvalMatchCliOptions& o) {
-  data::DatasetOptions d;
-  d.split = o.split;
-  d.pass = o.pass;
-  d.Check();
-  data::AnimeRunDataset ds = data::AnimeRunDataset::Open(o.data, d);
-  for (const auto& problem : ds.AllProblems()) std::fprintf(stderr, "warning: %s\n", problem.c_str());
-  return ds;
-}
-
 void Report(const segments::MatchEvalResult& result, const EvalMatchCliOptions& o, const std::string& source_kind,
             const std::string& source, const std::vector<std::string>& problems) {
   segments::MatchEvalResult shown = result;
@@ -66,10 +57,7 @@ void Report(const segments::MatchEvalResult& result, const EvalMatchCliOptions& 
               static_cast<long long>(result.overall.pairs), static_cast<long long>(result.overall.segments));
   if (o.json.empty()) return;
   nlohmann::json j = result.ToJson(o.per_pair);
-  j["source"] = {{"data", o.data}, {"split", o.split}, {"pass", o.pass}, {source_kind, source}};
-  j["dataset_problems"] = problems;  // pairs the indexer dropped are not in the numbers
-  WriteFileAtomic(o.json, j.dump(1) + "\n");
-  std::printf("metrics written to %s\n", o.json.c_str());
+  cli::WriteEvalJson(std::move(j), o.json, o.data, o.split, o.pass, source_kind, source, problems);
 }
 
 // --matcher flow|geometric. The flow matcher without --flow-model reads each pair's
@@ -131,7 +119,7 @@ int RunEvalMatch(int argc, char** argv) {
     throw UsageError(e.what());
   }
 
-  const data::AnimeRunDataset ds = OpenDataset(o);
+  const data::AnimeRunDataset ds = cli::OpenEvalDataset(o.data, o.split, o.pass);
   JobContext job(StderrProgress("eval-match"));
   if (!o.model.empty()) {
     segments::MatcherOptions mo;
