@@ -3,7 +3,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
@@ -18,7 +17,6 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
-#include <QThread>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -259,14 +257,7 @@ QString FlowPanel::RecallWeights(const QString& model) const {
 bool FlowPanel::Busy() const { return task_->IsRunning(); }
 
 bool FlowPanel::WaitIdle(int timeout_ms) {
-  QElapsedTimer t;
-  t.start();
-  while (Busy() && t.elapsed() < timeout_ms) {
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    QThread::msleep(5);
-  }
-  QCoreApplication::processEvents();
-  return !Busy();
+  return ProcessEventsWhile([this] { return Busy(); }, timeout_ms);
 }
 
 QString FlowPanel::Status() const { return status_; }
