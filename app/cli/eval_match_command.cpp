@@ -94,7 +94,8 @@ int RunEvalMatch(int argc, char** argv) {
   EvalMatchCliOptions o;
   bool no_scenes = false;
   ArgParser p(argv[0], "AnimeRun segment-matching metrics (accuracy, valid/invalid accuracy, >300 accuracy, area "
-                       "accuracy) of predicted matchings against the ground truth.");
+                       "accuracy) against the ground truth, of predicted matchings (--pred DIR) or of a matcher run "
+                       "over the dataset (--model ant --weights FILE, or --matcher flow|geometric).");
   p.Add("--data", &o.data, "AnimeRun root (holding train/ and test/)", "", true);
   p.Add("--split", &o.split, "split folder; \"\" when --data is the split folder itself");
   p.Add("--pass", &o.pass, "Frame_Anime pass whose frames define the pairs");
@@ -144,7 +145,7 @@ int RunEvalMatch(int argc, char** argv) {
 
 }  // namespace
 
-ANIMERUN_REGISTER_COMMAND(eval_match, "eval-match", "AnimeRun segment-matching metrics of predicted JSON files",
+ANIMERUN_REGISTER_COMMAND(eval_match, "eval-match", "AnimeRun segment-matching metrics of predicted JSON files or of a matcher (AnT, flow, geometric)",
                           RunEvalMatch);
 
 }  // namespace animerun::cli
