@@ -336,6 +336,15 @@ PairData LoadPair(const FramePair& pair) {
   return d;
 }
 
+FramePair PairIdentity(const FramePair& pair) {
+  FramePair t;
+  t.scene = pair.scene;
+  t.index = pair.index;
+  t.name1 = pair.name1;
+  t.name2 = pair.name2;
+  return t;
+}
+
 void RequireAllPredictions(const std::vector<FramePair>& pairs,
                            const std::function<fs::path(const FramePair&)>& prediction_path) {
   int64_t missing = 0;

@@ -128,6 +128,10 @@ struct PairData {
 // the file that disagrees.
 PairData LoadPair(const FramePair& pair);
 
+// The pair's scene, index and frame names without any path: callers set the paths they want
+// LoadPair to read (it reads whatever paths are set).
+FramePair PairIdentity(const FramePair& pair);
+
 // Prediction folders (eval-flow --pred, eval-match --pred) mirror the ground truth's
 // relative paths. Throws Error naming the first missing file, how many of the pairs lack
 // one and the expected layout (<pred>/<scene>/forward/<ground-truth file name>).

@@ -15,11 +15,7 @@ namespace {
 
 // Only what a predictor-driven evaluation reads: images, flow and masks.
 data::FramePair TrimPair(const data::FramePair& p) {
-  data::FramePair t;
-  t.scene = p.scene;
-  t.index = p.index;
-  t.name1 = p.name1;
-  t.name2 = p.name2;
+  data::FramePair t = data::PairIdentity(p);
   t.image1 = p.image1;
   t.image2 = p.image2;
   t.flow_forward = p.flow_forward;

@@ -32,11 +32,7 @@ std::vector<data::FramePair> PairsWithMatching(const data::AnimeRunDataset& data
 // What LoadPair reads for a predictor: images, contours and segment maps. The ground truth
 // is read here (not by LoadPair) so that its length is len(json), as in the official reader.
 data::FramePair TrimPair(const data::FramePair& p) {
-  data::FramePair t;
-  t.scene = p.scene;
-  t.index = p.index;
-  t.name1 = p.name1;
-  t.name2 = p.name2;
+  data::FramePair t = data::PairIdentity(p);
   t.segment1 = p.segment1;
   t.segment2 = p.segment2;
   t.image1 = p.image1;

@@ -13,11 +13,7 @@ namespace {
 
 // The pair files AnT needs (LoadPair decodes whatever paths are set).
 data::FramePair AntFiles(const data::FramePair& p) {
-  data::FramePair t;
-  t.scene = p.scene;
-  t.index = p.index;
-  t.name1 = p.name1;
-  t.name2 = p.name2;
+  data::FramePair t = data::PairIdentity(p);
   t.image1 = p.image1;
   t.image2 = p.image2;
   t.segment1 = p.segment1;
