@@ -73,7 +73,7 @@ class GmflowModel : public FlowModel {
   void SaveWeights(const std::string& path) const override;
   void To(const torch::Device& device) override;
   torch::Device device() const override { return device_; }
-  // Pads (options.padding: "sintel" or "kitti"), runs, unpads. fp32 only. The flow is
+  // Pads (options.padding: "sintel" or "kitti"), runs in options.precision (fp32 or bf16), unpads. The flow is
   // returned on image1's device.
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override;

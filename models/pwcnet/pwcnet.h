@@ -113,7 +113,7 @@ class PwcNetModel : public FlowModel {
   void SaveWeights(const std::string& path) const override;
   void To(const torch::Device& device) override;
   torch::Device device() const override { return device_; }
-  // PwcEstimate() under inference mode. fp32 only; the flow is returned on image1's device.
+  // PwcEstimate() under inference mode, in options.precision (fp32 or bf16); the flow is returned on image1's device.
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override;
 
