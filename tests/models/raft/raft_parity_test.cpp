@@ -3,7 +3,6 @@
 // flows, encoder features, first correlation lookup) matches within the manifest tolerance.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <iostream>
 
 #include "models/common/checkpoint.h"
@@ -20,33 +19,8 @@ namespace {
 using models::RaftNet;
 
 void RunCase(const RaftParityCase& c) {
-  models::ConfigureThreads(2);  // the fixtures were made with 2 threads
-  const auto t0 = std::chrono::steady_clock::now();
   RaftNet net(c.model == "raft-small");
-  const auto state = models::LoadStateDict((GoldenDir() / c.weights).string());
-  const auto report = models::LoadIntoModule(*net, state, nullptr, /*strict=*/true);
-  EXPECT_TRUE(report.ok()) << report.Summary();
-  net->eval();
-
-  c10::InferenceMode guard;
-  auto img1 = ReadPngAsBatch((GoldenDir() / c.img1).string());
-  auto img2 = ReadPngAsBatch((GoldenDir() / c.img2).string());
-  const models::InputPadder padder(img1.size(2), img1.size(3), c.padding);
-  models::RaftForwardOptions opt;
-  opt.iters = c.iters;
-  opt.all_predictions = true;
-  models::RaftIntermediates mid;
-  const auto out = net->Forward(padder.Pad(img1), padder.Pad(img2), opt, &mid);
-  CompareRaftOutputs(c, out, mid, padder.Unpad(out.flow_up));
-
-  // test_mode=True path (only the last iteration upsampled) gives the same final flow.
-  opt.all_predictions = false;
-  const auto fast = net->Forward(padder.Pad(img1), padder.Pad(img2), opt);
-  EXPECT_TRUE(fast.flow_predictions.empty());
-  EXPECT_EQ(MaxAbsDiff(fast.flow_up, out.flow_up), 0.0);
-  EXPECT_EQ(MaxAbsDiff(fast.flow_low, out.flow_low), 0.0);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "[parity] " << c.id << " took " << s << " s\n";
+  RunRaftFamilyCase(c, net);
 }
 
 std::vector<RaftParityCase> Cases(const std::string& model) {

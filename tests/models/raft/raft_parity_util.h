@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,9 @@
 
 #include <torch/torch.h>
 
+#include "models/common/checkpoint.h"
+#include "models/common/input_padder.h"
+#include "models/common/runtime.h"
 #include "models/golden_manifest.h"
 #include "models/golden_util.h"
 #include "models/raft/raft.h"
@@ -57,6 +61,38 @@ inline void CompareRaftOutputs(const RaftParityCase& c, const models::RaftOutput
       ADD_FAILURE() << c.id << ": golden output " << rel << " is not compared by this test";
     }
   }
+}
+
+// One RAFT-family case end to end: strict load of the official checkpoint into net, the
+// full forward (all_predictions) against every stored output, and the test-mode forward
+// (only the last iteration upsampled) giving the same final flow.
+template <class Net>
+void RunRaftFamilyCase(const RaftParityCase& c, Net& net) {
+  models::ConfigureThreads(2);  // the fixtures were made with 2 threads
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto report = models::LoadIntoModule(*net, models::LoadStateDict((GoldenDir() / c.weights).string()),
+                                             nullptr, /*strict=*/true);
+  EXPECT_TRUE(report.ok()) << report.Summary();
+  net->eval();
+
+  c10::InferenceMode guard;
+  auto img1 = ReadPngAsBatch((GoldenDir() / c.img1).string());
+  auto img2 = ReadPngAsBatch((GoldenDir() / c.img2).string());
+  const models::InputPadder padder(img1.size(2), img1.size(3), c.padding);
+  models::RaftForwardOptions opt;
+  opt.iters = c.iters;
+  opt.all_predictions = true;
+  models::RaftIntermediates mid;
+  const auto out = net->Forward(padder.Pad(img1), padder.Pad(img2), opt, &mid);
+  CompareRaftOutputs(c, out, mid, padder.Unpad(out.flow_up));
+
+  opt.all_predictions = false;
+  const auto fast = net->Forward(padder.Pad(img1), padder.Pad(img2), opt);
+  EXPECT_TRUE(fast.flow_predictions.empty());
+  EXPECT_EQ(MaxAbsDiff(fast.flow_up, out.flow_up), 0.0);
+  EXPECT_EQ(MaxAbsDiff(fast.flow_low, out.flow_low), 0.0);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "[parity] " << c.id << " took " << s << " s\n";
 }
 
 }  // namespace animerun::test
