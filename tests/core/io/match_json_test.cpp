@@ -6,30 +6,20 @@
 #include <string>
 #include <vector>
 
+#include "core/io/io_test_util.h"
 #include "core/util/error.h"
 #include "test_paths.h"
 
 namespace animerun::io {
 namespace {
 namespace fs = std::filesystem;
+using namespace test_util;
 
 void WriteText(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
 
 std::string ReadText(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-template <typename F>
-void ExpectFileError(F&& f, const fs::path& path, const std::string& what = "") {
-  try {
-    f();
-    ADD_FAILURE() << "no Error thrown for " << path;
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
-    if (!what.empty()) EXPECT_NE(msg.find(what), std::string::npos) << "expected '" << what << "' in: " << msg;
-  }
 }
 
 TEST(MatchJson, ReadsOfficialListFormat) {

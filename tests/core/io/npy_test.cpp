@@ -8,35 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "core/io/io_test_util.h"
 #include "core/util/error.h"
 #include "test_paths.h"
 
 namespace animerun::io {
 namespace {
 namespace fs = std::filesystem;
-using Bytes = std::vector<uint8_t>;
-
-void WriteRaw(const fs::path& p, const Bytes& b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
-Bytes ReadRaw(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-template <typename F>
-void ExpectFileError(F&& f, const fs::path& path, const std::string& what = "") {
-  try {
-    f();
-    ADD_FAILURE() << "no Error thrown for " << path;
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
-    if (!what.empty()) EXPECT_NE(msg.find(what), std::string::npos) << "expected '" << what << "' in: " << msg;
-  }
-}
+using namespace test_util;
 
 // A .npy built by hand: magic, version, header length (u16 for 1.x, u32 for 2.x/3.x),
 // the dict text as given (no padding unless the caller adds it), then the data.
