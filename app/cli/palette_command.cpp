@@ -88,35 +88,35 @@ int RunExtract(int argc, char** argv) {
   opt.rgb_rule = ParseRgbRule(rule);
   opt.Check();
 
-  std::vector<PaletteGroup> todo;
+  std::vector<PaletteGroup> to_extract;
   if (!group.empty()) {
     PaletteGroup g;
     g.name = group;
     g.style = style;
     for (const auto& f : ExpandFrameInputs(inputs)) g.frames.push_back(f.string());
-    todo.push_back(g);
+    to_extract.push_back(g);
   } else if (per_folder) {
-    todo = GroupsFromFolders(inputs, style).groups;
+    to_extract = GroupsFromFolders(inputs, style).groups;
   } else {
-    todo = LoadPalettes(from_groups).groups;
+    to_extract = LoadPalettes(from_groups).groups;
     if (!style.empty())
-      for (auto& g : todo) g.style = style;
+      for (auto& g : to_extract) g.style = style;
   }
   PaletteFile file = LoadForMerge(out);
   const auto t0 = std::chrono::steady_clock::now();
   int64_t pixels = 0;
-  for (size_t i = 0; i < todo.size(); ++i) {
+  for (size_t i = 0; i < to_extract.size(); ++i) {
     JobContext job(quiet ? JobContext::ProgressFn()
-                         : StderrProgress("extract " + std::to_string(i + 1) + "/" + std::to_string(todo.size())));
-    std::vector<fs::path> files(todo[i].frames.begin(), todo[i].frames.end());
-    PaletteGroup g = ExtractPaletteFromFiles(todo[i].name, todo[i].style, files, opt, &job);
+                         : StderrProgress("extract " + std::to_string(i + 1) + "/" + std::to_string(to_extract.size())));
+    std::vector<fs::path> files(to_extract[i].frames.begin(), to_extract[i].frames.end());
+    PaletteGroup g = ExtractPaletteFromFiles(to_extract[i].name, to_extract[i].style, files, opt, &job);
     pixels += g.pixels;
     PrintGroup(g, 0);
     file.Upsert(std::move(g));
   }
   SavePalettes(out, file);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("wrote %zu group(s) to %s (%d in the file; %.1f Mpx in %.2f s)\n", todo.size(), out.c_str(),
+  std::printf("wrote %zu group(s) to %s (%d in the file; %.1f Mpx in %.2f s)\n", to_extract.size(), out.c_str(),
               static_cast<int>(file.groups.size()), pixels / 1e6, secs);
   return 0;
 }
