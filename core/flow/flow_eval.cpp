@@ -55,8 +55,9 @@ std::vector<data::FramePair> PairsWithFlow(const data::AnimeRunDataset& dataset)
 // The shared loop: pred_for returns the prediction and the name used in error messages.
 FlowEvalResult Evaluate(const data::AnimeRunDataset& dataset, bool with_images,
                         const std::function<cv::Mat(const data::FramePair&, const data::PairData&, std::string*)>& pred_for,
-                        const JobContext* job) {
-  const std::vector<data::FramePair> pairs = PairsWithFlow(dataset);
+                        const JobContext* job, int64_t max_pairs = 0) {
+  std::vector<data::FramePair> pairs = PairsWithFlow(dataset);
+  if (max_pairs > 0 && static_cast<int64_t>(pairs.size()) > max_pairs) pairs.resize(max_pairs);
   FlowMetricsAccumulator acc;
   for (size_t i = 0; i < pairs.size(); ++i) {
     const data::FramePair& p = pairs[i];
@@ -78,11 +79,12 @@ FlowEvalResult Evaluate(const data::AnimeRunDataset& dataset, bool with_images,
 }  // namespace
 
 FlowEvalResult EvaluateFlow(const data::AnimeRunDataset& dataset, const FlowPredictor& predictor,
-                            const JobContext* job) {
+                            const JobContext* job, int64_t max_pairs) {
   if (!predictor) throw Error("EvaluateFlow: no predictor given");
   return Evaluate(
       dataset, true,
-      [&](const data::FramePair& p, const data::PairData& d, std::string*) { return predictor(p, d); }, job);
+      [&](const data::FramePair& p, const data::PairData& d, std::string*) { return predictor(p, d); }, job,
+      max_pairs);
 }
 
 fs::path FlowPredictionPath(const fs::path& pred_dir, const data::FramePair& pair) {

@@ -22,11 +22,12 @@ namespace animerun::flow {
 // the pair's images (RGB), ground-truth forward flow and masks; other members are empty.
 using FlowPredictor = std::function<cv::Mat(const data::FramePair&, const data::PairData&)>;
 
-// Evaluates predictor on every pair of the dataset. A pair without ground-truth flow is
+// Evaluates predictor on every pair of the dataset (or its first max_pairs pairs in dataset
+// order, when > 0: a training run's quick validation). A pair without ground-truth flow is
 // an Error naming the scene (the metric must cover the whole split). Missing masks make
 // those buckets absent. Reports progress and honours cancellation (throws Cancelled).
 FlowEvalResult EvaluateFlow(const data::AnimeRunDataset& dataset, const FlowPredictor& predictor,
-                            const JobContext* job = nullptr);
+                            const JobContext* job = nullptr, int64_t max_pairs = 0);
 
 // Where EvaluateFlowPredictions looks for a pair's prediction:
 // pred_dir/<scene>/forward/<file name of the ground-truth forward flow>.

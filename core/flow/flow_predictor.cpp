@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/flow/model_predict.h"
 #include "core/jobs/job.h"
 #include "core/util/error.h"
 #include "models/common/flow_factory.h"
@@ -74,14 +75,19 @@ int PredictSteps(const FlowRunOptions& options) {
 }
 
 cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job) {
-  Require(image1.type() == CV_8UC3 && image2.type() == CV_8UC3, "flow: images must be 8-bit RGB");
-  Require(image1.size() == image2.size(), "flow: the two images differ in size (" + std::to_string(image1.cols) + "x" +
-                                              std::to_string(image1.rows) + " vs " + std::to_string(image2.cols) +
-                                              "x" + std::to_string(image2.rows) + ")");
   models::FlowInferenceOptions o;
   o.iters = options_.iters;
   o.padding = options_.padding;
   o.precision = options_.precision;
+  return PredictWithModel(*impl_->net, image1, image2, o, options_.model, job);
+}
+
+cv::Mat PredictWithModel(models::FlowModel& net, const cv::Mat& image1, const cv::Mat& image2,
+                         models::FlowInferenceOptions o, const std::string& name, const JobContext* job) {
+  Require(image1.type() == CV_8UC3 && image2.type() == CV_8UC3, "flow: images must be 8-bit RGB");
+  Require(image1.size() == image2.size(), "flow: the two images differ in size (" + std::to_string(image1.cols) + "x" +
+                                              std::to_string(image1.rows) + " vs " + std::to_string(image2.cols) +
+                                              "x" + std::to_string(image2.rows) + ")");
   if (job) {
     job->CheckCancel();
     o.on_step = [job](int done, int total) {
@@ -94,13 +100,14 @@ cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const 
   torch::Tensor flow;
   try {
     torch::InferenceMode guard;
-    flow = impl_->net->Estimate(ToBatch(image1, impl_->device), ToBatch(image2, impl_->device), o);
+    const torch::Device device = net.device();
+    flow = net.Estimate(ToBatch(image1, device), ToBatch(image2, device), o);
   } catch (const models::EstimateCancelled&) {
     throw Cancelled();
   } catch (const c10::Error& e) {
-    throw Error(options_.model + ": " + e.what_without_backtrace());
+    throw Error(name + ": " + e.what_without_backtrace());
   } catch (const std::invalid_argument& e) {
-    throw Error(options_.model + ": " + e.what());
+    throw Error(name + ": " + e.what());
   }
   flow = flow[0].permute({1, 2, 0}).to(torch::kCPU, torch::kFloat32).contiguous();
   cv::Mat out(image1.rows, image1.cols, CV_32FC2);

@@ -93,7 +93,7 @@ AntTrainTask::Loaded AntTrainTask::LoadTrainPair(size_t index) {
   return l;
 }
 
-SampleLoss AntTrainTask::TrainSample(TrainRng& rng) {
+SampleLoss AntTrainTask::TrainSample(TrainRng& rng, int64_t /*index: AnT draws with rng*/) {
   const size_t index = static_cast<size_t>(rng.Below(static_cast<int64_t>(train_pairs_.size())));
   const Loaded l = LoadTrainPair(index);
   const cv::Rect roi = RandomCropRect(l.image0.size(), options_.crop_height, options_.crop_width, rng);
@@ -112,7 +112,7 @@ SampleLoss AntTrainTask::TrainSample(TrainRng& rng) {
   }
   out.loss = models::AntMatchingLoss(o.scores, gt, weights);
   const torch::Tensor pred = models::PredictAntMatches(o.scores.detach()).matches0.cpu();
-  out.accuracy = pred.eq(gt).to(torch::kDouble).mean().item<double>();
+  out.metrics["acc"] = pred.eq(gt).to(torch::kDouble).mean().item<double>();
   return out;
 }
 
@@ -166,10 +166,6 @@ void AntTrainTask::SaveWeights(const std::string& path) {
   }
 }
 
-std::unique_ptr<TrainTask> CreateTrainTask(const TrainOptions& options, const JobContext* job) {
-  options.Check();
-  if (options.task == "ant") return std::make_unique<AntTrainTask>(options, job);
-  throw Error("task: unknown task '" + options.task + "'");
-}
+
 
 }  // namespace animerun::train

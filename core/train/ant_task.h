@@ -25,7 +25,7 @@ class AntTrainTask : public TrainTask {
   explicit AntTrainTask(const TrainOptions& options, const JobContext* job = nullptr);
   std::string name() const override { return "ant"; }
   torch::nn::Module& module() override { return *net_; }
-  SampleLoss TrainSample(TrainRng& rng) override;
+  SampleLoss TrainSample(TrainRng& rng, int64_t index) override;
   nlohmann::json Evaluate(const JobContext* job) override;
   void SaveWeights(const std::string& path) override;
   std::string weights_file_name() const override { return "ant_weights_last.pth"; }

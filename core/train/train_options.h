@@ -1,7 +1,7 @@
 // Training options: one plain struct feeds `animerun train` (config file, presets,
 // --set key=value), RUN_DIR/config.json and the GUI training dialog (its form is generated
-// from TrainOptionFields()). Model-agnostic: `task` picks what is trained (only "ant" now;
-// the flow models plug in as further tasks, see train_task.h).
+// from TrainOptionFields()). `task` picks what is trained: "ant" (AnT segment matching) or
+// "flow" (one of the optical-flow networks, `model`); fields that apply to one task only say so.
 #pragma once
 
 #include <functional>
@@ -13,29 +13,59 @@
 namespace animerun::train {
 
 struct TrainOptions {
-  std::string task = "ant";           // what is trained: "ant" (AnT segment matching)
-  std::string data;                   // AnimeRun-layout root holding the splits (required)
+  // --- what is trained, on what ---
+  std::string task = "ant";           // "ant" (AnT segment matching) or "flow" (an optical-flow network)
+  std::string model = "raft";         // flow: raft, raft-small, gma, gmflow, gmflow-refine, pwcnet
+  std::string data;                   // AnimeRun-layout root holding the splits (AnT: required;
+                                      // flow: the "anime" datasets entry and validation)
   std::string train_split = "train";  // split folder of the training pairs
   std::string val_split = "test";     // split folder for validation; "" = no validation
   std::string pass = "original";      // Frame_Anime pass giving the images (as at inference)
-  int iterations = 3000;              // optimizer updates (each sums `accumulation` samples)
-  int accumulation = 16;              // samples per update (AnimeRun: batch 1, 16 accumulated)
-  double lr = 1e-4;                   // Adam learning rate (constant)
-  double beta1 = 0.9;                 // Adam beta1
-  double beta2 = 0.99;                // Adam beta2 (AnT supplementary; the public yaml has 0.999)
-  double weight_decay = 0.0;          // Adam weight decay
-  int crop_height = 368;              // random crop size; frames smaller than it are used whole
+  std::string datasets = "anime:1";   // flow: training mixture KIND[@PATH][:FACTOR],... (flow_mixture.h),
+                                      // e.g. the AnimeRun recipe anime:200,things:1
+  std::string things_root;            // flow: FlyingThings3D folder for "things" entries
+  std::string sintel_root;            // flow: MPI-Sintel folder for "sintel" entries
+  std::string creative_root;          // flow: Creative Flow+ decompressed folder for "creative" entries
+  std::string pairs_file;             // flow: pairs list file for "pairs" entries
+  // --- optimisation ---
+  int iterations = 3000;              // optimizer updates
+  int batch_size = 1;                 // flow: pairs per update (AnimeRun: 12; GMFlow 6)
+  int accumulation = 16;              // batches accumulated per update (AnimeRun AnT: batch 1, 16 accumulated)
+  std::string optimizer = "adam";     // adam (AnT) or adamw (flow, as the official train.py)
+  double lr = 1e-4;                   // learning rate (the peak of the one-cycle schedule)
+  std::string schedule = "constant";  // constant, or onecycle (RAFT's OneCycleLR: 5% linear warm-up,
+                                      // linear decay, over iterations + 100 steps)
+  double beta1 = 0.9;                 // Adam(W) beta1
+  double beta2 = 0.99;                // Adam(W) beta2 (AnT supplementary; the public yaml and AdamW use 0.999)
+  double epsilon = 1e-8;              // Adam(W) epsilon
+  double weight_decay = 0.0;          // Adam(W) weight decay
+  double clip = 0.0;                  // gradient-norm clipping (0 = off; the flow recipes use 1.0)
+  double gamma = 0.85;                // flow: sequence-loss decay over the predictions (AnimeRun: 0.85)
+  int refine_iters = 12;              // flow: RAFT/GMA refinement iterations in training (AnimeRun: 12)
+  std::string precision = "fp32";     // fp32, or bf16 (CPU autocast: convolutions and matmuls in bf16,
+                                      // fp32 weights, correlation and loss)
+  // --- data augmentation ---
+  int crop_height = 368;              // random crop size; AnT: frames smaller than it are used whole
   int crop_width = 368;
-  bool area_weighted = true;          // loss weight |S_i| / (H*W) per segment (else plain mean)
-  int seed = 42;                      // model init, sampling and crops; same seed -> same run
+  double min_scale = -0.2;            // flow: log2 scale range of the spatial augmentation
+  double max_scale = 0.6;
+  bool do_flip = true;                // flow: random flips
+  bool photometric = true;            // flow: colour jitter and eraser
+  bool area_weighted = true;          // AnT: loss weight |S_i| / (H*W) per segment (else plain mean)
+  int workers = 2;                    // flow: threads decoding and augmenting batches ahead of the model
+  // --- run ---
+  int seed = 42;                      // model init, sampling and augmentation; same seed -> same run
   int checkpoint_every = 100;         // updates between checkpoints (0: only at the end / stop)
   int eval_every = 500;               // updates between validations (0: only at the end)
   int eval_pairs = 0;                 // validation pairs (first N in dataset order; 0 = all)
+  int eval_iters = 32;                // flow: RAFT/GMA iterations at validation (AnimeRun evaluates with 32)
   bool eval_at_start = false;         // validate the initial weights too (a baseline; not on resume)
   int log_every = 1;                  // updates between "step" events
-  bool cache_data = false;            // keep decoded training pairs in memory (small datasets)
-  std::string init_weights;           // start from these AnT weights (LoadAntWeights); "" = random
+  bool cache_data = false;            // AnT: keep decoded training pairs in memory (small datasets)
+  std::string init_weights;           // start from these weights (the network's official file format, or
+                                      // builtin:NAME); "" = random
   std::string device = "cpu";         // cpu, cuda or cuda:N
+  int threads = 0;                    // LibTorch CPU threads; 0 = all cores
   void Check() const;                 // throws Error naming the field on bad values
 
   nlohmann::json ToJson() const;
@@ -52,10 +82,15 @@ struct TrainOptionField {
   std::string key;
   Kind kind;
   std::string help;
+  std::string task;                  // "ant" or "flow" when the field applies to one task only
+  std::vector<std::string> choices;  // the allowed values of a string field (empty: free text)
 };
 const std::vector<TrainOptionField>& TrainOptionFields();
 
-// Presets: "ant-animerun" (the paper recipe) and "ant-tiny" (seconds on a CPU; tests, demo).
+// Presets: "ant-animerun" (the paper recipe), "ant-tiny" (seconds on a CPU; tests, demo),
+// one per flow network reproducing AnimeRun's finetuning scripts ("raft-animerun",
+// "gma-animerun", "gmflow-animerun", "pwcnet-animerun"; docs/training.md lists where they
+// follow the scripts and where the supplementary) and "flow-tiny" (minutes on a CPU).
 std::vector<std::string> TrainPresetNames();
 TrainOptions TrainPreset(const std::string& name);  // throws Error for an unknown name
 

@@ -1,15 +1,20 @@
 #include "core/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <torch/torch.h>
 
+#include "core/train/lr_schedule.h"
 #include "core/train/train_task.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
+#include "models/common/runtime.h"
 
 namespace animerun::train {
 
@@ -18,11 +23,27 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kCheckpointVersion = 1;
+// Updates in a row whose gradients are not finite before the run gives up (diverged).
+constexpr int kMaxNonFiniteInARow = 20;
 
 struct State {
   int iteration = 0;
   TrainRng rng;
 };
+
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const std::vector<torch::Tensor>& params,
+                                                       const TrainOptions& o) {
+  const auto betas = std::make_tuple(o.beta1, o.beta2);
+  if (o.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(o.lr).betas(betas).eps(o.epsilon).weight_decay(o.weight_decay));
+  return std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(o.lr).betas(betas).eps(o.epsilon).weight_decay(o.weight_decay));
+}
+
+void SetLearningRate(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+}
 
 void SaveCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimizer& opt, const State& st,
                     const TrainOptions& options) {
@@ -74,10 +95,42 @@ State LoadCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimi
   return st;
 }
 
+// The total 2-norm of the gradients (torch.nn.utils.clip_grad_norm_'s), and, when
+// max_norm > 0 and the norm is finite, the gradients scaled by min(1, max_norm / (norm + 1e-6)).
+double ClipGradNorm(const std::vector<torch::Tensor>& params, double max_norm) {
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().norm(2));
+  if (norms.empty()) return 0.0;
+  const torch::Tensor total = torch::stack(norms).norm(2);
+  const double norm = total.item<double>();
+  if (max_norm > 0.0 && std::isfinite(norm)) {
+    const double coef = std::min(1.0, max_norm / (norm + 1e-6));
+    if (coef < 1.0)
+      for (const auto& p : params)
+        if (p.grad().defined()) p.grad().mul_(coef);
+  }
+  return norm;
+}
+
+TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spec, const TrainEventSink& sink,
+                            const JobContext* job);
+
 }  // namespace
 
 TrainResult RunTraining(const TrainOptions& options, const TrainRunSpec& spec, const TrainEventSink& sink,
                         const JobContext* job) {
+  try {
+    return RunTrainingImpl(options, spec, sink, job);
+  } catch (const c10::Error& e) {  // LibTorch's message without its C++ backtrace
+    throw Error(e.what_without_backtrace());
+  }
+}
+
+namespace {
+
+TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spec, const TrainEventSink& sink,
+                            const JobContext* job) {
   options.Check();
   Require(!spec.run_dir.empty(), "run folder: required");
   const fs::path dir = spec.run_dir;
@@ -90,6 +143,7 @@ TrainResult RunTraining(const TrainOptions& options, const TrainRunSpec& spec, c
   if (ec) ThrowFileError(dir.string(), "cannot create the run folder: " + ec.message());
   fs::remove(stop_file, ec);  // a stale stop request must not end the new session at once
   SaveTrainConfig((dir / kConfigFile).string(), options);
+  models::ConfigureThreads(options.threads);
 
   std::ofstream events_log(dir / kEventsFile, std::ios::app);
   auto emit = [&](const nlohmann::json& e) {
@@ -101,16 +155,18 @@ TrainResult RunTraining(const TrainOptions& options, const TrainRunSpec& spec, c
   };
 
   std::unique_ptr<TrainTask> task = CreateTrainTask(options, job);
-  torch::optim::Adam adam(task->module().parameters(), torch::optim::AdamOptions(options.lr)
-                                                           .betas(std::make_tuple(options.beta1, options.beta2))
-                                                           .weight_decay(options.weight_decay));
+  emit({{"event", "data"}, {"task", task->name()}, {"description", task->Describe()}});
+  const std::vector<torch::Tensor> params = task->Parameters();
+  std::unique_ptr<torch::optim::Optimizer> opt = MakeOptimizer(params, options);
+  const LrSchedule schedule(options.schedule, options.lr, options.iterations);
   State st;
   st.rng = TrainRng(static_cast<uint64_t>(options.seed));
-  if (spec.resume) st = LoadCheckpoint(ckpt, *task, adam);
+  if (spec.resume) st = LoadCheckpoint(ckpt, *task, *opt);
+  task->TrainMode();
 
   auto checkpoint = [&] {
     task->SaveWeights((dir / task->weights_file_name()).string());
-    SaveCheckpoint(ckpt, *task, adam, st, options);
+    SaveCheckpoint(ckpt, *task, *opt, st, options);
     emit({{"event", "checkpoint"}, {"iter", st.iteration}, {"path", ckpt.string()},
           {"weights", (dir / task->weights_file_name()).string()}});
   };
@@ -127,50 +183,67 @@ TrainResult RunTraining(const TrainOptions& options, const TrainRunSpec& spec, c
   if (options.eval_at_start && !spec.resume) evaluate();
   const auto t_start = std::chrono::steady_clock::now();
   bool stopped = false;
+  int nonfinite_in_a_row = 0;
   while (st.iteration < options.iterations) {
     const auto t0 = std::chrono::steady_clock::now();
     const TrainRng rng_at_start = st.rng;
-    adam.zero_grad();
-    double loss_sum = 0.0, acc_sum = 0.0;
+    const double lr = schedule.At(st.iteration);
+    SetLearningRate(*opt, lr);
+    opt->zero_grad();
+    double loss_sum = 0.0;
+    std::map<std::string, double> metric_sums;
     int used = 0, skipped = 0;
     for (int a = 0; a < options.accumulation && !stopped; ++a) {
       if (stop_requested()) {
         stopped = true;
         break;
       }
-      const SampleLoss s = task->TrainSample(st.rng);
+      const int64_t index = int64_t(st.iteration) * options.accumulation + a;
+      const SampleLoss s = task->TrainSample(st.rng, index);
       if (!s.loss.defined()) {
         ++skipped;
         continue;
       }
       (s.loss / static_cast<double>(options.accumulation)).backward();
       loss_sum += s.loss.item<double>();
-      acc_sum += s.accuracy;
+      for (const auto& [k, v] : s.metrics) metric_sums[k] += v;
       ++used;
     }
     if (stopped) {  // drop the partial update so that a resume replays it whole
       st.rng = rng_at_start;
-      adam.zero_grad();
+      opt->zero_grad();
       break;
     }
-    adam.step();
+    // As GradScaler does for inf/NaN gradients: skip the update, keep the weights sound.
+    const double grad_norm = ClipGradNorm(params, options.clip);
+    const bool finite = std::isfinite(grad_norm);
+    if (finite) {
+      opt->step();
+      nonfinite_in_a_row = 0;
+    } else if (++nonfinite_in_a_row >= kMaxNonFiniteInARow) {
+      checkpoint();
+      throw Error("training diverged: gradients were not finite for " + std::to_string(kMaxNonFiniteInARow) +
+                  " updates in a row at iteration " + std::to_string(st.iteration + 1) +
+                  " (lower lr, or resume from an earlier checkpoint)");
+    }
     ++st.iteration;
     const auto t1 = std::chrono::steady_clock::now();
     if (job) job->Report(static_cast<double>(st.iteration) / options.iterations,
                          "iteration " + std::to_string(st.iteration));
     if (st.iteration % options.log_every == 0 || st.iteration == options.iterations) {
-      nlohmann::json e = {{"event", "step"}, {"iter", st.iteration}, {"lr", options.lr},
+      nlohmann::json e = {{"event", "step"}, {"iter", st.iteration}, {"lr", lr},
                           {"seconds", std::chrono::duration<double>(t1 - t0).count()},
                           {"elapsed", std::chrono::duration<double>(t1 - t_start).count()}, {"skipped", skipped}};
       e["loss"] = used ? nlohmann::json(loss_sum / used) : nlohmann::json(nullptr);
-      e["acc"] = used ? nlohmann::json(acc_sum / used) : nlohmann::json(nullptr);
+      for (const auto& [k, v] : metric_sums) e[k] = v / used;
+      if (finite) e["grad_norm"] = grad_norm;
+      else e["nonfinite"] = true;
       emit(e);
     }
     const bool last = st.iteration == options.iterations;
     if (!last && options.checkpoint_every > 0 && st.iteration % options.checkpoint_every == 0) checkpoint();
     if (!last && options.eval_every > 0 && st.iteration % options.eval_every == 0) evaluate();
   }
-  if (!stopped && st.iteration >= options.iterations) stopped = false;
   checkpoint();
   if (!stopped) evaluate();
   result.iteration = st.iteration;
@@ -178,5 +251,7 @@ TrainResult RunTraining(const TrainOptions& options, const TrainRunSpec& spec, c
   emit({{"event", "done"}, {"iter", st.iteration}, {"reason", stopped ? "stopped" : "finished"}});
   return result;
 }
+
+}  // namespace
 
 }  // namespace animerun::train

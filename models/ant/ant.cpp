@@ -214,7 +214,8 @@ LoadReport LoadAntWeights(AntNetImpl& net, const std::string& path, bool strict)
 }
 
 void SaveAntWeights(const AntNetImpl& net, const std::string& path) {
-  SaveStateDict(path, ModuleStateDict(net, [](const std::string& key) { return "module." + key; }));
+  // The segmat code reads checkpoint['model'] (a DataParallel state dict).
+  SaveStateDict(path, ModuleStateDict(net, [](const std::string& key) { return "module." + key; }), "", "model");
 }
 
 }  // namespace animerun::models

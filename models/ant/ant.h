@@ -115,8 +115,9 @@ TORCH_MODULE(AntNet);
 // reader. With strict, missing/unexpected/mis-shaped keys throw std::runtime_error naming
 // the file and the keys.
 LoadReport LoadAntWeights(AntNetImpl& net, const std::string& path, bool strict = true);
-// Saves the weights as a torch.save zip state dict with the official key names and the
-// 'module.' prefix of nn.DataParallel (loadable by LoadAntWeights).
+// Saves the weights as the official segmat checkpoint layout, {'model': state dict} with the
+// 'module.' prefix of nn.DataParallel (what segmat's test code reads as checkpoint['model'];
+// loadable by LoadAntWeights).
 void SaveAntWeights(const AntNetImpl& net, const std::string& path);
 
 }  // namespace animerun::models

@@ -387,7 +387,8 @@ StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& op
   return out;
 }
 
-void SaveStateDict(const std::string& path, const StateDict& state, const std::string& prefix) {
+void SaveStateDict(const std::string& path, const StateDict& state, const std::string& prefix,
+                   const std::string& wrapper_key) {
   const std::string folder = prefix.empty() ? "archive" : prefix;
   if (folder.find('/') != std::string::npos || folder.find('\\') != std::string::npos)
     Fail(path, "archive prefix " + Quote(folder) + " must not contain a slash");
@@ -414,6 +415,11 @@ void SaveStateDict(const std::string& path, const StateDict& state, const std::s
   std::unordered_map<const void*, std::pair<int, c10::ScalarType>> shared_slot;
 
   pk::PickleWriter w;
+  if (!wrapper_key.empty()) {  // {wrapper_key: OrderedDict(...)}
+    w.EmptyDict();
+    w.Mark();
+    w.Str(wrapper_key);
+  }
   w.Global("collections", "OrderedDict");
   w.EmptyTuple();
   w.Reduce();
@@ -469,6 +475,7 @@ void SaveStateDict(const std::string& path, const StateDict& state, const std::s
     w.Reduce();
   }
   w.SetItems();
+  if (!wrapper_key.empty()) w.SetItems();
   w.Stop();
 
   std::error_code ec;

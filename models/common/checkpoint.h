@@ -41,9 +41,12 @@ struct CheckpointLoadOptions {
 StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& options = {});
 
 // Saves a state dict in the zip format that torch.load (1.6+) reads, as an OrderedDict
-// (the shape torch.save(model.state_dict()) makes). Tensors are saved contiguous, on CPU,
-// keeping their dtype. Written atomically (temp file + rename).
-void SaveStateDict(const std::string& path, const StateDict& state, const std::string& prefix = "");
+// (the shape torch.save(model.state_dict()) makes), or, with wrapper_key, as a dict holding
+// it under that key (torch.save({'model': state_dict}): GMFlow's and AnT's release files).
+// Tensors are saved contiguous, on CPU, keeping their dtype. Written atomically (temp
+// file + rename).
+void SaveStateDict(const std::string& path, const StateDict& state, const std::string& prefix = "",
+                   const std::string& wrapper_key = "");
 
 // What LoadIntoModule found, by name.
 struct LoadReport {

@@ -52,8 +52,73 @@ namespace {
 // bilinear weights (the offsets are integers), so each output is four reads of a
 // (2r+2)^2 patch. Same formula as grid_sample (nw, ne, sw, se weights, zero outside), but
 // on the pixel coordinate itself rather than its [-1, 1] round trip, so results differ
-// from the original only by float rounding. Writes [B, h, w, C] memory, i.e. the
-// [B, C, h, w] result in channels-last layout.
+// from the original only by float rounding.
+struct LevelView {
+  const float* data;  // [B*h*w, 1, lh, lw]: one correlation image per query pixel n
+  int64_t h, w;
+  float scale;        // 1 / 2^level
+};
+
+// Where the window of query pixel n lies in one level; false when it lies wholly outside
+// (or the coordinate is not finite): grid_sample gives 0 there and passes no gradient.
+struct Window {
+  int64_t x0, y0;   // top-left patch pixel (may be outside)
+  float fx, fy;     // bilinear fractions
+};
+inline bool PlaceWindow(float cx, float cy, const LevelView& lv, int64_t radius, Window* win) {
+  const int64_t k = 2 * radius + 1;
+  const float px = cx * lv.scale, py = cy * lv.scale;
+  if (!std::isfinite(px) || !std::isfinite(py) || px < -k - 1 || py < -k - 1 || px > lv.w + k || py > lv.h + k)
+    return false;
+  const float fx0 = std::floor(px), fy0 = std::floor(py);
+  win->fx = px - fx0;
+  win->fy = py - fy0;
+  win->x0 = static_cast<int64_t>(fx0) - radius;
+  win->y0 = static_cast<int64_t>(fy0) - radius;
+  return true;
+}
+
+// patch[a * (k+1) + c] = value at (x0 + a, y0 + c), zero outside.
+inline void ReadPatch(const float* img, const LevelView& lv, const Window& win, int64_t k, float* patch) {
+  for (int64_t a = 0; a <= k; ++a) {
+    const int64_t xx = win.x0 + a;
+    float* row = patch + a * (k + 1);
+    if (xx < 0 || xx >= lv.w) {
+      std::fill(row, row + k + 1, 0.f);
+      continue;
+    }
+    for (int64_t c = 0; c <= k; ++c) {
+      const int64_t yy = win.y0 + c;
+      row[c] = (yy >= 0 && yy < lv.h) ? img[yy * lv.w + xx] : 0.f;
+    }
+  }
+}
+
+// The k*k window samples of one query pixel in one level, written to o[a * k + c].
+inline void SampleWindow(const float* img, const LevelView& lv, float cx, float cy, int64_t radius, float* patch,
+                         float* o) {
+  const int64_t k = 2 * radius + 1;
+  Window win;
+  if (!PlaceWindow(cx, cy, lv, radius, &win)) {
+    std::fill(o, o + k * k, 0.f);
+    return;
+  }
+  ReadPatch(img, lv, win, k, patch);
+  const float fx = win.fx, fy = win.fy;
+  const float nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy;
+  for (int64_t a = 0; a < k; ++a) {
+    const float* r0 = patch + a * (k + 1);
+    const float* r1 = r0 + (k + 1);
+    for (int64_t c = 0; c < k; ++c) o[a * k + c] = nw * r0[c] + ne * r1[c] + sw * r0[c + 1] + se * r1[c + 1];
+  }
+}
+
+LevelView ViewLevel(const torch::Tensor& level, int i) {
+  return {level.data_ptr<float>(), level.size(2), level.size(3), 1.f / static_cast<float>(int64_t(1) << i)};
+}
+
+// Inference: all levels at once, written as [B, h, w, C] memory, i.e. the [B, C, h, w]
+// result in channels-last layout.
 torch::Tensor LookupCpu(const std::vector<torch::Tensor>& pyramid, const torch::Tensor& coords, int radius) {
   const int64_t batch = coords.size(0), ht = coords.size(2), wd = coords.size(3), hw = ht * wd;
   const int64_t k = 2 * radius + 1, kk = k * k, levels = static_cast<int64_t>(pyramid.size());
@@ -62,63 +127,121 @@ torch::Tensor LookupCpu(const std::vector<torch::Tensor>& pyramid, const torch::
   auto xy = coords.to(torch::kFloat).contiguous();
   const float* cptr = xy.data_ptr<float>();
   float* optr = out.data_ptr<float>();
-  std::vector<const float*> lvl(levels);
-  std::vector<int64_t> lh(levels), lw(levels);
-  for (int64_t i = 0; i < levels; ++i) {
-    lvl[i] = pyramid[i].data_ptr<float>();
-    lh[i] = pyramid[i].size(2);
-    lw[i] = pyramid[i].size(3);
-  }
+  std::vector<LevelView> lv;
+  for (int64_t i = 0; i < levels; ++i) lv.push_back(ViewLevel(pyramid[i], static_cast<int>(i)));
   at::parallel_for(0, batch * hw, 16, [&](int64_t begin, int64_t end) {
     std::vector<float> patch((k + 1) * (k + 1));
     for (int64_t n = begin; n < end; ++n) {
       const int64_t b = n / hw, p = n % hw;
       const float cx = cptr[(b * 2) * hw + p], cy = cptr[(b * 2 + 1) * hw + p];
-      float* o = optr + n * channels;
-      for (int64_t i = 0; i < levels; ++i, o += kk) {
-        const float px = cx / static_cast<float>(int64_t(1) << i), py = cy / static_cast<float>(int64_t(1) << i);
-        const int64_t h = lh[i], w = lw[i];
-        if (!std::isfinite(px) || !std::isfinite(py) || px < -k - 1 || py < -k - 1 || px > w + k || py > h + k) {
-          std::fill(o, o + kk, 0.f);  // the whole window lies outside (or NaN): grid_sample gives 0
-          continue;
-        }
-        const float fx0 = std::floor(px), fy0 = std::floor(py);
-        const float fx = px - fx0, fy = py - fy0;
-        const int64_t x0 = static_cast<int64_t>(fx0) - radius, y0 = static_cast<int64_t>(fy0) - radius;
-        const float* img = lvl[i] + n * h * w;
-        // patch[a][c] = value at (x0 + a, y0 + c), zero outside.
-        for (int64_t a = 0; a <= k; ++a) {
-          const int64_t xx = x0 + a;
-          float* row = patch.data() + a * (k + 1);
-          if (xx < 0 || xx >= w) {
-            std::fill(row, row + k + 1, 0.f);
-            continue;
-          }
-          for (int64_t c = 0; c <= k; ++c) {
-            const int64_t yy = y0 + c;
-            row[c] = (yy >= 0 && yy < h) ? img[yy * w + xx] : 0.f;
-          }
-        }
-        const float nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy;
-        for (int64_t a = 0; a < k; ++a) {
-          const float* r0 = patch.data() + a * (k + 1);
-          const float* r1 = r0 + (k + 1);
-          for (int64_t c = 0; c < k; ++c)
-            o[a * k + c] = nw * r0[c] + ne * r1[c] + sw * r0[c + 1] + se * r1[c + 1];
-        }
-      }
+      for (int64_t i = 0; i < levels; ++i)
+        SampleWindow(lv[i].data + n * lv[i].h * lv[i].w, lv[i], cx, cy, radius, patch.data(),
+                     optr + n * channels + i * kk);
     }
   });
   return out.permute({0, 3, 1, 2});
 }
+
+// Training: one level as an autograd function of (coords, level), with the gradient of
+// the bilinear samples (what grid_sample's backward computes, on pixel coordinates).
+// Inputs: coords [B, 2, h, w], level [B*h*w, 1, lh, lw]; output [B, h, w, k*k].
+class LevelLookup : public torch::autograd::Function<LevelLookup> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& coords,
+                               const torch::Tensor& level, int64_t index, int64_t radius) {
+    const auto xy = coords.to(torch::kFloat).contiguous();
+    const auto img = level.contiguous();
+    ctx->save_for_backward({xy, img});
+    ctx->saved_data["index"] = index;
+    ctx->saved_data["radius"] = radius;
+    const int64_t batch = xy.size(0), hw = xy.size(2) * xy.size(3), k = 2 * radius + 1;
+    auto out = torch::empty({batch, xy.size(2), xy.size(3), k * k}, xy.options());
+    const float* cptr = xy.data_ptr<float>();
+    float* optr = out.data_ptr<float>();
+    const LevelView lv = ViewLevel(img, static_cast<int>(index));
+    at::parallel_for(0, batch * hw, 16, [&](int64_t begin, int64_t end) {
+      std::vector<float> patch((k + 1) * (k + 1));
+      for (int64_t n = begin; n < end; ++n) {
+        const int64_t b = n / hw, p = n % hw;
+        SampleWindow(lv.data + n * lv.h * lv.w, lv, cptr[(b * 2) * hw + p], cptr[(b * 2 + 1) * hw + p], radius,
+                     patch.data(), optr + n * k * k);
+      }
+    });
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& xy = saved[0];
+    const torch::Tensor& img = saved[1];
+    const int64_t index = ctx->saved_data["index"].toInt(), radius = ctx->saved_data["radius"].toInt();
+    const int64_t batch = xy.size(0), hw = xy.size(2) * xy.size(3), k = 2 * radius + 1;
+    const auto g = grads[0].to(torch::kFloat).contiguous();  // [B, h, w, k*k]
+    auto g_img = torch::zeros_like(img);                      // each query pixel owns its image
+    auto g_xy = torch::zeros_like(xy);
+    const float* cptr = xy.data_ptr<float>();
+    const float* gptr = g.data_ptr<float>();
+    float* gi = g_img.data_ptr<float>();
+    float* gc = g_xy.data_ptr<float>();
+    const LevelView lv = ViewLevel(img, static_cast<int>(index));
+    at::parallel_for(0, batch * hw, 16, [&](int64_t begin, int64_t end) {
+      std::vector<float> patch((k + 1) * (k + 1)), gpatch((k + 1) * (k + 1));
+      for (int64_t n = begin; n < end; ++n) {
+        const int64_t b = n / hw, p = n % hw;
+        Window win;
+        if (!PlaceWindow(cptr[(b * 2) * hw + p], cptr[(b * 2 + 1) * hw + p], lv, radius, &win)) continue;
+        const float* src = lv.data + n * lv.h * lv.w;
+        ReadPatch(src, lv, win, k, patch.data());
+        std::fill(gpatch.begin(), gpatch.end(), 0.f);
+        const float fx = win.fx, fy = win.fy;
+        const float nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy;
+        const float* go = gptr + n * k * k;
+        double dfx = 0.0, dfy = 0.0;
+        for (int64_t a = 0; a < k; ++a) {
+          const float* r0 = patch.data() + a * (k + 1);
+          const float* r1 = r0 + (k + 1);
+          float* q0 = gpatch.data() + a * (k + 1);
+          float* q1 = q0 + (k + 1);
+          for (int64_t c = 0; c < k; ++c) {
+            const float gv = go[a * k + c];
+            q0[c] += nw * gv;
+            q1[c] += ne * gv;
+            q0[c + 1] += sw * gv;
+            q1[c + 1] += se * gv;
+            dfx += gv * ((1 - fy) * (r1[c] - r0[c]) + fy * (r1[c + 1] - r0[c + 1]));
+            dfy += gv * ((1 - fx) * (r0[c + 1] - r0[c]) + fx * (r1[c + 1] - r1[c]));
+          }
+        }
+        float* dst = gi + n * lv.h * lv.w;
+        for (int64_t a = 0; a <= k; ++a) {
+          const int64_t xx = win.x0 + a;
+          if (xx < 0 || xx >= lv.w) continue;
+          for (int64_t c = 0; c <= k; ++c) {
+            const int64_t yy = win.y0 + c;
+            if (yy >= 0 && yy < lv.h) dst[yy * lv.w + xx] += gpatch[a * (k + 1) + c];
+          }
+        }
+        gc[(b * 2) * hw + p] = static_cast<float>(dfx * lv.scale);
+        gc[(b * 2 + 1) * hw + p] = static_cast<float>(dfy * lv.scale);
+      }
+    });
+    return {g_xy, g_img, torch::Tensor(), torch::Tensor()};
+  }
+};
 
 }  // namespace
 
 torch::Tensor CorrBlock::operator()(const torch::Tensor& coords) const {
   if (coords.dim() != 4 || coords.size(1) != 2)
     throw std::invalid_argument("CorrBlock: coords must be [B, 2, h, w], got " + c10::str(coords.sizes()));
-  if (coords.is_cpu() && pyramid_[0].scalar_type() == torch::kFloat) return LookupCpu(pyramid_, coords, radius_);
-  return LookupReference(coords);
+  if (!coords.is_cpu() || pyramid_[0].scalar_type() != torch::kFloat) return LookupReference(coords);
+  const bool needs_grad = torch::GradMode::is_enabled() && (coords.requires_grad() || pyramid_[0].requires_grad());
+  if (!needs_grad) return LookupCpu(pyramid_, coords, radius_);
+  std::vector<torch::Tensor> levels;
+  for (int i = 0; i < num_levels_; ++i) levels.push_back(LevelLookup::apply(coords, pyramid_[i], i, radius_));
+  // [B, h, w, C] memory: the result in channels-last layout, as the inference kernel's.
+  return torch::cat(levels, -1).permute({0, 3, 1, 2});
 }
 
 torch::Tensor CorrBlock::LookupReference(const torch::Tensor& coords) const {

@@ -18,8 +18,10 @@ class CorrBlock {
   // [B, num_levels * (2r+1)^2, h, w]: for each level, the (2r+1)^2 samples around
   // coords / 2^level, channel k = i*(2r+1) + j at offset dx = i - r, dy = j - r (the
   // official meshgrid(dy, dx) stacking makes x the slow index). Bilinear, zero outside.
-  // On CPU (float) a direct kernel that returns the result in channels-last layout; on
-  // other devices LookupReference.
+  // On CPU (float) a direct kernel that returns the result in channels-last layout; when a
+  // gradient is wanted (training), the same kernel per level as an autograd function whose
+  // backward gives the pyramid's and the coordinates' gradients; on other devices
+  // LookupReference.
   torch::Tensor operator()(const torch::Tensor& coords) const;
   // The original's grid_sample formulation (contiguous NCHW result).
   torch::Tensor LookupReference(const torch::Tensor& coords) const;

@@ -21,6 +21,21 @@ void FlowInferenceOptions::Check() const {
   }
 }
 
+std::vector<torch::Tensor> UniqueParameters(const torch::nn::Module& module) {
+  std::vector<torch::Tensor> out;
+  std::unordered_set<const void*> seen;
+  for (const auto& p : module.parameters())
+    if (seen.insert(p.unsafeGetTensorImpl()).second) out.push_back(p);
+  return out;
+}
+
+void SetTrainMode(torch::nn::Module& module, bool freeze_batch_norm) {
+  module.train(true);
+  if (!freeze_batch_norm) return;
+  for (const auto& m : module.modules(/*include_self=*/false))
+    if (dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) m->eval();
+}
+
 torch::ScalarType PrecisionDtype(const std::string& precision) {
   if (precision == "fp32") return torch::kFloat;
   if (precision == "bf16") return torch::kBFloat16;

@@ -67,10 +67,39 @@ class ModulePrecision {
   std::vector<std::pair<torch::Tensor, torch::Tensor>> saved_;  // (parameter/buffer, its fp32 data)
 };
 
+// The parameters of a module, each once: modules registered under two names (RAFT's
+// norm3 is also downsample.1) list the same tensor twice, which an optimizer would update
+// twice per step and gradient clipping would count twice (Python's parameters() dedupes).
+std::vector<torch::Tensor> UniqueParameters(const torch::nn::Module& module);
+
+// Train mode as the official finetuning stages set it: train(), then every BatchNorm
+// layer back in eval mode (freeze_bn: running statistics fixed, affine parameters still
+// trained) when freeze_batch_norm.
+void SetTrainMode(torch::nn::Module& module, bool freeze_batch_norm);
+
 class FlowModel {
  public:
   virtual ~FlowModel() = default;
   virtual std::string name() const = 0;
+
+  // --- Training (core/train's flow task) ---
+  // The network (its parameters are what an optimizer updates, its state what a
+  // checkpoint stores). fp32 whenever it is handed out.
+  virtual torch::nn::Module& module() = 0;
+  // True where the official finetuning stages call freeze_bn() (RAFT and GMA, whose
+  // context encoder has BatchNorm); GMFlow and PWC-Net have none.
+  virtual bool FreezesBatchNorm() const { return false; }
+  // Training inputs must be multiples of this in both sides (RAFT/GMA 8, GMFlow its
+  // padding factor, PWC-Net 1: it resizes internally) and at least TrainMinSize().
+  virtual int TrainSizeMultiple() const = 0;
+  virtual int TrainMinSize() const { return 64; }
+  // The official training-mode forward on RGB float images [B,3,H,W] in [0, 255] already on
+  // the model's device, H and W as above: every prediction the official sequence loss reads,
+  // in its order, each [B,2,H,W] fp32 (RAFT/GMA: the upsampled flow after each of iters
+  // iterations; GMFlow: per scale the matching flow and the propagated flow; PWC-Net: the
+  // final flow). Differentiable; the caller sets the module's mode (SetTrainMode).
+  virtual std::vector<torch::Tensor> TrainForward(const torch::Tensor& image1, const torch::Tensor& image2,
+                                                  int iters) = 0;
 
   // Loads an official checkpoint file (the release format of this network). With strict,
   // missing/unexpected/mis-shaped keys throw std::runtime_error listing them by name.

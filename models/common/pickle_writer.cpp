@@ -25,6 +25,7 @@ void PickleWriter::Put() {
 void PickleWriter::Mark() { Op('('); }
 void PickleWriter::Stop() { Op('.'); }
 void PickleWriter::EmptyTuple() { Op(')'); }
+void PickleWriter::EmptyDict() { Op('}'); }
 void PickleWriter::Tuple() { Op('t'); }
 void PickleWriter::TupleOf(int n) { Op(static_cast<uint8_t>(0x84 + n)); }
 void PickleWriter::Reduce() { Op('R'); }

@@ -16,6 +16,7 @@ class PickleWriter {
   void Mark();
   void Stop();
   void EmptyTuple();
+  void EmptyDict();
   void Tuple();  // MARK ... TUPLE, or TUPLE1-3 via TupleOf
   void TupleOf(int n);  // the last n values (1..3)
   void Reduce();

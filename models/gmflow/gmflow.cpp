@@ -55,6 +55,19 @@ GmflowNetImpl::GmflowNetImpl(const GmflowConfig& config) : config_(config) {
                                                            nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(256, k * k * 9, 1))));
 }
 
+namespace {
+
+// upsample_flow(..., bilinear=True): align_corners bilinear resize times the factor.
+torch::Tensor BilinearUpsampleFlow(const torch::Tensor& flow, int64_t factor) {
+  return F::interpolate(flow.to(torch::kFloat), F::InterpolateFuncOptions()
+                                                   .size(std::vector<int64_t>{flow.size(2) * factor, flow.size(3) * factor})
+                                                   .mode(torch::kBilinear)
+                                                   .align_corners(true)) *
+         static_cast<double>(factor);
+}
+
+}  // namespace
+
 torch::Tensor GmflowNetImpl::UpsampleFlow(const torch::Tensor& flow, const torch::Tensor& feature) {
   // Convex combination of the 3x3 neighbourhood; unlike RAFT the mask is not scaled by 0.25.
   const int64_t k = config_.upsample_factor;
@@ -68,7 +81,8 @@ torch::Tensor GmflowNetImpl::UpsampleFlow(const torch::Tensor& flow, const torch
 }
 
 torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Tensor& img1,
-                                     GmflowIntermediates* inter, const FlowStepFn& on_step) {
+                                     GmflowIntermediates* inter, const FlowStepFn& on_step,
+                                     std::vector<torch::Tensor>* train_preds) {
   if (img0.dim() != 4 || img0.size(1) != 3 || !img0.sizes().equals(img1.sizes()))
     throw std::invalid_argument("gmflow: images must be two [B,3,H,W] tensors of the same shape");
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(img0.device());
@@ -102,7 +116,11 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
                                       .align_corners(true)) *
              2;
     }
-    if (flow.defined()) feature1 = gmflow::FlowWarp(feature1.to(torch::kFloat), flow).to(dtype);
+    // As the original, no gradient reaches the previous scale through the warp.
+    if (flow.defined()) {
+      flow = flow.detach();
+      feature1 = gmflow::FlowWarp(feature1.to(torch::kFloat), flow).to(dtype);
+    }
 
     const int64_t attn_splits = config_.attn_splits_list[s];
     const int corr_radius = config_.corr_radius_list[s];
@@ -116,7 +134,11 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
     auto flow_pred = corr_radius == -1 ? gmflow::GlobalCorrelationSoftmax(match0, match1)
                                        : gmflow::LocalCorrelationSoftmax(match0, match1, corr_radius);
     flow = flow.defined() ? flow + flow_pred : flow_pred;
-    flow = feature_flow_attn_->forward(feature0, flow, prop_radius > 0 ? prop_radius : 0);
+    // Supervision at the input resolution (official: upsample_factor * 2^(scales-1-s)).
+    const int64_t factor = int64_t(config_.upsample_factor) << (num_scales - 1 - s);
+    if (train_preds) train_preds->push_back(BilinearUpsampleFlow(flow, factor));
+    flow = feature_flow_attn_->forward(feature0, flow.detach(), prop_radius > 0 ? prop_radius : 0);
+    if (train_preds && s < num_scales - 1) train_preds->push_back(BilinearUpsampleFlow(flow, factor));
     if (inter) {
       inter->transformer0.push_back(feature0);
       inter->transformer1.push_back(feature1);
@@ -125,6 +147,7 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
     }
     if (s == num_scales - 1) {
       auto up = UpsampleFlow(flow, feature0).to(torch::kFloat);
+      if (train_preds) train_preds->push_back(up);
       step();
       return up;
     }
@@ -134,6 +157,23 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
 }
 
 GmflowModel::GmflowModel(const GmflowConfig& config) : net_(config) { net_->eval(); }
+
+torch::nn::Module& GmflowModel::module() {
+  precision_.Restore();
+  return *net_;
+}
+
+std::vector<torch::Tensor> GmflowModel::TrainForward(const torch::Tensor& image1, const torch::Tensor& image2,
+                                                     int /*iters: GMFlow has no refinement iterations*/) {
+  precision_.Restore();
+  const int64_t m = net_->config().padding_factor;
+  if (image1.size(2) % m != 0 || image1.size(3) % m != 0)
+    throw std::invalid_argument(name() + ": training crops must be multiples of " + std::to_string(m) + ", got " +
+                                std::to_string(image1.size(2)) + "x" + std::to_string(image1.size(3)));
+  std::vector<torch::Tensor> preds;
+  net_->forward(image1.to(torch::kFloat), image2.to(torch::kFloat), nullptr, {}, &preds);
+  return preds;
+}
 
 std::string GmflowModel::name() const { return net_->config().num_scales > 1 ? "gmflow-refine" : "gmflow"; }
 
@@ -146,7 +186,7 @@ LoadReport GmflowModel::LoadWeights(const std::string& path, bool strict) {
 
 void GmflowModel::SaveWeights(const std::string& path) const {
   precision_.Restore();  // the fp32 weights, also after a bf16 run
-  SaveStateDict(path, ModuleStateDict(*net_));
+  SaveStateDict(path, ModuleStateDict(*net_), "", "model");  // release files are {'model': state_dict}
 }
 
 void GmflowModel::To(const torch::Device& device) {

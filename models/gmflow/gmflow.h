@@ -48,8 +48,12 @@ class GmflowNetImpl : public torch::nn::Module {
   // Returns the final convex-upsampled flow [B, 2, H, W] (the eval-mode flow_preds[-1]).
   // on_step (optional) counts Steps() steps: the backbone, then per scale each transformer
   // block and the matching/propagation (with the upsampling after the last scale).
+  // train_predictions (optional) receives what the official training-mode forward returns
+  // in flow_preds: per scale the bilinearly upsampled matching flow, then the propagated
+  // flow (bilinear except at the last scale, whose convex-upsampled flow is the result).
   torch::Tensor forward(const torch::Tensor& img0, const torch::Tensor& img1,
-                        GmflowIntermediates* intermediates = nullptr, const FlowStepFn& on_step = {});
+                        GmflowIntermediates* intermediates = nullptr, const FlowStepFn& on_step = {},
+                        std::vector<torch::Tensor>* train_predictions = nullptr);
   const GmflowConfig& config() const { return config_; }
   // 1 + (num_transformer_layers + 1) * num_scales: 8 (GMFlow), 15 (with refinement).
   int Steps() const { return 1 + (config_.num_transformer_layers + 1) * config_.num_scales; }
@@ -73,6 +77,10 @@ class GmflowModel : public FlowModel {
   void SaveWeights(const std::string& path) const override;
   void To(const torch::Device& device) override;
   torch::Device device() const override { return device_; }
+  torch::nn::Module& module() override;
+  int TrainSizeMultiple() const override { return net_->config().padding_factor; }
+  std::vector<torch::Tensor> TrainForward(const torch::Tensor& image1, const torch::Tensor& image2,
+                                          int iters) override;
   // Pads (options.padding: "sintel" or "kitti"), runs in options.precision (fp32 or bf16), unpads. The flow is
   // returned on image1's device.
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,

@@ -214,6 +214,17 @@ torch::Tensor PwcEstimate(PwcNet& net, const torch::Tensor& image1, const torch:
 
 PwcNetModel::PwcNetModel() { net_->eval(); }
 
+torch::nn::Module& PwcNetModel::module() {
+  precision_.Restore();
+  return *net_;
+}
+
+std::vector<torch::Tensor> PwcNetModel::TrainForward(const torch::Tensor& image1, const torch::Tensor& image2,
+                                                     int /*iters: no refinement iterations*/) {
+  precision_.Restore();
+  return {PwcEstimate(net_, image1, image2)};
+}
+
 LoadReport PwcNetModel::LoadWeights(const std::string& path, bool strict) {
   precision_.Restore();
   const StateDict state = LoadStateDict(path);

@@ -113,6 +113,12 @@ class PwcNetModel : public FlowModel {
   void SaveWeights(const std::string& path) const override;
   void To(const torch::Device& device) override;
   torch::Device device() const override { return device_; }
+  torch::nn::Module& module() override;
+  int TrainSizeMultiple() const override { return 1; }
+  // PwcEstimate() with autograd: AnimeRun's train_pwc.py supervises only the final flow at
+  // the input resolution (its forward returns [flow]).
+  std::vector<torch::Tensor> TrainForward(const torch::Tensor& image1, const torch::Tensor& image2,
+                                          int iters) override;
   // PwcEstimate() under inference mode, in options.precision (fp32 or bf16); the flow is returned on image1's device.
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override;

@@ -55,7 +55,8 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
   auto y = norm1_.forward(conv1_->forward(x)).relu_();
   y = norm2_.forward(conv2_->forward(y)).relu_();
   auto skip = downsample_ ? downsample_->forward(x) : x;
-  return y.add_(skip).relu_();
+  // In training y is kept for its ReLU's backward: add out of place.
+  return (y.requires_grad() ? y + skip : y.add_(skip)).relu_();
 }
 
 BottleneckBlockImpl::BottleneckBlockImpl(int64_t in_planes, int64_t planes, NormFn norm_fn, int64_t stride) {
@@ -84,7 +85,8 @@ torch::Tensor BottleneckBlockImpl::forward(const torch::Tensor& x) {
   y = norm2_.forward(conv2_->forward(y)).relu_();
   y = norm3_.forward(conv3_->forward(y)).relu_();
   auto skip = downsample_ ? downsample_->forward(x) : x;
-  return y.add_(skip).relu_();
+  // In training y is kept for its ReLU's backward: add out of place.
+  return (y.requires_grad() ? y + skip : y.add_(skip)).relu_();
 }
 
 EncoderImpl::EncoderImpl(bool small, int64_t output_dim, NormFn norm_fn) {

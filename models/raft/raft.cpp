@@ -51,6 +51,8 @@ RaftOutput RunRaftRefinement(const std::string& name, CorrBlock& corr_fn, torch:
 
   RaftOutput out;
   for (int itr = 0; itr < options.iters; ++itr) {
+    // As the original: no gradient flows through the coordinates from one step to the next.
+    coords1 = coords1.detach();
     auto corr = corr_fn(coords1);
     if (itr == 0 && intermediates) intermediates->corr_iter0 = corr;
     corr = corr.to(dtype);

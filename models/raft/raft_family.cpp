@@ -45,6 +45,24 @@ class RaftFamilyModel : public FlowModel {
 
   torch::Device device() const override { return device_; }
 
+  torch::nn::Module& module() override {
+    precision_.Restore();
+    return *module_;
+  }
+  bool FreezesBatchNorm() const override { return true; }
+  int TrainSizeMultiple() const override { return 8; }
+  // The coarsest correlation level needs two pixels (see kMinPaddedSize).
+  int TrainMinSize() const override { return static_cast<int>(kMinPaddedSize); }
+
+  std::vector<torch::Tensor> TrainForward(const torch::Tensor& image1, const torch::Tensor& image2,
+                                          int iters) override {
+    precision_.Restore();
+    RaftForwardOptions fwd;
+    fwd.iters = iters;
+    fwd.all_predictions = true;  // the official forward with test_mode=False
+    return forward_(image1.to(torch::kFloat), image2.to(torch::kFloat), fwd).flow_predictions;
+  }
+
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override {
     options.Check();

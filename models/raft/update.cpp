@@ -17,10 +17,10 @@ torch::Tensor GruStep(nn::Conv2d& convz, nn::Conv2d& convr, nn::Conv2d& convq, c
   auto hx = torch::cat({h, x}, 1);
   auto z = convz->forward(hx).sigmoid_();
   auto r = convr->forward(hx).sigmoid_();
-  auto q = convq->forward(torch::cat({r.mul_(h), x}, 1)).tanh_();
-  // (1 - z) * h + z * q
+  auto q = convq->forward(torch::cat({r * h, x}, 1)).tanh_();
+  // (1 - z) * h + z * q; z and q stay unmodified: their backward reads them (training).
   auto keep = (1 - z).mul_(h);
-  return keep.add_(z.mul_(q));
+  return keep.add_(z * q);
 }
 
 // Splits convz/convr/convq ([hd, hd + c + m, kh, kw] over [h, context, m]) and runs the
@@ -52,9 +52,9 @@ torch::Tensor GruStepPlanned(const GruHalfPlan& plan, const torch::Tensor& h, co
   auto zr = torch::conv2d(h, plan.w_h_zr, {}, 1, plan.padding).add_(mz.slice(1, 0, 2 * hd)).sigmoid_();
   auto z = zr.slice(1, 0, hd), r = zr.slice(1, hd, 2 * hd);
   auto q = torch::conv2d(r * h, plan.w_h_q, {}, 1, plan.padding).add_(mz.slice(1, 2 * hd, 3 * hd)).tanh_();
-  // (1 - z) * h + z * q
+  // (1 - z) * h + z * q; in training q is kept for tanh's backward.
   auto keep = (1 - z).mul_(h);
-  return keep.add_(q.mul_(z));
+  return keep.add_(q.requires_grad() ? q * z : q.mul_(z));
 }
 
 FlowHeadImpl::FlowHeadImpl(int64_t input_dim, int64_t hidden_dim) {
