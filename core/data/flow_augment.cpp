@@ -234,7 +234,7 @@ FlowSample AugmentFlowSample(const FlowSample& in, const FlowAugmentOptions& o, 
     cv::resize(img2, img2, cv::Size(), sx, sy, cv::INTER_LINEAR);
     cv::resize(flow, flow, cv::Size(), sx, sy, cv::INTER_LINEAR);
     cv::resize(valid, valid, img1.size(), 0, 0, cv::INTER_NEAREST);
-    flow = flow.mul(cv::Scalar(sx, sy));
+    cv::multiply(flow, cv::Scalar(sx, sy), flow);
   }
   dr.scale_x = dr.resized ? sx : 1.0;
   dr.scale_y = dr.resized ? sy : 1.0;
@@ -242,12 +242,12 @@ FlowSample AugmentFlowSample(const FlowSample& in, const FlowAugmentOptions& o, 
     if (rng.Chance(kHFlipProb)) {
       dr.hflip = true;
       for (cv::Mat* m : {&img1, &img2, &flow, &valid}) cv::flip(*m, *m, 1);
-      flow = flow.mul(cv::Scalar(-1.0, 1.0));
+      cv::multiply(flow, cv::Scalar(-1.0, 1.0), flow);
     }
     if (rng.Chance(kVFlipProb)) {
       dr.vflip = true;
       for (cv::Mat* m : {&img1, &img2, &flow, &valid}) cv::flip(*m, *m, 0);
-      flow = flow.mul(cv::Scalar(1.0, -1.0));
+      cv::multiply(flow, cv::Scalar(1.0, -1.0), flow);
     }
   }
   if (img1.rows < o.crop_height || img1.cols < o.crop_width)

@@ -41,30 +41,22 @@ FlowSample FlowBatchLoader::MakeSample(int64_t step, int b) const {
 void FlowBatchLoader::Schedule(int64_t step) {
   if (slots_.count(step)) return;
   Slot& slot = slots_[step];
+  slot.id = next_slot_id_++;
   slot.samples.resize(options_.count);
   slot.pending = options_.count;
-  for (int i = 0; i < options_.count; ++i) queue_.emplace_back(step, i);
+  for (int i = 0; i < options_.count; ++i) queue_.push_back({step, i, slot.id});
 }
 
 std::vector<FlowSample> FlowBatchLoader::Get(int64_t step) {
   std::unique_lock<std::mutex> lock(mutex_);
-  // Earlier steps are no longer wanted (a resume or a skip): drop their queued work.
-  for (auto q = queue_.begin(); q != queue_.end();) {
-    if (q->first < step) {
-      --slots_[q->first].pending;
-      q = queue_.erase(q);
-    } else {
-      ++q;
-    }
-  }
-  for (auto it = slots_.begin(); it != slots_.end() && it->first < step;) {
-    if (it->second.pending == 0) it = slots_.erase(it);
-    else ++it;  // a worker still writes into it; dropped on a later call
-  }
+  // Earlier steps are no longer wanted (a resume or a skip): drop their slots and queued
+  // work; what a worker is doing for them now is ignored when it ends (slot id).
+  slots_.erase(slots_.begin(), slots_.lower_bound(step));
+  for (auto q = queue_.begin(); q != queue_.end();) q = q->step < step ? queue_.erase(q) : q + 1;
   for (int64_t s = step; s <= step + options_.prefetch; ++s) Schedule(s);
   work_cv_.notify_all();
-  done_cv_.wait(lock, [&] { return slots_[step].pending == 0; });
-  Slot slot = std::move(slots_[step]);
+  done_cv_.wait(lock, [&] { return slots_.at(step).pending == 0; });
+  Slot slot = std::move(slots_.at(step));
   slots_.erase(step);
   lock.unlock();
   if (slot.error) std::rethrow_exception(slot.error);
@@ -73,7 +65,7 @@ std::vector<FlowSample> FlowBatchLoader::Get(int64_t step) {
 
 void FlowBatchLoader::Work() {
   for (;;) {
-    std::pair<int64_t, int> task;
+    Task task;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
@@ -84,16 +76,16 @@ void FlowBatchLoader::Work() {
     FlowSample sample;
     std::exception_ptr error;
     try {
-      sample = MakeSample(task.first, options_.first + task.second);
+      sample = MakeSample(task.step, options_.first + task.index);
     } catch (...) {
       error = std::current_exception();
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = slots_.find(task.first);
-      if (it == slots_.end()) continue;
+      auto it = slots_.find(task.step);
+      if (it == slots_.end() || it->second.id != task.slot_id) continue;
       Slot& slot = it->second;
-      slot.samples[task.second] = std::move(sample);
+      slot.samples[task.index] = std::move(sample);
       if (error && !slot.error) slot.error = error;
       --slot.pending;
     }

@@ -49,9 +49,15 @@ class FlowBatchLoader {
 
  private:
   struct Slot {
+    uint64_t id = 0;  // tasks carry it: a slot dropped and made again ignores old work
     std::vector<FlowSample> samples;
     int pending = 0;
     std::exception_ptr error;
+  };
+  struct Task {
+    int64_t step;
+    int index;  // within this rank's share
+    uint64_t slot_id;
   };
   void Schedule(int64_t step);  // caller holds mutex_
   void Work();
@@ -60,8 +66,9 @@ class FlowBatchLoader {
   FlowLoaderOptions options_;
   std::mutex mutex_;
   std::condition_variable work_cv_, done_cv_;
-  std::deque<std::pair<int64_t, int>> queue_;  // (step, index within this rank's share)
+  std::deque<Task> queue_;
   std::map<int64_t, Slot> slots_;
+  uint64_t next_slot_id_ = 1;
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

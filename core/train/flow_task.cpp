@@ -115,6 +115,12 @@ FlowTrainTask::FlowTrainTask(const TrainOptions& options, const JobContext* job)
   for (const auto& s : ResolveFlowDatasets(options_, &repeats)) {
     if (job) job->Report(0.0, "indexing " + s.kind + " (" + s.root.string() + ")");
     sets.push_back(data::IndexFlowSet(s, job));
+    // A frame without its flow or an unreadable file is an error before training starts.
+    // Only Creative Flow+ scenes whose counts disagree are skipped, as the official reader does.
+    const auto& problems = sets.back().problems;
+    if (s.kind != "creative" && !problems.empty())
+      throw Error(s.kind + " (" + s.root.string() + "): " + problems.front() +
+                  (problems.size() > 1 ? " (and " + std::to_string(problems.size() - 1) + " more problems)" : ""));
     reports_.push_back(data::CheckFlowSet(sets.back(), job));
   }
   mixture_ = std::make_shared<data::FlowMixture>(std::move(sets), repeats);

@@ -28,8 +28,9 @@ std::vector<data::FlowSetOptions> ResolveFlowDatasets(const TrainOptions& option
 class FlowTrainTask : public TrainTask {
  public:
   // Creates the network (seeded), loads init_weights, indexes and checks every dataset
-  // (CheckFlowSet: a missing folder, a frame without its flow or a corrupt file is an
-  // Error naming it) and starts the batch workers. Reports progress through job.
+  // (a missing folder, a frame without its flow or a corrupt file is an Error naming it;
+  // only Creative Flow+ scenes whose counts disagree are skipped, as the official reader
+  // does) and starts the batch workers. Reports progress through job.
   explicit FlowTrainTask(const TrainOptions& options, const JobContext* job = nullptr);
   ~FlowTrainTask() override;
 

@@ -84,7 +84,7 @@ const std::vector<FieldImpl>& Impl() {
       MakeField("init_weights", &TrainOptions::init_weights,
                 "start from these weights (official file format or builtin:NAME; \"\" = random)"),
       MakeField("device", &TrainOptions::device, "cpu, cuda or cuda:N"),
-      MakeField("threads", &TrainOptions::threads, "LibTorch CPU threads (0 = all cores)"),
+      MakeField("threads", &TrainOptions::threads, "LibTorch CPU threads (0 = all cores or ANIMERUN_THREADS)"),
   };
   return fields;
 }
@@ -160,7 +160,7 @@ void TrainOptions::Check() const {
   Require(eval_every >= 0, "eval_every: must be >= 0");
   Require(eval_pairs >= 0, "eval_pairs: must be >= 0");
   Require(log_every >= 1, "log_every: must be >= 1");
-  Require(threads >= 0 && threads <= 1024, "threads: must be in 0..1024 (0 = all cores)");
+  Require(threads >= 0 && threads <= 1024, "threads: must be in 0..1024 (0 = the process default)");
   Require(device == "cpu" || device == "cuda" || device.rfind("cuda:", 0) == 0,
           "device: must be cpu, cuda or cuda:N, got '" + device + "'");
 }

@@ -65,7 +65,8 @@ struct TrainOptions {
   std::string init_weights;           // start from these weights (the network's official file format, or
                                       // builtin:NAME); "" = random
   std::string device = "cpu";         // cpu, cuda or cuda:N
-  int threads = 0;                    // LibTorch CPU threads; 0 = all cores
+  int threads = 0;                    // LibTorch CPU threads; 0 = the process's setting (animerun: all
+                                      // cores, or ANIMERUN_THREADS)
   void Check() const;                 // throws Error naming the field on bad values
 
   nlohmann::json ToJson() const;

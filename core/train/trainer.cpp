@@ -143,7 +143,7 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
   if (ec) ThrowFileError(dir.string(), "cannot create the run folder: " + ec.message());
   fs::remove(stop_file, ec);  // a stale stop request must not end the new session at once
   SaveTrainConfig((dir / kConfigFile).string(), options);
-  models::ConfigureThreads(options.threads);
+  if (options.threads > 0) models::ConfigureThreads(options.threads);
 
   std::ofstream events_log(dir / kEventsFile, std::ios::app);
   auto emit = [&](const nlohmann::json& e) {

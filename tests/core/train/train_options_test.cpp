@@ -33,7 +33,43 @@ TEST(TrainOptions, PresetsFollowThePaperRecipeAndCheck) {
   EXPECT_LT(tiny.iterations, paper.iterations);
   EXPECT_LT(tiny.crop_height * tiny.crop_width, paper.crop_height * paper.crop_width);
   EXPECT_THROW(TrainPreset("nope"), Error);
-  EXPECT_EQ(TrainPresetNames().size(), 2u);
+  for (const auto& name : TrainPresetNames()) {  // every preset checks once given its data
+    TrainOptions o = TrainPreset(name);
+    o.data = "/somewhere";
+    EXPECT_NO_THROW(o.Check()) << name;
+  }
+}
+
+TEST(TrainOptions, FlowPresetsReproduceTheAnimeRunScripts) {
+  for (const std::string name : {"raft-animerun", "gma-animerun", "gmflow-animerun", "pwcnet-animerun"}) {
+    const TrainOptions o = TrainPreset(name);
+    EXPECT_EQ(o.task, "flow") << name;
+    EXPECT_EQ(o.datasets, "anime:200,things:1") << name;
+    EXPECT_EQ(o.optimizer, "adamw") << name;
+    EXPECT_EQ(o.schedule, "onecycle") << name;
+    EXPECT_DOUBLE_EQ(o.lr, 1e-4) << name;
+    EXPECT_DOUBLE_EQ(o.weight_decay, 1e-5) << name;  // the scripts' --wdecay
+    EXPECT_DOUBLE_EQ(o.epsilon, 1e-8) << name;
+    EXPECT_DOUBLE_EQ(o.clip, 1.0) << name;
+    EXPECT_DOUBLE_EQ(o.gamma, 0.85) << name;
+    EXPECT_EQ(o.refine_iters, 12) << name;
+    EXPECT_EQ(o.crop_width, 768) << name;
+  }
+  EXPECT_EQ(TrainPreset("raft-animerun").model, "raft");
+  EXPECT_EQ(TrainPreset("raft-animerun").batch_size, 12);
+  EXPECT_EQ(TrainPreset("raft-animerun").iterations, 20000);
+  EXPECT_EQ(TrainPreset("raft-animerun").crop_height, 368);
+  EXPECT_EQ(TrainPreset("gmflow-animerun").model, "gmflow-refine");
+  EXPECT_EQ(TrainPreset("gmflow-animerun").batch_size, 6);
+  EXPECT_EQ(TrainPreset("gmflow-animerun").crop_height, 384);
+  EXPECT_EQ(TrainPreset("pwcnet-animerun").iterations, 100000);
+  TrainOptions o = TrainPreset("flow-tiny");
+  o.data = "/x";
+  o.model = "lstm";
+  EXPECT_THROW(o.Check(), Error);
+  o.model = "gma";
+  o.datasets = "anime:200,kitti:1";
+  EXPECT_THROW(o.Check(), Error);
 }
 
 TEST(TrainOptions, CheckRejectsBadValuesNamingTheField) {
