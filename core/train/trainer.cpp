@@ -1,5 +1,7 @@
 #include "core/train/trainer.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -95,6 +97,14 @@ State LoadCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimi
   return st;
 }
 
+// User + system CPU seconds of the process (all threads): on a shared machine the wall time
+// of a step depends on the other processes, the CPU time much less.
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 // The total 2-norm of the gradients (torch.nn.utils.clip_grad_norm_'s), and, when
 // max_norm > 0 and the norm is finite, the gradients scaled by min(1, max_norm / (norm + 1e-6)).
 double ClipGradNorm(const std::vector<torch::Tensor>& params, double max_norm) {
@@ -186,6 +196,7 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
   int nonfinite_in_a_row = 0;
   while (st.iteration < options.iterations) {
     const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = ProcessCpuSeconds();
     const TrainRng rng_at_start = st.rng;
     const double lr = schedule.At(st.iteration);
     SetLearningRate(*opt, lr);
@@ -233,6 +244,7 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
     if (st.iteration % options.log_every == 0 || st.iteration == options.iterations) {
       nlohmann::json e = {{"event", "step"}, {"iter", st.iteration}, {"lr", lr},
                           {"seconds", std::chrono::duration<double>(t1 - t0).count()},
+                          {"cpu_seconds", ProcessCpuSeconds() - cpu0},
                           {"elapsed", std::chrono::duration<double>(t1 - t_start).count()}, {"skipped", skipped}};
       e["loss"] = used ? nlohmann::json(loss_sum / used) : nlohmann::json(nullptr);
       for (const auto& [k, v] : metric_sums) e[k] = v / used;

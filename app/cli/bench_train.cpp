@@ -1,0 +1,120 @@
+// `animerun bench train`: training speed of a flow network, measured on real training
+// updates: the trainer (core/train) runs the model's recipe on a small generated dataset
+// (loading and augmentation by the worker threads, forward, sequence loss, backward,
+// clipping, AdamW), and the bench reports the median time per update after warm-up.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "app/cli/arg_parser.h"
+#include "app/cli/bench_registry.h"
+#include "core/data/synth.h"
+#include "core/train/train_options.h"
+#include "core/train/trainer.h"
+
+namespace animerun::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+long PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;  // Linux reports KiB
+}
+
+int RunBenchTrain(int argc, char** argv) {
+  std::string model = "raft", crop = "368x768", precision = "fp32", device = "cpu";
+  int batch = 6, iters = 12, steps = 5, warmup = 1, threads = 0;
+  ArgParser p(argv[0],
+              "Times training updates of a flow network (the AnimeRun recipe of that network: sequence loss, "
+              "AdamW, clipping, RAFT's augmentation) on a generated dataset: median seconds per update after "
+              "--warmup updates, updates per second and the process's peak resident memory.");
+  p.Add("--model", &model, "raft, raft-small, gma, gmflow, gmflow-refine, pwcnet");
+  p.Add("--batch", &batch, "pairs per update");
+  p.Add("--crop", &crop, "training crop HxW");
+  p.Add("--iters", &iters, "RAFT/GMA refinement iterations in training");
+  p.Add("--precision", &precision, "fp32, or bf16 (CPU autocast)");
+  p.Add("--device", &device, "cpu, cuda or cuda:N");
+  p.Add("--steps", &steps, "timed updates");
+  p.Add("--warmup", &warmup, "untimed updates first");
+  p.Add("--threads", &threads, "LibTorch CPU threads (0 = all cores)");
+  if (!p.Parse(argc, argv)) return 0;
+  int h = 0, w = 0;
+  if (std::sscanf(crop.c_str(), "%dx%d", &h, &w) != 2 || h < 16 || w < 16)
+    throw UsageError("--crop must be HxW, e.g. 368x768");
+  if (steps < 1 || warmup < 0) throw UsageError("--steps must be >= 1 and --warmup >= 0");
+
+  const fs::path work = fs::temp_directory_path() / ("animerun_bench_train_" + std::to_string(::getpid()));
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{work};
+  // Frames a quarter larger than the crop, so that the scale augmentation has room.
+  data::SynthOptions s;
+  s.split = "train";
+  s.scenes = 2;
+  s.frames = 3;
+  s.color_passes = 0;
+  s.width = (w * 5 / 4 + 7) / 8 * 8;
+  s.height = (h * 5 / 4 + 7) / 8 * 8;
+  data::GenerateSynthDataset(work / "data", s);
+
+  train::TrainOptions o = train::TrainPreset(model == "pwcnet" ? "pwcnet-animerun"
+                                             : model == "gma"  ? "gma-animerun"
+                                             : model.rfind("gmflow", 0) == 0 ? "gmflow-animerun"
+                                                                             : "raft-animerun");
+  o.model = model;
+  o.data = (work / "data").string();
+  o.datasets = "anime:1";
+  o.val_split = "";
+  o.batch_size = batch;
+  o.crop_height = h;
+  o.crop_width = w;
+  o.refine_iters = iters;
+  o.precision = precision;
+  o.device = device;
+  o.threads = threads;
+  o.iterations = warmup + steps;
+  o.checkpoint_every = 0;
+  o.eval_every = 0;
+  try {
+    o.Check();
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+  std::vector<double> secs, cpu;
+  train::TrainRunSpec spec;
+  spec.run_dir = (work / "run").string();
+  train::RunTraining(o, spec, [&](const nlohmann::json& e) {
+    if (e["event"] == "step" && e["iter"].get<int>() > warmup) {
+      secs.push_back(e["seconds"].get<double>());
+      cpu.push_back(e["cpu_seconds"].get<double>());
+    }
+  });
+  std::sort(secs.begin(), secs.end());
+  std::sort(cpu.begin(), cpu.end());
+  const double median = secs[secs.size() / 2];
+  std::printf("{\"bench\": \"train\", \"model\": \"%s\", \"batch\": %d, \"crop\": \"%dx%d\", \"iters\": %d, "
+              "\"precision\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, "
+              "\"updates_per_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld}\n",
+              model.c_str(), batch, h, w, iters, precision.c_str(), device.c_str(), threads, median, secs.front(),
+              1.0 / median, cpu[cpu.size() / 2], PeakRssMb());
+  return 0;
+}
+
+}  // namespace
+
+ANIMERUN_REGISTER_BENCH(train, "train", "training updates per second and peak memory of a flow network",
+                        RunBenchTrain);
+
+}  // namespace animerun::cli
