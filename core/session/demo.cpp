@@ -21,8 +21,8 @@ bool HasDataset(const fs::path& folder) {
   return fs::is_directory(folder / kDemoSplit / "Frame_Anime", ec);
 }
 
-// One group per pass of the demo ("original", "color_1", ...), from every scene's frames
-// of that pass: the recolouring preview then has a palette of the demo's own colours.
+// One group per pass of the demo ("demo_original", "demo_color_1", ...), from every
+// scene's frames of that pass: the recolouring preview then has the demo's own colours.
 palette::PaletteFile DemoPalettes(const fs::path& folder, const JobContext* job) {
   const fs::path frames = folder / kDemoSplit / "Frame_Anime";
   std::vector<palette::PaletteGroup> groups;
@@ -30,11 +30,11 @@ palette::PaletteFile DemoPalettes(const fs::path& folder, const JobContext* job)
     for (const std::string& pass : ListSubdirs(frames / scene)) {
       palette::PaletteGroup* group = nullptr;
       for (auto& g : groups)
-        if (g.name == pass) group = &g;
+        if (g.name == "demo_" + pass) group = &g;
       if (!group) {
         groups.emplace_back();
         group = &groups.back();
-        group->name = pass;
+        group->name = "demo_" + pass;
         group->style = "demo";
       }
       for (const fs::path& f : ListFiles(frames / scene / pass, {".png"})) group->frames.push_back(f.string());

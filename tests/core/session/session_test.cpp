@@ -171,7 +171,9 @@ TEST(Session, TheDemoComesWithPalettesOfItsOwnFrames) {
   EXPECT_FALSE(fs::exists(demo.string() + ".partial"));
   EXPECT_EQ(f.session.split(), kDemoSplit);
   const palette::PaletteFile palettes = palette::LoadPalettes(PalettesBeside(demo));
-  ASSERT_EQ(palettes.groups.size(), 2u);  // one group per pass: original, color_1
+  ASSERT_EQ(palettes.groups.size(), 2u);  // one group per pass
+  EXPECT_NE(palettes.Find("demo_original"), nullptr);
+  EXPECT_NE(palettes.Find("demo_color_1"), nullptr);
   for (const auto& g : palettes.groups) {
     EXPECT_TRUE(g.extracted()) << g.name;
     EXPECT_EQ(g.frames.size(), 12u) << g.name;  // 2 scenes x 6 frames
