@@ -66,8 +66,15 @@ void ChildProcess::Start(const std::string& program, const std::vector<std::stri
   std::vector<char*> argv;
   for (std::string& a : argv_store) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Its own process group, so that Terminate and Kill reach what it starts too (a shell's
+  // children would otherwise keep the pipes open after it died).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   CloseFd(out[1]);
   CloseFd(err[1]);
@@ -156,12 +163,12 @@ void ChildProcess::Start(const std::string& program, const std::vector<std::stri
 
 void ChildProcess::Terminate() {
   std::lock_guard<std::mutex> lock(shared_->mutex);
-  if (running_ && pid_ > 0 && !shared_->exited) ::kill(pid_, SIGTERM);
+  if (running_ && pid_ > 0 && !shared_->exited) ::kill(-pid_, SIGTERM);  // the child's process group
 }
 
 void ChildProcess::Kill() {
   std::lock_guard<std::mutex> lock(shared_->mutex);
-  if (running_ && pid_ > 0 && !shared_->exited) ::kill(pid_, SIGKILL);
+  if (running_ && pid_ > 0 && !shared_->exited) ::kill(-pid_, SIGKILL);
 }
 
 bool ChildProcess::WaitExited(int timeout_ms) {

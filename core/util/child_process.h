@@ -40,10 +40,12 @@ class ChildProcess {
   void Start(const std::string& program, const std::vector<std::string>& args, Callbacks callbacks);
   // True from Start until exited has been delivered.
   bool Running() const { return running_; }
-  void Terminate();  // SIGTERM
-  void Kill();       // SIGKILL
-  // Blocks until the child has exited (without delivering anything; exited follows when the
-  // owner's loop runs) or timeout_ms passes; true when it exited.
+  // Signal the child's process group (the child and what it started): SIGTERM, SIGKILL.
+  void Terminate();
+  void Kill();
+  // Blocks until the child has exited and its output has been read (a process it started
+  // that keeps the pipes open keeps this waiting; Kill reaches it too), or timeout_ms
+  // passes; true when done. Delivers nothing: exited follows when the owner's loop runs.
   bool WaitExited(int timeout_ms);
 
  private:

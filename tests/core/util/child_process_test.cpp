@@ -50,6 +50,17 @@ TEST(ChildProcess, AKilledChildIsSignaled) {
   EXPECT_TRUE(r.signaled);
 }
 
+TEST(ChildProcess, KillReachesWhatTheChildStarted) {
+  // The background sleep holds the pipes: killing the shell alone would leave the reader
+  // waiting for it.
+  Child r;
+  r.child.Start("/bin/sh", {"-c", "sleep 30 & echo started; wait"}, r.Callbacks());
+  ASSERT_TRUE(r.queue.RunUntil([&] { return !r.lines.empty(); }, 20000));
+  r.child.Kill();
+  EXPECT_TRUE(r.child.WaitExited(20000));
+  ASSERT_TRUE(r.queue.RunUntil([&] { return r.exited; }, 5000)) << "the pipes stayed open";
+}
+
 TEST(ChildProcess, AMissingProgramIsAnErrorNamingIt) {
   Child r;
   try {
