@@ -10,7 +10,7 @@
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
-#include "models/common/runtime.h"
+#include "core/flow/flow_models.h"
 
 #ifdef ANIMERUN_WITH_GUI
 #include "app/gui/gui_main.h"
@@ -47,7 +47,7 @@ void KeepFreedMemoryForBatchRuns() {
 
 int main(int argc, char** argv) {
   const char* threads = std::getenv("ANIMERUN_THREADS");
-  animerun::models::ConfigureThreads(threads ? std::atoi(threads) : 0);
+  animerun::flow::ConfigureThreads(threads ? std::atoi(threads) : 0);
 
   std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {

@@ -104,12 +104,9 @@ int RunExtract(int argc, char** argv) {
   }
   PaletteFile file = LoadForMerge(out);
   const auto t0 = std::chrono::steady_clock::now();
+  JobContext job(quiet ? JobContext::ProgressFn() : StderrProgress("extract"));
   int64_t pixels = 0;
-  for (size_t i = 0; i < to_extract.size(); ++i) {
-    JobContext job(quiet ? JobContext::ProgressFn()
-                         : StderrProgress("extract " + std::to_string(i + 1) + "/" + std::to_string(to_extract.size())));
-    std::vector<fs::path> files(to_extract[i].frames.begin(), to_extract[i].frames.end());
-    PaletteGroup g = ExtractPaletteFromFiles(to_extract[i].name, to_extract[i].style, files, opt, &job);
+  for (PaletteGroup& g : ExtractGroups(to_extract, opt, &job)) {  // the loop the GUI's Extract runs
     pixels += g.pixels;
     PrintGroup(g, 0);
     file.Upsert(std::move(g));

@@ -12,10 +12,8 @@
 #include <vector>
 
 #include "app/cli/arg_parser.h"
-#include "widgets/colorize_view.h"
-#include "widgets/filmstrip.h"
-#include "widgets/main_window.h"
-#include "widgets/pair_view.h"
+#include "app/gui/main_window.h"
+#include "widgets/pair/pair_view.h"
 
 namespace animerun::gui {
 
@@ -171,12 +169,11 @@ int RunGui(int argc, char** argv) {
       app.exit(1);
       return;
     }
-    // Let layouts, the fit zoom and the thumbnails settle before grabbing.
+    // Let layouts, the fit zoom, the thumbnails and the panels' background work (the
+    // palette preview, a colorization) settle: the picture shows results, not progress.
     QTimer::singleShot(200, &window, [&] {
       window.WaitIdle(5000);
-      for (int i = 0; i < 50 && window.filmstrip()->Loading(); ++i) window.WaitIdle(100);
-      // The colorization dock propagates in the background; show its result, not its progress.
-      if (args.panel == "colorize" && window.colorizeView()) window.colorizeView()->WaitIdle(60000);
+      window.WaitPanelsIdle(60000);
       QApplication::processEvents();
       QSaveFile file(QString::fromStdString(args.screenshot));
       const bool saved = file.open(QIODevice::WriteOnly) && window.grab().save(&file, "PNG") && file.commit();

@@ -8,19 +8,24 @@
 #include "core/jobs/job.h"
 #include "core/util/error.h"
 #include "models/common/flow_factory.h"
+#include "models/common/model_registry.h"
 #include "models/common/runtime.h"
 
 namespace animerun::flow {
 
 void FlowRunOptions::Check() const {
-  const auto& names = models::FlowModelNames();
-  Require(std::find(names.begin(), names.end(), model) != names.end(),
-          "unknown model '" + model + "' (raft, raft-small, gma, gmflow, gmflow-refine, pwcnet)");
+  const models::FlowModelInfo* info = models::FindFlowModel(model);
+  if (!info) {
+    std::string known;
+    for (const auto& m : models::FlowModelRegistry()) known += (known.empty() ? "" : ", ") + m.name;
+    throw Error("unknown model '" + model + "' (" + known + ")");
+  }
   Require(allow_random_weights || !weights.empty(),
-          "--weights is required: the official checkpoint of " + model + " is " + models::OfficialCheckpointHint(model));
+          "--weights is required: the official checkpoint of " + model + " is " + info->CheckpointHint());
   Require(iters >= 1 && iters <= 1000, "iters must be in [1, 1000]");
   Require(padding == "sintel" || padding == "kitti", "padding must be sintel or kitti");
   Require(precision == "fp32" || precision == "bf16", "precision must be fp32 or bf16");
+  Require(info->SupportsPrecision(precision), model + " does not run in " + precision);
   Require(threads >= 0, "threads must be >= 0");
   try {
     models::CheckDeviceName(device.c_str());
@@ -45,7 +50,7 @@ FlowRunner::FlowRunner(const FlowRunOptions& options) : options_(options), impl_
       const std::string what = e.what();
       // The loaders name the file already; add which network it was meant for.
       throw Error((what.find(options_.weights) == std::string::npos ? options_.weights + ": " : std::string()) + what +
-                  " (expected " + models::OfficialCheckpointHint(options_.model) + ")");
+                  " (expected " + models::FindFlowModel(options_.model)->CheckpointHint() + ")");
     }
   }
   impl_->device = torch::Device(options_.device);
@@ -66,12 +71,9 @@ torch::Tensor ToBatch(const cv::Mat& rgb, const torch::Device& device) {
 }  // namespace
 
 int PredictSteps(const FlowRunOptions& options) {
-  // What the networks count (see models::FlowStepFn).
-  const std::string& m = options.model;
-  if (m == "gmflow") return 8;  // backbone + 6 transformer blocks + matching (GmflowNet::Steps)
-  if (m == "gmflow-refine") return 15;
-  if (m == "pwcnet" || m == "pwc") return 7;
-  return options.iters;  // raft, raft-small, gma
+  // What the networks count (see models::FlowStepFn), as each describes itself.
+  const models::FlowModelInfo* info = models::FindFlowModel(options.model);
+  return info ? info->Steps(options.iters) : options.iters;
 }
 
 cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job) {
@@ -90,10 +92,11 @@ cv::Mat PredictWithModel(models::FlowModel& net, const cv::Mat& image1, const cv
                                               "x" + std::to_string(image2.rows) + ")");
   if (job) {
     job->CheckCancel();
-    o.on_step = [job](int done, int total) {
+    const models::FlowModelInfo* info = models::FindFlowModel(options_.model);
+    const std::string unit = info ? info->step_unit : std::string("step");  // "iteration" for RAFT/GMA
+    o.on_step = [job, unit](int done, int total) {
       if (job->IsCancelled()) return false;
-      job->Report(static_cast<double>(done) / total,
-                  "iteration " + std::to_string(done) + "/" + std::to_string(total));
+      job->Report(static_cast<double>(done) / total, unit + " " + std::to_string(done) + "/" + std::to_string(total));
       return true;
     };
   }

@@ -26,8 +26,9 @@ struct FlowRunOptions {
   void Check() const;
 };
 
-// How many progress steps one Predict reports for these options: iters for RAFT/GMA,
-// 8 (gmflow), 15 (gmflow-refine), 7 (pwcnet). Lets a caller size a bar before loading.
+// How many progress steps one Predict reports for these options, as the network describes
+// itself (core/flow/flow_models.h): iters for RAFT/GMA, 8 (gmflow), 15 (gmflow-refine),
+// 7 (pwcnet). Lets a caller size a bar before loading.
 int PredictSteps(const FlowRunOptions& options);
 
 class FlowRunner {
@@ -40,8 +41,8 @@ class FlowRunner {
   FlowRunner& operator=(const FlowRunner&) = delete;
 
   // image1, image2: RGB CV_8UC3 of the same size. Returns the CV_32FC2 flow image1 -> image2.
-  // With a job: reports (k / Steps(), "iteration k/N") after every network step (RAFT/GMA
-  // iterations, GMFlow stages, PWC-Net levels) and throws Cancelled at the next step once
+  // With a job: reports (k / Steps(), "iteration k/N" for RAFT/GMA, "step k/N" for the
+  // GMFlow stages and PWC-Net levels) after every network step and throws Cancelled at the next step once
   // the job is cancelled (also when it already is on entry).
   cv::Mat Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job = nullptr);
 

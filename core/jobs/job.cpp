@@ -8,6 +8,14 @@
 
 namespace animerun {
 
+SubJob::SubJob(const JobContext* parent, double begin, double end, std::string prefix)
+    : JobContext(parent, parent ? ProgressFn([parent, begin, end, prefix = std::move(prefix)](
+                                                 double f, const std::string& message) {
+                                    // The end exactly at f = 1, so that consecutive parts meet.
+                                    parent->Report(f >= 1.0 ? end : begin + (end - begin) * f, prefix + message);
+                                  })
+                                : ProgressFn()) {}
+
 JobContext::ProgressFn StderrProgress(const std::string& prefix) {
   const bool tty = ::isatty(2);
   auto last = std::make_shared<int>(-1);

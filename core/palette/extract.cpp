@@ -151,6 +151,22 @@ PaletteGroup ExtractPaletteFromFiles(const std::string& name, const std::string&
   return group;
 }
 
+std::vector<PaletteGroup> ExtractGroups(const std::vector<PaletteGroup>& groups, const ExtractOptions& options,
+                                        const JobContext* job) {
+  options.Check();
+  std::vector<PaletteGroup> out;
+  const double n = static_cast<double>(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (job) job->CheckCancel();
+    const SubJob part(job, i / n, (i + 1) / n,
+                      "group " + std::to_string(i + 1) + "/" + std::to_string(groups.size()) + ": ");
+    const std::vector<fs::path> files(groups[i].frames.begin(), groups[i].frames.end());
+    out.push_back(ExtractPaletteFromFiles(groups[i].name, groups[i].style, files, options, &part));
+  }
+  if (job) job->CheckCancel();
+  return out;
+}
+
 bool IsImageFile(const fs::path& path) {
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -68,6 +68,14 @@ PaletteGroup ExtractPaletteFromFiles(const std::string& name, const std::string&
                                      const std::vector<std::filesystem::path>& files,
                                      const ExtractOptions& options, const JobContext* job = nullptr);
 
+// Extracts each group's palette from its frames, one group after the other, each in its
+// share of job's progress ("group 2/5: <name>: 3/40 frames"): the one loop behind
+// `animerun palette extract` and the GUI's Extract, with the same options. The result
+// keeps the groups' order. Throws as ExtractPaletteFromFiles (a group without frames is an
+// error naming it); Cancelled when job asks.
+std::vector<PaletteGroup> ExtractGroups(const std::vector<PaletteGroup>& groups, const ExtractOptions& options,
+                                        const JobContext* job = nullptr);
+
 // Image files by extension (.png .jpg .jpeg .bmp .tif .tiff .webp, any case).
 bool IsImageFile(const std::filesystem::path& path);
 // Files stay as given; folders expand to the image files beneath them (recursively, sorted

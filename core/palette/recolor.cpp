@@ -215,51 +215,25 @@ cv::Mat RecolorFrame(const cv::Mat& rgb, const cv::Mat& line_mask, const ColorMa
   return out;
 }
 
-namespace {
-
-// Counting with cancellation from `cancel` and progress through `progress` (so that
-// ApplyPalettes can map it into its own range of the bar).
-MaterialCounts CountImpl(const data::Scene& scene, const RecolorOptions& options, const JobContext* cancel,
-                         const std::function<void(double, const std::string&)>& progress) {
+MaterialCounts CountSceneMaterials(const data::Scene& scene, const RecolorOptions& options, const JobContext* job) {
   const std::vector<FrameLineFiles> lines = LineFilesOfScene(scene);
   const size_t n = scene.frames.size();
   std::vector<MaterialCounts> partial(WorkerCount(options.threads, n));
   std::atomic<size_t> done{0};
   std::mutex report_mutex;
   ParallelFor(n, options.threads, [&](size_t i, int w) {
-    if (cancel) cancel->CheckCancel();
+    if (job) job->CheckCancel();
     const cv::Mat rgb = io::ReadImageRgb(scene.frames[i]);
     CountMaterials(rgb, LineMask(rgb, lines[i], options), &partial[w]);
     const size_t d = ++done;
     std::lock_guard<std::mutex> lock(report_mutex);
-    if (progress) progress(double(d) / n, scene.name + ": materials " + std::to_string(d) + "/" + std::to_string(n));
+    if (job) job->Report(double(d) / n, scene.name + ": materials " + std::to_string(d) + "/" + std::to_string(n));
   });
-  if (cancel) cancel->CheckCancel();
+  if (job) job->CheckCancel();
   for (size_t w = 1; w < partial.size(); ++w)
     for (const auto& kv : partial[w]) partial[0][kv.first] += kv.second;
   return std::move(partial[0]);
 }
-
-}  // namespace
-
-MaterialCounts CountSceneMaterials(const data::Scene& scene, const RecolorOptions& options, const JobContext* job) {
-  return CountImpl(scene, options, job, [job](double f, const std::string& m) {
-    if (job) job->Report(f, m);
-  });
-}
-
-namespace {
-
-// Runs a job's progress in [lo, hi) of the overall bar.
-struct SubJob {
-  const JobContext* job;
-  double lo, hi;
-  void Report(double f, const std::string& msg) const {
-    if (job) job->Report(lo + (hi - lo) * f, msg);
-  }
-};
-
-}  // namespace
 
 ApplyReport ApplyPalettes(const fs::path& root, const PaletteFile& palettes, const RecolorOptions& options,
                           const JobContext* job) {
@@ -296,10 +270,11 @@ ApplyReport ApplyPalettes(const fs::path& root, const PaletteFile& palettes, con
   const double per_scene = 1.0 / scenes.size();
   for (size_t si = 0; si < scenes.size(); ++si) {
     const data::Scene& scene = *scenes[si];
-    const std::string tag = "scene " + std::to_string(si + 1) + "/" + std::to_string(scenes.size()) + " " + scene.name;
-    const SubJob count_job{job, si * per_scene, (si + 0.4) * per_scene};
-    const MaterialCounts counts =
-        CountImpl(scene, options, job, [&](double f, const std::string&) { count_job.Report(f, tag + ": materials"); });
+    const std::string step = "scene " + std::to_string(si + 1) + "/" + std::to_string(scenes.size()) + " ";
+    // Each scene's share of the bar: 40% counting its materials, 60% writing its frames.
+    const SubJob count_job(job, si * per_scene, (si + 0.4) * per_scene, step);
+    const SubJob write_job(job, (si + 0.4) * per_scene, (si + 1) * per_scene, step + scene.name + ": ");
+    const MaterialCounts counts = CountSceneMaterials(scene, options, &count_job);
     const ScenePlan plan = PlanRecolor(scene.name, counts, palettes, options);
 
     SceneReport sr;
@@ -328,8 +303,8 @@ ApplyReport ApplyPalettes(const fs::path& root, const PaletteFile& palettes, con
         io::WriteImage(tmp_dir / scene.frames[i].filename(), RecolorFrame(rgb, mask, plan.map));
         const size_t d = ++done;
         std::lock_guard<std::mutex> lock(report_mutex);
-        SubJob{job, (si + 0.4) * per_scene, (si + 1) * per_scene}.Report(
-            double(d) / scene.frames.size(), tag + ": frame " + std::to_string(d) + "/" + std::to_string(scene.frames.size()));
+        write_job.Report(double(d) / scene.frames.size(),
+                         "frame " + std::to_string(d) + "/" + std::to_string(scene.frames.size()));
       });
       if (job) job->CheckCancel();
       if (fs::exists(sr.out_dir, ec)) {

@@ -1,4 +1,5 @@
-// Creates the flow networks by the names the CLI and GUI use.
+// Creates the flow networks by the names the CLI and GUI use (the registry,
+// model_registry.h, says what each one is).
 #pragma once
 
 #include <memory>

@@ -16,8 +16,8 @@
 #include "core/segments/geometric_matcher.h"
 #include "core/util/fs.h"
 #include "test_paths.h"
-#include "widgets/colorize_canvas.h"
-#include "widgets/colorize_view.h"
+#include "widgets/colorize/colorize_canvas.h"
+#include "widgets/colorize/colorize_view.h"
 
 namespace animerun::widgets {
 namespace {

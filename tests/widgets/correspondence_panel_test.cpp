@@ -23,11 +23,9 @@
 #include "core/segments/match_eval.h"
 #include "core/util/fs.h"
 #include "test_paths.h"
-#include "widgets/correspondence_panel.h"
-#include "widgets/image_pane.h"
-#include "widgets/main_window.h"
-#include "widgets/pair_view.h"
-#include "widgets/qt_image.h"
+#include "widgets/common/image_pane.h"
+#include "widgets/common/qt_image.h"
+#include "widgets/correspondence/correspondence_panel.h"
 
 namespace animerun::widgets {
 namespace {
@@ -83,6 +81,10 @@ std::pair<int, int> SegmentAndOtherTarget(const Fixture& f) {
   return {-1, -1};
 }
 
+std::shared_ptr<const data::PairData> Shared(const data::PairData& d) {
+  return std::make_shared<const data::PairData>(d);
+}
+
 void Key(QWidget* w, Qt::Key key, Qt::KeyboardModifiers mods = Qt::NoModifier) {
   QKeyEvent press(QEvent::KeyPress, key, mods);
   QApplication::sendEvent(w, &press);
@@ -91,7 +93,7 @@ void Key(QWidget* w, Qt::Key key, Qt::KeyboardModifiers mods = Qt::NoModifier) {
 TEST(CorrespondencePanel, SelectReassignUnmatchAndUndoRedoExactly) {
   const Fixture f = MakeData();
   CorrespondencePanel panel(nullptr, Quiet());
-  panel.setPair(Q(f.split), f.pair, f.data);
+  panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession()) << panel.LastError().toStdString();
   ASSERT_GE(f.data.match_forward.size(), 3u);
   const std::vector<int> gt = panel.session().matches();
@@ -177,7 +179,7 @@ TEST(CorrespondencePanel, PanelKeysWinOverTheWindowShortcuts) {
 TEST(CorrespondencePanel, ReviewQueueStepsLeastConfidentFirst) {
   const Fixture f = MakeData();
   CorrespondencePanel panel(nullptr, Quiet());
-  panel.setPair(Q(f.split), f.pair, f.data);
+  panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession());
   QSignalSpy done(&panel, &CorrespondencePanel::matcherFinished);
   panel.RunMatcher("geometric");
@@ -261,7 +263,7 @@ TEST(CorrespondencePanel, AutosavesTheEditsAndReopeningRestoresThem) {
   fs::path saved_file;
   {
     CorrespondencePanel panel(nullptr, Quiet(30));
-    panel.setPair(Q(f.split), f.pair, f.data);
+    panel.setPair(Q(f.split), f.pair, Shared(f.data));
     ASSERT_TRUE(panel.HasSession());
     saved_file = panel.Files().matches;
     EXPECT_EQ(saved_file, f.split / "Annotations" / "SegMatching" / f.pair.scene / "forward" / (f.pair.name1 + ".json"));
@@ -291,7 +293,7 @@ TEST(CorrespondencePanel, AutosavesTheEditsAndReopeningRestoresThem) {
   EXPECT_EQ(ReadFileText(f.pair.match_forward), gt_bytes);  // the ground truth untouched
 
   CorrespondencePanel reopened(nullptr, Quiet());
-  reopened.setPair(Q(f.split), f.pair, f.data);
+  reopened.setPair(Q(f.split), f.pair, Shared(f.data));
   EXPECT_EQ(reopened.session().matches(), edited);
   EXPECT_EQ(reopened.session().proposal().source, "gt");
   EXPECT_EQ(reopened.session().NumEdited(), 2);
@@ -305,7 +307,7 @@ TEST(CorrespondencePanel, CorruptAnnotationIsReportedKeptAsideAndGroundTruthShow
   const fs::path file = f.split / "Annotations" / "SegMatching" / f.pair.scene / "forward" / (f.pair.name1 + ".json");
   WriteFileAtomic(file, std::string("{\"0\": [3], \"1\": ["));  // truncated
   CorrespondencePanel panel(nullptr, Quiet(20));
-  panel.setPair(Q(f.split), f.pair, f.data);
+  panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession());
   EXPECT_NE(panel.LastError().indexOf(Q(file)), -1) << panel.LastError().toStdString();
   EXPECT_NE(panel.LastError().indexOf("ground truth"), -1);
@@ -327,7 +329,7 @@ TEST(CorrespondencePanel, UnwritableDatasetSavesInTheUserFolder) {
   WriteFileAtomic(f.split / "Annotations", std::string("blocked"));
   const CorrespondencePanelOptions o = Quiet(20);
   CorrespondencePanel panel(nullptr, o);
-  panel.setPair(Q(f.split), f.pair, f.data);
+  panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession()) << panel.LastError().toStdString();
   EXPECT_EQ(panel.Files().matches.string().rfind(o.fallback_dir.toStdString(), 0), 0u) << panel.Files().matches;
   panel.SelectSegment(0);
@@ -337,7 +339,7 @@ TEST(CorrespondencePanel, UnwritableDatasetSavesInTheUserFolder) {
   EXPECT_EQ(ReadFileText(f.split / "Annotations"), "blocked");
   // Reopening finds them there again.
   CorrespondencePanel again(nullptr, o);
-  again.setPair(Q(f.split), f.pair, f.data);
+  again.setPair(Q(f.split), f.pair, Shared(f.data));
   EXPECT_EQ(again.session().matches(), panel.session().matches());
 }
 
@@ -346,13 +348,13 @@ TEST(CorrespondencePanel, NoSegmentMapsAndScreenshot) {
   CorrespondencePanel panel(nullptr, Quiet());
   data::PairData bare = f.data;
   bare.segment2 = cv::Mat();
-  panel.setPair(Q(f.split), f.pair, bare);
+  panel.setPair(Q(f.split), f.pair, Shared(bare));
   EXPECT_FALSE(panel.HasSession());
   EXPECT_FALSE(panel.MarkSelectedUnmatched());
   panel.RunMatcher("gt");
   EXPECT_FALSE(panel.LastError().isEmpty());
 
-  panel.setPair(Q(f.split), f.pair, f.data);
+  panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession());
   const auto [s, other] = SegmentAndOtherTarget(f);
   panel.SelectSegment(s);
@@ -387,59 +389,12 @@ TEST(CorrespondencePanel, NoSegmentMapsAndScreenshot) {
   EXPECT_GT(highlighted, 0);
 }
 
-TEST(CorrespondencePanel, DockedInTheMainWindowFollowingThePairAndItsKeys) {
-  const Fixture f = MakeData();
-  gui::MainWindowOptions mo;
-  mo.use_settings = false;
-  mo.modal_errors = false;
-  gui::MainWindow w(mo);
-  w.resize(1200, 800);
-  w.show();
-  w.OpenFolder(Q(f.split.parent_path()));
-  ASSERT_TRUE(w.WaitIdle(60000));
-  ASSERT_TRUE(w.PanelNames().contains("correspondence"));
-  EXPECT_TRUE(w.ShowPanel("correspondence"));
-  CorrespondencePanel* panel = w.correspondencePanel();
-  ASSERT_TRUE(panel && panel->HasSession()) << (panel ? panel->LastError().toStdString() : "");
-  EXPECT_EQ(panel->Files().matches, f.split / "Annotations" / "SegMatching" / f.pair.scene / "forward" / (f.pair.name1 + ".json"));
-  EXPECT_EQ(panel->session().matches(), f.data.match_forward);
-
-  // A click on frame t of the pair view selects the segment in the panel too.
-  const auto [s, other] = SegmentAndOtherTarget(f);
-  w.pairView()->SelectAt(0, PixelOf(f.data.segment1, s));
-  EXPECT_EQ(panel->Selected(), s);
-  ASSERT_TRUE(panel->ReassignSelected(other));
-
-  // N in the panel steps its review queue; elsewhere it is the window's "next pair".
-  ASSERT_TRUE(QTest::qWaitForWindowActive(&w));
-  panel->Pane(0)->setFocus();
-  QTest::keyClick(panel->Pane(0), Qt::Key_N);
-  EXPECT_EQ(panel->QueuePosition(), 0);
-  EXPECT_EQ(w.PairIndex(), 0);
-  QTest::keyClick(panel->Pane(0), Qt::Key_Z, Qt::ControlModifier);
-  EXPECT_EQ(panel->session().matches(), f.data.match_forward);
-  QTest::keyClick(panel->Pane(0), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
-  EXPECT_EQ(panel->session().MatchOf(s), other);
-  const std::vector<int> edited = panel->session().matches();
-
-  // The next pair saves this one's edits first; coming back restores them.
-  w.pairView()->setFocus();
-  QTest::keyClick(w.pairView(), Qt::Key_N);
-  ASSERT_EQ(w.Dataset()->scenes()[0].pairs.size(), 2u);
-  EXPECT_EQ(w.PairIndex(), 1);
-  EXPECT_EQ(panel->Files().matches.filename().string(), w.Dataset()->scenes()[0].pairs[1].name1 + ".json");
-  EXPECT_EQ(io::ReadMatchJson(f.split / "Annotations" / "SegMatching" / f.pair.scene / "forward" / (f.pair.name1 + ".json")),
-            edited);
-  w.SetPair(0);
-  EXPECT_EQ(panel->session().matches(), edited);
-  EXPECT_EQ(panel->session().NumEdited(), 1);
-}
 
 TEST(CorrespondencePanel, AntMatcherWithTheGoldenCheckpoint) {
   ANIMERUN_REQUIRE_GOLDEN();
   const Fixture f = MakeData();
   CorrespondencePanel panel(nullptr, Quiet());
-  panel.setPair(Q(f.split), f.pair, f.data);
+  panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession());
   QSignalSpy done(&panel, &CorrespondencePanel::matcherFinished);
   segments::MatcherOptions o;
@@ -461,7 +416,7 @@ TEST(CorrespondencePanel, AntMatcherWithTheGoldenCheckpoint) {
   // Saved with its confidences: reopening shows the same review order.
   ASSERT_TRUE(panel.SaveNow());
   CorrespondencePanel reopened(nullptr, Quiet());
-  reopened.setPair(Q(f.split), f.pair, f.data);
+  reopened.setPair(Q(f.split), f.pair, Shared(f.data));
   EXPECT_EQ(reopened.session().proposal().source, "ant");
   EXPECT_EQ(reopened.session().ReviewQueue(), sess.ReviewQueue());
 }

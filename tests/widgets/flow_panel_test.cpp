@@ -1,7 +1,8 @@
 // The flow panel, offscreen: missing-weights help, a run on a small synthetic pair whose
 // prediction and metrics equal core's (FlowRunner, ScorePairFlow), the network cache,
-// cancel, bad/wrong weights, compare mode with a shared EPE scale, remembered weights,
-// the golden RAFT-small checkpoint, and a screenshot (test_scratch/<test>/flow_panel.png).
+// pair keys, cancel, bad/wrong weights, compare mode with a shared EPE scale, the blink
+// check, remembered weights, the golden RAFT-small checkpoint, and a screenshot
+// (test_scratch/<test>/flow_panel.png). The docked panel: tests/app/gui.
 #include <gtest/gtest.h>
 
 // LibTorch before Qt: its headers use `slots` as a name.
@@ -13,24 +14,28 @@
 #include <QProgressBar>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableWidget>
 
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 
 #include <opencv2/imgproc.hpp>
 
 #include "core/data/synth.h"
 #include "core/flow/flow_compare.h"
 #include "core/flow/flow_predictor.h"
+#include "core/flow/flow_warp.h"
+#include "core/data/pair_key.h"
 #include "test_paths.h"
-#include "widgets/flow_panel.h"
-#include "widgets/main_window.h"
-#include "widgets/pair_view.h"
+#include "widgets/flow/flow_blink_view.h"
+#include "widgets/common/qt_image.h"
+#include "widgets/flow/flow_panel.h"
 
-namespace animerun::gui {
+namespace animerun::widgets {
 namespace {
 
 namespace fs = std::filesystem;
@@ -55,6 +60,15 @@ const std::vector<data::PairData>& Pairs() {
     return out;
   }();
   return pairs;
+}
+
+// Shows pixels under a key named after name: the panel tells pairs apart by key only.
+void Show(FlowPanel& panel, const data::PairData& pair, const std::string& name) {
+  data::FramePair id;
+  id.scene = name;
+  id.name1 = "t";
+  id.name2 = "t1";
+  panel.setPair(data::MakePairKey("/test/split", "original", id), std::make_shared<const data::PairData>(pair));
 }
 
 // Random weights in the official format, saved by the model's own writer.
@@ -85,7 +99,7 @@ TEST(FlowPanel, MissingWeightsShowsHowToGetThem) {
   FlowPanel panel(nullptr, Quiet());
   panel.resize(500, 600);
   panel.show();
-  panel.setPair(Pairs()[0], "synth_000 0 -> 1");
+  Show(panel, Pairs()[0], "synth_000 0 -> 1");
   EXPECT_FALSE(panel.GroundTruthImage().isNull());
   EXPECT_TRUE(panel.HelpShown());
   EXPECT_FALSE(panel.CanRun());
@@ -114,7 +128,7 @@ TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
   panel.SetWeights(0, w);
   panel.SetIterations(0, 3);
   const data::PairData& pair = Pairs()[0];
-  panel.setPair(pair, "pair 0");
+  Show(panel, pair, "pair 0");
   EXPECT_FALSE(panel.HelpShown());
   ASSERT_TRUE(panel.CanRun());
   QSignalSpy finished(&panel, &FlowPanel::runFinished);
@@ -147,14 +161,15 @@ TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
   ASSERT_EQ(epe.size(), QSize(96, 64));
   EXPECT_EQ(std::memcmp(epe.constScanLine(10), heat.ptr(10), 96 * 3), 0);
 
-  // The same pair sent again (as the window does when it is re-shown) keeps the result.
+  // The same pair (key) sent again, as the window does when it is re-shown, keeps the
+  // result, whatever the pixels' copy.
   data::PairData again = pair;
   again.image1 = pair.image1.clone();
-  panel.setPair(again, "pair 0");
+  Show(panel, again, "pair 0");
   EXPECT_TRUE(panel.HasPrediction(0));
 
   // Next pair: the network is reused; new iterations load it again.
-  panel.setPair(Pairs()[1], "pair 1");
+  Show(panel, Pairs()[1], "pair 1");
   EXPECT_FALSE(panel.HasPrediction(0));  // the old result is gone with its pair
   ASSERT_TRUE(panel.run());
   ASSERT_TRUE(panel.WaitIdle(120000));
@@ -169,7 +184,7 @@ TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
   // A pair without ground truth: prediction, no metrics.
   data::PairData bare = pair;
   bare.flow_forward = cv::Mat();
-  panel.setPair(bare, "no gt");
+  Show(panel, bare, "no gt");
   ASSERT_TRUE(panel.run());
   ASSERT_TRUE(panel.WaitIdle(120000));
   EXPECT_TRUE(panel.HasPrediction(0));
@@ -183,7 +198,7 @@ TEST(FlowPanel, CancelDropsTheRun) {
   panel.SetModel(0, "raft-small");
   panel.SetWeights(0, w);
   panel.SetIterations(0, 2);
-  panel.setPair(Pairs()[0], "pair 0");
+  Show(panel, Pairs()[0], "pair 0");
   QSignalSpy finished(&panel, &FlowPanel::runFinished);
   ASSERT_TRUE(panel.run());
   panel.cancel();
@@ -195,7 +210,7 @@ TEST(FlowPanel, CancelDropsTheRun) {
   EXPECT_TRUE(panel.Status().contains("Cancelled"));
   // A new pair during a run cancels it too; the panel then runs again normally.
   ASSERT_TRUE(panel.run());
-  panel.setPair(Pairs()[1], "pair 1");
+  Show(panel, Pairs()[1], "pair 1");
   ASSERT_TRUE(panel.WaitIdle(120000));
   EXPECT_FALSE(panel.HasPrediction(0));
   ASSERT_TRUE(panel.run());
@@ -225,7 +240,7 @@ TEST(FlowPanel, ProgressPerIterationAndPromptCancel) {
   panel->SetModel(0, "raft-small");
   panel->SetWeights(0, w);
   panel->SetIterations(0, kIters);
-  panel->setPair(BiggerPair(), "bigger pair");
+  Show(*panel, BiggerPair(), "bigger pair");
 
   // A full run (the network is loaded by it, so the timed runs below do not load).
   {
@@ -306,7 +321,7 @@ TEST(FlowPanel, BadAndWrongWeightsAreReported) {
   std::ofstream(junk) << "not a checkpoint at all";
   const QString small = SaveRandomWeights("raft-small", dir);
   FlowPanel panel(nullptr, Quiet());
-  panel.setPair(Pairs()[0], "pair 0");
+  Show(panel, Pairs()[0], "pair 0");
   panel.SetModel(0, "raft-small");
   panel.SetWeights(0, Q(junk));
   ASSERT_TRUE(panel.run());
@@ -338,7 +353,7 @@ TEST(FlowPanel, CompareShowsBothWithOneScaleAndScreenshot) {
   panel.SetModel(1, "pwcnet");
   panel.SetWeights(1, b);
   const data::PairData& pair = Pairs()[0];
-  panel.setPair(pair, "synth_000  Image0000 -> Image0001");
+  Show(panel, pair, "synth_000  Image0000 -> Image0001");
   QSignalSpy progress(&panel, &FlowPanel::runProgress);
   ASSERT_TRUE(panel.run());
   ASSERT_TRUE(panel.WaitIdle(120000));
@@ -386,6 +401,55 @@ TEST(FlowPanel, CompareShowsBothWithOneScaleAndScreenshot) {
   EXPECT_TRUE(panel.HasPrediction(0));
 }
 
+TEST(FlowPanel, BlinkShowsFrameTAndFrameT1WarpedBackWithTheError) {
+  const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
+  FlowPanel panel(nullptr, Quiet());
+  panel.resize(900, 420);
+  panel.show();
+  const data::PairData& pair = Pairs()[0];
+  Show(panel, pair, "pair 0");
+  FlowBlinkView* blink = panel.blinkView();
+  ASSERT_NE(blink, nullptr);
+  // Frame t, then frame t+1 warped back by the ground truth.
+  blink->SetShow(FlowBlinkView::Show::kFrameT);
+  EXPECT_EQ(blink->Image().convertToFormat(QImage::Format_RGB888), ToQImage(pair.image1));
+  blink->SetShow(FlowBlinkView::Show::kWarped);
+  const flow::WarpResult gt = flow::WarpBack(pair.image1, pair.image2, pair.flow_forward, pair.unmatched_forward);
+  EXPECT_EQ(blink->Image().convertToFormat(QImage::Format_RGB888), ToQImage(gt.warped));
+  EXPECT_TRUE(blink->Info().contains(QString::number(gt.mean_error, 'f', 2))) << blink->Info().toStdString();
+  blink->SetShow(FlowBlinkView::Show::kError);
+  EXPECT_EQ(blink->Image().size(), QSize(96, 64));
+  // A prediction to warp by exists after a run; before, the view says so.
+  blink->SetSource(flow::WarpSource::kA);
+  blink->SetShow(FlowBlinkView::Show::kWarped);
+  EXPECT_TRUE(blink->Image().isNull());
+  panel.SetModel(0, "raft-small");
+  panel.SetWeights(0, w);
+  panel.SetIterations(0, 2);
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  const flow::WarpResult a = flow::WarpBack(pair.image1, pair.image2, panel.Prediction(0), pair.unmatched_forward);
+  EXPECT_EQ(blink->Image().convertToFormat(QImage::Format_RGB888), ToQImage(a.warped));
+  // Blinking alternates frame t and the warped frame.
+  blink->SetBlinking(true);
+  std::set<int> shown;
+  QElapsedTimer t;
+  t.start();
+  while (shown.size() < 2 && t.elapsed() < 5000) {
+    QApplication::processEvents(QEventLoop::AllEvents, 20);
+    shown.insert(static_cast<int>(blink->Shown()));
+  }
+  blink->SetBlinking(false);
+  EXPECT_EQ(shown, (std::set<int>{0, 1}));
+  // The blink tab, for the record: frame t+1 warped back by A, the error line under it.
+  auto* tabs = panel.findChild<QTabWidget*>();
+  ASSERT_NE(tabs, nullptr);
+  tabs->setCurrentWidget(blink);
+  blink->SetShow(FlowBlinkView::Show::kWarped);
+  QApplication::processEvents();
+  ASSERT_TRUE(panel.grab().save(Q(test::ScratchDir("shot") / "flow_panel_blink.png")));
+}
+
 TEST(FlowPanel, RemembersWeightsPerModel) {
   const fs::path dir = test::ScratchDir("settings");
   QSettings::setDefaultFormat(QSettings::IniFormat);
@@ -411,46 +475,6 @@ TEST(FlowPanel, RemembersWeightsPerModel) {
   EXPECT_EQ(again.Weights(1), "/w/gma-sintel.pth");
 }
 
-// Docked in the main window: follows the shown pair, and with "Every pair" runs on each
-// pair the window shows, reusing the loaded network.
-TEST(FlowPanel, FollowsTheMainWindowsPair) {
-  const fs::path root = test::ScratchDir("data");
-  data::SynthOptions so;
-  so.scenes = 1;
-  so.frames = 3;
-  so.width = 96;
-  so.height = 64;
-  so.color_passes = 0;
-  data::GenerateSynthDataset(root, so);
-  const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
-  MainWindowOptions mo;
-  mo.use_settings = false;
-  mo.modal_errors = false;
-  mo.progress_dialog = false;
-  MainWindow win(mo);
-  ASSERT_NE(win.flowPanel(), nullptr);
-  EXPECT_TRUE(win.ShowPanel("flow"));
-  FlowPanel& panel = *win.flowPanel();
-  EXPECT_FALSE(panel.HasPair());
-  panel.SetModel(0, "raft-small");
-  panel.SetWeights(0, w);
-  panel.SetIterations(0, 1);
-  panel.SetAutoRun(true);
-  win.OpenFolder(Q(root));
-  ASSERT_TRUE(win.WaitIdle(60000));
-  ASSERT_TRUE(panel.HasPair());
-  EXPECT_EQ(panel.GroundTruthImage().size(), QSize(96, 64));
-  ASSERT_TRUE(panel.WaitIdle(120000));
-  ASSERT_TRUE(panel.HasPrediction(0)) << panel.LastError().toStdString();
-  win.NextPair();
-  ASSERT_EQ(win.PairIndex(), 1);
-  ASSERT_TRUE(panel.WaitIdle(120000));
-  ASSERT_TRUE(panel.HasPrediction(0)) << panel.LastError().toStdString();
-  const data::PairData& shown = win.pairView()->pair();
-  EXPECT_LT(cv::norm(panel.Prediction(0), RunnerFlow("raft-small", w, 1, shown), cv::NORM_INF), 1e-4);
-  EXPECT_EQ(panel.NetworksLoaded(), 1);
-  EXPECT_EQ(panel.Metrics(0)->epe, flow::ScorePairFlow(shown, panel.Prediction(0)).epe);
-}
 
 TEST(FlowPanel, RunsTheGoldenRaftSmallCheckpoint) {
   ANIMERUN_REQUIRE_GOLDEN();
@@ -459,7 +483,7 @@ TEST(FlowPanel, RunsTheGoldenRaftSmallCheckpoint) {
   panel.SetModel(0, "raft-small");
   panel.SetWeights(0, w);
   panel.SetIterations(0, 4);
-  panel.setPair(Pairs()[0], "pair 0");
+  Show(panel, Pairs()[0], "pair 0");
   ASSERT_TRUE(panel.run());
   ASSERT_TRUE(panel.WaitIdle(120000));
   ASSERT_TRUE(panel.HasPrediction(0)) << panel.LastError().toStdString();
@@ -469,4 +493,4 @@ TEST(FlowPanel, RunsTheGoldenRaftSmallCheckpoint) {
 }
 
 }  // namespace
-}  // namespace animerun::gui
+}  // namespace animerun::widgets

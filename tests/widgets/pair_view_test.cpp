@@ -11,10 +11,10 @@
 
 #include <cmath>
 
-#include "widgets/info_panel.h"
-#include "widgets/pair_view.h"
+#include "widgets/pair/info_panel.h"
+#include "widgets/pair/pair_view.h"
 
-namespace animerun::gui {
+namespace animerun::widgets {
 namespace {
 
 // 64x48: segment 0 left half, 1 right half, 2 a block at (10..19, 10..19) (unmatched);
@@ -249,4 +249,4 @@ TEST(PairViewNoPair, EmptyViewIgnoresInput) {
 }
 
 }  // namespace
-}  // namespace animerun::gui
+}  // namespace animerun::widgets

@@ -1,6 +1,7 @@
 // The palette panel, offscreen: group editing (incl. drag and drop), background extraction,
-// the preview (and that it matches what Apply writes), apply/overwrite/cancel, suggested
-// groups, export, and a screenshot (test_scratch/palette_panel/palette_panel.png).
+// the preview of the session's shown frame (and that it matches what Apply writes),
+// apply/overwrite/cancel, suggested groups, export, and a screenshot
+// (test_scratch/palette_panel/palette_panel.png).
 #include <gtest/gtest.h>
 
 #include <QApplication>
@@ -16,9 +17,10 @@
 #include "core/palette/palette.h"
 #include "core/util/fs.h"
 #include "test_paths.h"
-#include "widgets/palette_panel.h"
-#include "widgets/palette_views.h"
-#include "widgets/qt_image.h"
+#include "widgets/common/qt_image.h"
+#include "widgets/common/session_model.h"
+#include "widgets/palette/palette_panel.h"
+#include "widgets/palette/palette_views.h"
 
 namespace animerun::widgets {
 namespace {
@@ -194,8 +196,18 @@ TEST(PalettePanel, PreviewMatchesApplyAndScreenshot) {
   ASSERT_TRUE(panel.WaitIdle(20000));
   panel.selectGroup("warm");
   panel.setSeed(7);
-  panel.setDatasetRoot(Q(Dataset()));
-  panel.setCurrentFrame("synth_000", 1);
+  // The panel follows the session: its dataset and the frame t it shows.
+  SessionModel session;
+  panel.SetSession(&session);
+  session.session().Open(Dataset());
+  ASSERT_TRUE(session.WaitIdle(30000));
+  auto show = [&](const std::string& scene, int pair) {
+    const auto& scenes = session.session().dataset()->scenes();
+    for (size_t i = 0; i < scenes.size(); ++i)
+      if (scenes[i].name == scene) session.session().SetScene(static_cast<int>(i));
+    session.session().SetPair(pair);
+  };
+  show("synth_000", 1);
   ASSERT_TRUE(panel.WaitIdle(30000));
   const QImage original = panel.PreviewOriginal(), recoloured = panel.PreviewRecoloured();
   ASSERT_FALSE(original.isNull()) << panel.LastError().toStdString();
@@ -243,7 +255,7 @@ TEST(PalettePanel, PreviewMatchesApplyAndScreenshot) {
 
   // Screenshot for docs and review.
   panel.selectGroup("synth");
-  panel.setCurrentFrame("synth_001", 0);
+  show("synth_001", 0);
   ASSERT_TRUE(panel.WaitIdle(30000));
   const fs::path shot = test::ScratchDir("palette_panel") / "palette_panel.png";
   ASSERT_TRUE(panel.grab().save(Q(shot)));

@@ -1,12 +1,15 @@
 // The training dialog, offscreen, driving the real `animerun train` on a tiny synthetic
 // dataset: curves get points, Stop is graceful (checkpoint, "stopped"), Resume redraws
 // the earlier curve and continues, invalid options never start a process, a child that
-// dies mid-run leaves the dialog alive. Screenshot: test_scratch/.../train_dialog.png.
+// dies mid-run leaves the dialog alive, a new field in the events becomes a curve to
+// choose. Screenshot: test_scratch/.../train_dialog.png. Tools > Train: tests/app/gui.
 #include <gtest/gtest.h>
 
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
 #include <QFile>
 #include <QLineEdit>
 #include <QSignalSpy>
@@ -18,8 +21,8 @@
 #include "core/data/synth.h"
 #include "core/train/trainer.h"
 #include "test_paths.h"
-#include "widgets/main_window.h"
-#include "widgets/train_dialog.h"
+#include "widgets/train/train_curves_view.h"
+#include "widgets/train/train_dialog.h"
 
 namespace animerun::widgets {
 namespace {
@@ -167,25 +170,43 @@ TEST(TrainDialog, ACrashingChildLeavesTheDialogAlive) {
   EXPECT_FALSE(d.isRunning());
 }
 
-TEST(TrainDialog, ToolsMenuOpensOneDialogForTheOpenDataset) {
-  const fs::path data = TinyData();
-  gui::MainWindowOptions mo;
-  mo.use_settings = false;
-  mo.modal_errors = false;
-  mo.progress_dialog = false;
-  gui::MainWindow w(mo);
-  QSignalSpy opened(&w, &gui::MainWindow::datasetOpened);
-  w.OpenFolder(Q(data / "train"), "");
-  ASSERT_TRUE(opened.count() > 0 || opened.wait(20000));
-  auto* action = w.findChild<QAction*>("action_train");
-  ASSERT_NE(action, nullptr);
-  action->trigger();
-  auto* dialog = w.findChild<TrainDialog*>();
-  ASSERT_NE(dialog, nullptr);
-  EXPECT_TRUE(dialog->isVisible());
-  EXPECT_EQ(fs::path(dialog->options().data), data);
-  action->trigger();
-  EXPECT_EQ(w.findChildren<TrainDialog*>().size(), 1);
+
+TEST(TrainDialog, ANewNumberInTheEventsBecomesACurveToChoose) {
+  // A task that reports an end-point error and a learning-rate schedule (the flow tasks):
+  // no dialog change is needed to plot them.
+  const fs::path dir = test::ScratchDir("fake");
+  const fs::path script = dir / "flow_trainer.sh";
+  {
+    QFile f(Q(script));
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write("#!/bin/sh\n"
+            "echo '{\"event\":\"start\",\"iter\":0,\"iterations\":3}'\n"
+            "echo '{\"event\":\"step\",\"iter\":1,\"loss\":9.0,\"epe\":7.5,\"lr\":0.0004}'\n"
+            "echo '{\"event\":\"step\",\"iter\":2,\"loss\":8.0,\"epe\":6.5,\"lr\":0.0003}'\n"
+            "echo '{\"event\":\"eval\",\"iter\":2,\"metrics\":{\"epe\":6.0,\"px1\":0.2}}'\n"
+            "echo '{\"event\":\"done\",\"iter\":2,\"reason\":\"finished\"}'\n");
+    f.setPermissions(f.permissions() | QFileDevice::ExeOwner);
+  }
+  TrainDialog d(nullptr, {false});
+  d.setProgram(Q(script));
+  d.setRunDir(Q(dir / "run"));
+  d.setOptions(Tiny(dir, 3));
+  QSignalSpy finished(&d, &TrainDialog::trainingFinished);
+  ASSERT_TRUE(d.startTraining());
+  ASSERT_TRUE(finished.wait(20000));
+  EXPECT_FALSE(finished.at(0).at(2).toBool());
+  EXPECT_EQ(d.lossPointCount(), 2);
+  auto* metric = d.findChild<QComboBox*>("train_metric");
+  ASSERT_NE(metric, nullptr);
+  EXPECT_GE(metric->findText("epe"), 0);
+  EXPECT_GE(metric->findText("lr"), 0);
+  EXPECT_GE(metric->findText("px1"), 0);
+  EXPECT_LT(metric->findText("loss"), 0) << "losses have their own plot";
+  d.curvesView()->SetMetric("epe");
+  EXPECT_EQ(d.curvesView()->MetricPoints(false), 2);
+  EXPECT_EQ(d.curvesView()->MetricPoints(true), 1);
+  EXPECT_EQ(d.accuracyPlot()->graph(0)->dataCount(), 2);
+  EXPECT_TRUE(d.findChild<QLabel*>("train_status")->text().contains("Finished"));
 }
 
 }  // namespace
