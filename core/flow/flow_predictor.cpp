@@ -92,7 +92,7 @@ cv::Mat PredictWithModel(models::FlowModel& net, const cv::Mat& image1, const cv
                                               "x" + std::to_string(image2.rows) + ")");
   if (job) {
     job->CheckCancel();
-    const models::FlowModelInfo* info = models::FindFlowModel(options_.model);
+    const models::FlowModelInfo* info = models::FindFlowModel(name);
     const std::string unit = info ? info->step_unit : std::string("step");  // "iteration" for RAFT/GMA
     o.on_step = [job, unit](int done, int total) {
       if (job->IsCancelled()) return false;
