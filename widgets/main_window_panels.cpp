@@ -120,7 +120,7 @@ void MainWindow::BuildPanels() {
     }
     const auto& pairs = dataset_->scenes()[scene].pairs;
     if (pair < 0 || pair >= static_cast<int>(pairs.size())) return;
-    correspondence_panel_->setPair(QString::fromStdString(dataset_->root().u8string()), pairs[pair], pair_view_->pair());
+    correspondence_panel_->setPair(QString::fromStdString(dataset_->root().string()), pairs[pair], pair_view_->pair());
   });
   // A segment picked in frame t of the pair view is selected in the panel too.
   connect(pair_view_, &PairView::segmentPicked, correspondence_panel_, [this](const view::SegmentPick& pick) {
