@@ -22,6 +22,8 @@ pkgs=(
   libgtest-dev            # GoogleTest
   nlohmann-json3-dev      # JSON (header only)
   zlib1g-dev              # PNG/zip checksums
+  libgloo-dev             # gloo/ headers for c10d's Gloo process group (distributed training)
+  python3-venv            # the virtual environment of the LibTorch 2.x build (setup.sh test-torch2)
 )
 if [ "$gui" = 1 ]; then
   pkgs+=(qt6-base-dev libqcustomplot-dev libgl-dev xvfb xauth)

@@ -2,7 +2,8 @@
 # One-command set-up on Debian 12 (see README):
 #   packaging/setup.sh demo   install dependencies, build, open the GUI on the embedded demo
 #   packaging/setup.sh test   install dependencies, build with tests, run every test (ctest)
-# Options after the mode: --build-dir DIR (default: build), --no-install (skip apt).
+#   packaging/setup.sh test-torch2  the same with LibTorch 2.x + CUDA (pip wheel) in build-torch2/
+# Options after the mode: --build-dir DIR (default: build, build-torch2), --no-install (skip apt).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +20,30 @@ while [ $# -gt 0 ]; do
 done
 case "$mode" in
   demo|test) ;;
-  *) sed -n '2,5p' "$0"; exit 2 ;;
+  test-torch2)
+    # The second build (issue 10): the LibTorch of the pip torch wheel, WITH_CUDA=ON (nvcc of
+    # the CUDA toolkit compiles models/*.cu), Debian's Qt/OpenCV/GTest; every test on the CPU.
+    [ "$build_dir" = "$here/build" ] && build_dir="$here/build-torch2"
+    [ "$install" = 1 ] && "$here/packaging/install_deps.sh"
+    t0=$(date +%s)
+    torch_prefix="$("$here/packaging/torch2_env.sh")"
+    if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null; then
+      export CUDACXX=/usr/local/cuda/bin/nvcc
+      [ -x "$CUDACXX" ] || { echo "setup.sh: no nvcc (install the CUDA 13 toolkit, or set CUDACXX)" >&2; exit 1; }
+      export PATH="$(dirname "$CUDACXX"):$PATH"  # LibTorch's CMake looks for the toolkit through nvcc
+    fi
+    t1=$(date +%s)
+    cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_GUI=ON -DBUILD_TESTS=ON \
+      -DWITH_CUDA=ON -DCMAKE_PREFIX_PATH="$torch_prefix"
+    t2=$(date +%s)
+    cmake --build "$build_dir" -j "$(nproc)"
+    t3=$(date +%s)
+    (cd "$build_dir" && ANIMERUN_THREADS=1 ctest --output-on-failure -j "$(nproc)" --timeout 1200)
+    t4=$(date +%s)
+    echo "setup.sh test-torch2: venv $((t1 - t0)) s, configure $((t2 - t1)) s, build $((t3 - t2)) s, tests $((t4 - t3)) s"
+    exit 0
+    ;;
+  *) sed -n '2,6p' "$0"; exit 2 ;;
 esac
 
 if [ "$install" = 1 ]; then

@@ -267,7 +267,7 @@ bool ColorizeController::ExportTo(const fs::path& dir) {
   export_dir_ = dir;
   const std::string matcher = options_.matcher;
   job_progress_ = 0.0;
-  status_ = "Exporting " + std::to_string(frames_.size()) + " frame(s) to " + dir.u8string() + "…";
+  status_ = "Exporting " + std::to_string(frames_.size()) + " frame(s) to " + dir.string() + "…";
   runner_.Start(
       [pending, matcher](const JobContext& job) {
         fs::create_directories(pending->options.out);
@@ -317,7 +317,7 @@ void ColorizeController::OnFinished(const JobOutcome& outcome) {
     }
   } else if (kind == Job::kExport) {
     if (outcome.ok)
-      SetStatus("Exported " + std::to_string(pending ? pending->written : 0) + " frame(s) to " + export_dir_.u8string());
+      SetStatus("Exported " + std::to_string(pending ? pending->written : 0) + " frame(s) to " + export_dir_.string());
     else if (outcome.cancelled)
       SetStatus("Export cancelled");
     else

@@ -8,7 +8,7 @@ std::string PairKey::Describe() const {
 }
 
 PairKey MakePairKey(const std::filesystem::path& split_root, const std::string& pass, const FramePair& pair) {
-  return {split_root.u8string(), pass, PairIdentity(pair)};
+  return {split_root.string(), pass, PairIdentity(pair)};
 }
 
 bool operator==(const PairKey& a, const PairKey& b) {

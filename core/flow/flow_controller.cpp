@@ -91,7 +91,7 @@ std::string FlowController::RunnerKey(int slot) const {
   const auto stamp = fs::last_write_time(p, ec).time_since_epoch().count();
   const auto size = fs::file_size(p, ec);
   // A rewritten weights file (same name, a new training step) is loaded again.
-  return s.model + '|' + p.u8string() + '|' + std::to_string(stamp) + '|' + std::to_string(ec ? 0 : size) + '|' +
+  return s.model + '|' + p.string() + '|' + std::to_string(stamp) + '|' + std::to_string(ec ? 0 : size) + '|' +
          std::to_string(s.iters);
 }
 

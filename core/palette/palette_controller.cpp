@@ -93,7 +93,7 @@ bool PaletteController::LoadBeside(const fs::path& folder) {
   std::error_code ec;
   const fs::path file = folder / "palettes.json";
   if (!path_.empty() || modified_ || !file_.groups.empty() || !fs::is_regular_file(file, ec)) return false;
-  return Load(file.u8string());
+  return Load(file.string());
 }
 
 std::string PaletteController::NewGroupName() const {

@@ -99,12 +99,12 @@ void CorrespondenceController::SetPair(const fs::path& split_root, const data::F
   data_ = std::move(data);
   has_session_ = true;
   message_.clear();
-  status_ = "Edits are saved to " + files_.matches.u8string();
+  status_ = "Edits are saved to " + files_.matches.string();
   std::error_code ec;
   if (fs::exists(files_.matches, ec)) {
     try {
       session_.Load(files_);
-      status_ = "Restored " + std::to_string(session_.NumEdited()) + " edit(s) from " + files_.matches.u8string();
+      status_ = "Restored " + std::to_string(session_.NumEdited()) + " edit(s) from " + files_.matches.string();
     } catch (const std::exception& e) {
       // Keep the unreadable file (an artist's work, maybe hand-edited) out of the autosave's way.
       std::string kept;
@@ -113,7 +113,7 @@ void CorrespondenceController::SetPair(const fs::path& split_root, const data::F
         fs::path aside = f;
         aside += ".corrupt";
         fs::rename(f, aside, ec);
-        if (!ec) kept += (kept.empty() ? std::string() : std::string(", ")) + aside.u8string();
+        if (!ec) kept += (kept.empty() ? std::string() : std::string(", ")) + aside.string();
       }
       last_error_ = std::string(e.what()) + "\nShowing the " +
                     (session_.proposal().source == "gt" ? "ground truth" : "pair unmatched") +
@@ -211,7 +211,7 @@ bool CorrespondenceController::Save() {
     Fail(e.what());
     return false;
   }
-  SetStatus("Saved " + std::to_string(session_.NumEdited()) + " edit(s) to " + files_.matches.u8string());
+  SetStatus("Saved " + std::to_string(session_.NumEdited()) + " edit(s) to " + files_.matches.string());
   Notify(Event::kSaved);
   return true;
 }

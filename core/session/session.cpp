@@ -16,7 +16,7 @@ Session::~Session() { runner_.Stop(); }
 void Session::Open(const fs::path& folder, const std::string& split) {
   const std::vector<std::string> splits = view::DetectSplits(folder);
   if (splits.empty()) {
-    Fail(folder.u8string() + ": not an AnimeRun folder (no Frame_Anime/, test/Frame_Anime/ or train/Frame_Anime/)");
+    Fail(folder.string() + ": not an AnimeRun folder (no Frame_Anime/, test/Frame_Anime/ or train/Frame_Anime/)");
     return;
   }
   std::string chosen = splits.front();
@@ -52,9 +52,9 @@ void Session::StartOpen(const fs::path& folder, const std::string& split, bool d
   options.pass = pass_;
   auto result = std::make_shared<std::optional<data::AnimeRunDataset>>();
   if (demo)
-    Log("info", "generating the demo dataset in " + folder.u8string());
+    Log("info", "generating the demo dataset in " + folder.string());
   else
-    Log("info", "opening " + folder.u8string() + (split.empty() ? std::string() : " (" + split + ")"));
+    Log("info", "opening " + folder.string() + (split.empty() ? std::string() : " (" + split + ")"));
   runner_.Start(
       [folder, options, result, demo](const JobContext& job) {
         const SubJob prepare(&job, 0.0, demo ? 0.9 : 0.0);
@@ -64,10 +64,10 @@ void Session::StartOpen(const fs::path& folder, const std::string& split, bool d
       },
       [this, folder, split, result, demo](const JobOutcome& outcome) {
         if (outcome.cancelled) {
-          Log("info", demo ? "demo generation cancelled" : "opening " + folder.u8string() + " cancelled");
+          Log("info", demo ? "demo generation cancelled" : "opening " + folder.string() + " cancelled");
           Fail(std::string());
         } else if (!outcome.ok || !result->has_value()) {
-          const std::string error = outcome.error.empty() ? folder.u8string() + ": could not be opened" : outcome.error;
+          const std::string error = outcome.error.empty() ? folder.string() + ": could not be opened" : outcome.error;
           Fail(demo ? "The demo dataset could not be generated: " + error : error);
         } else {
           Install(folder, split, std::move(**result));
@@ -92,7 +92,7 @@ void Session::Install(const fs::path& folder, const std::string& split, data::An
   last_error_.clear();
   const std::vector<std::string> problems = dataset_->AllProblems();
   for (const std::string& p : problems) Log("warning", p);
-  Log("info", folder.u8string() + ": " + std::to_string(dataset_->scenes().size()) + " scenes, " +
+  Log("info", folder.string() + ": " + std::to_string(dataset_->scenes().size()) + " scenes, " +
                   std::to_string(dataset_->AllPairs().size()) + " pairs" +
                   (problems.empty() ? std::string()
                                     : ", " + std::to_string(problems.size()) + " problem(s) (see the warnings above)"));

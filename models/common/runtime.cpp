@@ -1,10 +1,16 @@
 #include "models/common/runtime.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#ifdef ANIMERUN_WITH_CUDA
+#include "models/common/cuda_devices.h"
+#endif
 
 namespace animerun::models {
 
@@ -15,6 +21,52 @@ int ConfigureThreads(int n) {
 }
 
 bool CudaAvailable() { return torch::cuda::is_available(); }
+
+#ifdef ANIMERUN_WITH_CUDA
+namespace {
+
+// LibTorch's architecture list ("8.0 9.0+PTX") as nvcc names them ("sm_80, sm_90+PTX").
+std::string ArchitectureList(const std::string& torch_list) {
+  std::string out;
+  std::stringstream in(torch_list);
+  std::string a;
+  while (in >> a) {
+    if (!out.empty()) out += ", ";
+    std::string sm;
+    for (char c : a.substr(0, a.find('+')))
+      if (c != '.') sm += c;
+    out += "sm_" + sm + (a.find("+PTX") != std::string::npos ? "+PTX" : "");
+  }
+  return out;
+}
+
+std::string CudaVersion(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
+
+}  // namespace
+#endif
+
+std::string DescribeRuntime() {
+  std::ostringstream s;
+  s << "LibTorch " << TORCH_VERSION << ", " << at::get_num_threads() << " CPU threads";
+#ifdef ANIMERUN_WITH_CUDA
+  const CudaReport r = QueryCudaDevices();
+  s << "; CUDA build, kernels for " << ArchitectureList(ANIMERUN_CUDA_ARCHITECTURES) << "; CUDA runtime "
+    << CudaVersion(r.runtime_version) << ", driver "
+    << (r.driver_version ? CudaVersion(r.driver_version) : std::string("none"));
+  if (!r.error.empty()) s << "; no usable CUDA device (" << r.error << ")";
+  for (const CudaDevice& d : r.devices) {
+    s << "\n  cuda:" << d.index << " " << d.name << ", compute capability " << d.major << "." << d.minor << ", "
+      << (d.memory_bytes >> 20) << " MiB, ";
+    if (d.kernel_arch)
+      s << "kernels run as compute_" << d.kernel_arch / 10;
+    else
+      s << "kernels cannot run: " << d.kernel_error;
+  }
+#else
+  s << "; CPU-only build";
+#endif
+  return s.str();
+}
 
 void CheckDeviceName(const char* name) {
   const std::string s(name);

@@ -14,8 +14,9 @@ namespace animerun::widgets {
 // Empty or other types give a null QImage.
 QImage ToQImage(const cv::Mat& mat);
 
-// Paths for messages and settings: std::filesystem <-> QString without locale surprises.
-inline QString ToQString(const std::filesystem::path& p) { return QString::fromStdString(p.u8string()); }
-inline std::filesystem::path ToPath(const QString& s) { return std::filesystem::u8path(s.toStdString()); }
+// Paths for messages and settings: std::filesystem <-> QString without locale surprises
+// (paths hold UTF-8 bytes on Linux; C++20's u8string()/u8path would need char8_t).
+inline QString ToQString(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+inline std::filesystem::path ToPath(const QString& s) { return std::filesystem::path(s.toStdString()); }
 
 }  // namespace animerun::widgets

@@ -211,7 +211,7 @@ TEST(PaletteController, OpensThePaletteFileBesideTheDatasetOnlyWhenNothingIsOpen
   Fixture f;
   EXPECT_TRUE(f.controller.LoadBeside(dir));
   EXPECT_EQ(f.controller.palettes().groups.size(), 1u);
-  EXPECT_EQ(f.controller.path(), (dir / "palettes.json").u8string());
+  EXPECT_EQ(f.controller.path(), (dir / "palettes.json").string());
   Fixture edited;
   edited.controller.AddGroup("mine");
   EXPECT_FALSE(edited.controller.LoadBeside(dir)) << "an edited palette is never replaced";

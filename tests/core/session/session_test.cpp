@@ -64,7 +64,7 @@ TEST(Session, OpensInTheBackgroundAndNotifiesInOrder) {
   ASSERT_NE(f.session.pair(), nullptr);
   EXPECT_EQ(f.session.pair()->image1.size(), cv::Size(96, 64));
   const data::PairKey& key = f.session.key();
-  EXPECT_EQ(key.split_root, f.session.dataset()->root().u8string());
+  EXPECT_EQ(key.split_root, f.session.dataset()->root().string());
   EXPECT_EQ(key.pass, "original");
   EXPECT_EQ(key.identity.scene, f.session.dataset()->scenes()[0].name);
   EXPECT_EQ(key.identity.index, 0);
@@ -155,7 +155,7 @@ TEST(Session, AFolderThatIsNotADatasetFailsAndKeepsTheOpenOne) {
   f.session.Open(empty);
   EXPECT_EQ(f.changes, std::vector<Change>{Change::kOpened});
   EXPECT_FALSE(f.session.opened());
-  EXPECT_NE(f.session.last_error().find(empty.u8string()), std::string::npos) << f.session.last_error();
+  EXPECT_NE(f.session.last_error().find(empty.string()), std::string::npos) << f.session.last_error();
   EXPECT_EQ(f.session.dataset(), dataset);
   EXPECT_NE(f.session.pair(), nullptr);
 }
