@@ -19,12 +19,16 @@
 #include "core/io/npy.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
+#include "core/data/synth_test_util.h"
 #include "test_paths.h"
 
 namespace animerun::data {
 namespace {
 
 namespace fs = std::filesystem;
+using test_util::AwayFromLines;
+using test_util::LoadAll;
+using test_util::RelativeFiles;
 
 SynthOptions SmallOptions() {
   SynthOptions o;
@@ -46,29 +50,9 @@ const fs::path& SmallRoot() {
   return root;
 }
 
-std::set<std::string> RelativeFiles(const fs::path& root) {
-  std::set<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out.insert(e.path().lexically_relative(root).generic_string());
-  return out;
-}
-
-std::vector<PairData> LoadAll(const AnimeRunDataset& ds) {
-  std::vector<PairData> out;
-  for (const auto& p : ds.AllPairs()) out.push_back(LoadPair(p));
-  return out;
-}
-
 const std::vector<PairData>& SmallPairs() {
   static const std::vector<PairData> pairs = LoadAll(AnimeRunDataset::Open(SmallRoot()));
   return pairs;
-}
-
-// Flat pixels at least 2 px from any line.
-cv::Mat AwayFromLines(const cv::Mat& line_area) {
-  cv::Mat near;
-  cv::dilate(line_area == 0, near, cv::getStructuringElement(cv::MORPH_RECT, {5, 5}));
-  return near == 0;
 }
 
 TEST(Synth, OptionsCheckRejectsBadValues) {
