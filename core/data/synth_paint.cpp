@@ -169,6 +169,7 @@ void DrawLines(const SceneStyle& style, const std::vector<Affine>& inv, FrameMap
   }
   f.line = cv::Mat::zeros(h, w, CV_8UC1);
   f.line_owner = cv::Mat(h, w, CV_32SC1, cv::Scalar(-1));
+  f.line_fringe = cv::Mat::zeros(h, w, CV_8UC1);
   if (!any) return;
   cv::Mat dist, labels;
   cv::distanceTransform(seeds, dist, labels, cv::DIST_L2, cv::DIST_MASK_5, cv::DIST_LABEL_PIXEL);
@@ -178,14 +179,20 @@ void DrawLines(const SceneStyle& style, const std::vector<Affine>& inv, FrameMap
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
       if (!seeds.at<uchar>(y, x)) label_owner[static_cast<size_t>(labels.at<int>(y, x))] = owner.at<int>(y, x);
+  // A pixel within (thickness - 1) / 2 of the boundary pixels is on the stroke; with soft
+  // lines the next pixels out get the stroke's colour in part (coverage falling to 0 at
+  // kFringe px beyond), so strokes look anti-aliased and thicken smoothly.
   constexpr double kMaxHalf = 2.0 + 1e-6;  // (5 px - 1) / 2: the thickest stroke
+  constexpr double kFringe = 0.7;
+  const double reach = kMaxHalf + (style.soft_lines ? kFringe : 0.0);
   for (int y = 0; y < h; ++y) {
     const float* d = dist.ptr<float>(y);
     const int* lab = labels.ptr<int>(y);
     uchar* line = f.line.ptr<uchar>(y);
+    uchar* fringe = f.line_fringe.ptr<uchar>(y);
     int* lo = f.line_owner.ptr<int>(y);
     for (int x = 0; x < w; ++x) {
-      if (d[x] > kMaxHalf) continue;
+      if (d[x] > reach) continue;
       const int o = label_owner[static_cast<size_t>(lab[x])];
       if (o < 0) continue;
       const LineStyle& ls = style.lines[static_cast<size_t>(o)];
@@ -195,9 +202,16 @@ void DrawLines(const SceneStyle& style, const std::vector<Affine>& inv, FrameMap
         thick *= 1.0 + ls.width_var * ValueNoise(u.x / ls.var_scale, u.y / ls.var_scale,
                                                  0x5BD1E995u * static_cast<uint32_t>(o + 1));
       }
+      const double half = (thick - 1.0) / 2.0;
       const bool on = thick < 1.5 ? (d[x] == 0 && one_sided.at<uchar>(y, x) && owner.at<int>(y, x) == o)
-                                  : d[x] <= (thick - 1.0) / 2.0 + 1e-6;
-      if (on) line[x] = 1, lo[x] = o;
+                                  : d[x] <= half + 1e-6;
+      if (on) {
+        line[x] = 1, lo[x] = o;
+      } else if (style.soft_lines) {
+        // Thin one-sided strokes: the other boundary pixel is their fringe.
+        const double cover = thick < 1.5 ? (d[x] == 0 ? 0.35 : 0.0) : std::min(1.0, (half + kFringe - d[x]) / kFringe);
+        if (cover > 0) fringe[x] = cv::saturate_cast<uchar>(255 * 0.6 * cover), lo[x] = o;
+      }
     }
   }
 }
@@ -275,6 +289,7 @@ cv::Mat StyledColourImage(const SceneSpec& spec, const SceneStyle& style, const 
     const int* r = frame.region.ptr<int>(y);
     const uchar* line = frame.line.ptr<uchar>(y);
     const int* lo = frame.line_owner.ptr<int>(y);
+    const uchar* fringe = frame.line_fringe.ptr<uchar>(y);
     const auto* shade = frame.shade.ptr<cv::Vec4f>(y);
     auto* out = img.ptr<cv::Vec3b>(y);
     for (int x = 0; x < w; ++x) {
@@ -284,9 +299,12 @@ cv::Mat StyledColourImage(const SceneSpec& spec, const SceneStyle& style, const 
       }
       const cv::Vec4f& s = shade[x];
       const cv::Vec3f& b = base[static_cast<size_t>(r[x])];
+      const float a = fringe[x] * (1.0f / 255.0f);
+      const cv::Vec3b ink = a > 0 ? style.lines[static_cast<size_t>(lo[x])].colour : cv::Vec3b();
       for (int c = 0; c < 3; ++c) {
-        const float v = std::min(255.0f, b[c] * s[c]);
-        out[x][c] = cv::saturate_cast<uchar>(v + (255.0f - v) * s[3]);
+        float v = std::min(255.0f, b[c] * s[c]);
+        v += (255.0f - v) * s[3];
+        out[x][c] = cv::saturate_cast<uchar>(v + (ink[c] - v) * a);
       }
     }
   }

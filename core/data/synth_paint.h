@@ -9,7 +9,8 @@
 //    regions that meet there; the owner's LineStyle decides whether it is drawn, in which
 //    colour and how thick. Pixels within (thickness - 1) / 2 of the owner's 2-px boundary
 //    (1-px boundary for strokes thinner than 1.5 px) are line pixels; the thickness varies
-//    along the stroke with a noise in the owner's coordinates;
+//    along the stroke with a noise in the owner's coordinates. With soft lines the pixels
+//    just beyond get part of the line colour (anti-aliasing); they are not line pixels;
 //  - segments: LabelFrameSegments with bands: 4-connected components of non-line pixels
 //    of one region and one band, line pixels joined to the nearest component (the flat
 //    rule otherwise). They are not what re-segmenting the shaded frame gives;

@@ -35,7 +35,8 @@ struct FrameMaps {
   std::vector<Affine> affines;       // every group's map at this frame
   // Varied style only (empty in flat):
   cv::Mat band;        // CV_8UC1, shading band per pixel: 0 base, 1-2 shadow bands, 3 highlight
-  cv::Mat line_owner;  // CV_32SC1, on line pixels the group whose line style draws them, else -1
+  cv::Mat line_owner;  // CV_32SC1, the group whose line style draws the pixel (line or fringe), else -1
+  cv::Mat line_fringe; // CV_8UC1, on non-line pixels next to a stroke its anti-aliasing coverage, 0..255
   cv::Mat shade;       // CV_32FC4, per pixel colour multipliers (R, G, B) and highlight weight
 };
 

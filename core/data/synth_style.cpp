@@ -100,6 +100,7 @@ class StyleBuilder {
     const double inks[] = {20, 220, 350, 270};
     ink_ = HsvToRgb(inks[rng_.Int(0, 3)], rng_.Uniform(0.5, 0.8), rng_.Uniform(0.22, 0.4));
     if (line_scheme_ <= 4) ink_ = HsvToRgb(rng_.Uniform(0, 360), rng_.Uniform(0.0, 0.4), rng_.Uniform(0.04, 0.16));
+    style_.soft_lines = rng_.Chance(0.6);
     if (rng_.Chance(0.5)) style_.noise_sigma = rng_.Uniform(0.5, 2.0);
     if (rng_.Chance(0.35)) style_.blur_sigma = rng_.Uniform(0.35, 0.8);
     if (rng_.Chance(0.2)) style_.jpeg_quality = rng_.Int(75, 95);

@@ -79,6 +79,7 @@ struct SceneStyle {
   std::vector<Surface> surfaces;    // per region
   std::vector<int> region_object;   // per region: its object (root group index; higher = in front)
   std::vector<LineStyle> lines;     // per group (children share their root's style)
+  bool soft_lines = false;          // anti-aliased strokes: a partial-coverage fringe beside each line
   double noise_sigma = 0;           // per-frame Gaussian noise, grey levels (0: none)
   double blur_sigma = 0;            // per-frame Gaussian blur, pixels (0: none)
   int jpeg_quality = 0;             // per-frame JPEG round trip at this quality (0: none)

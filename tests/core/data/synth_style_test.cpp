@@ -29,7 +29,6 @@ namespace animerun::data {
 namespace {
 
 namespace fs = std::filesystem;
-using test_util::AwayFromLines;
 using test_util::LoadAll;
 using test_util::RelativeFiles;
 
@@ -168,14 +167,14 @@ TEST(SynthVaried, BackwardWarpByForwardFlowReproducesFrame) {
   ASSERT_GT(all.exact.n, static_cast<int64_t>(pairs.size() * 320 * 180 / 4));
   ASSERT_GT(textured.exact.n, static_cast<int64_t>(pairs.size() * 320 * 180 / 40));
   EXPECT_LT(all.exact.mean, 0.3);
-  EXPECT_LT(textured.exact.mean, 1.25);
-  EXPECT_GT(textured.shifted.mean, 3 * 1.25);
+  EXPECT_LT(textured.exact.mean, 1.15);
+  EXPECT_GT(textured.shifted.mean, 3 * 1.15);
 }
 
 // With whole-pixel translations the flow needs no interpolation, so exactness can be
-// checked exactly: every visible pixel that is not a line pixel in either frame has
-// exactly its colour at its target, textures, gradients, bands and highlights included;
-// with the flow off by one pixel most of them do not.
+// checked exactly: every visible pixel that is not on a line (or its anti-aliased fringe)
+// in either frame has exactly its colour at its target, textures, gradients, bands and
+// highlights included; with the flow off by one pixel many of them do not.
 TEST(SynthVaried, WholePixelMotionReproducesEveryVisiblePixelExactly) {
   int64_t n = 0, same = 0, shifted_n = 0, shifted_same = 0, edge_flips = 0;
   for (int scene = 0; scene < 4; ++scene) {
@@ -199,16 +198,17 @@ TEST(SynthVaried, WholePixelMotionReproducesEveryVisiblePixelExactly) {
     const cv::Mat flow = synth::ExactFlow(a, b), visible = synth::VisibleMask(a, b, flow);
     for (int y = 0; y < ia.rows; ++y)
       for (int x = 0; x < ia.cols; ++x) {
-        if (!visible.at<uchar>(y, x) || a.line.at<uchar>(y, x)) continue;
+        if (!visible.at<uchar>(y, x) || a.line.at<uchar>(y, x) || a.line_fringe.at<uchar>(y, x)) continue;
         const cv::Vec2f f = flow.at<cv::Vec2f>(y, x);
         ASSERT_EQ(f[0], std::round(f[0]));
         ASSERT_EQ(f[1], std::round(f[1]));
         const int tx = x + static_cast<int>(f[0]), ty = y + static_cast<int>(f[1]);
-        if (tx + 1 < ib.cols && !b.line.at<uchar>(ty, tx + 1) && b.region.at<int>(ty, tx + 1) == a.region.at<int>(y, x)) {
+        if (tx + 1 < ib.cols && !b.line.at<uchar>(ty, tx + 1) && !b.line_fringe.at<uchar>(ty, tx + 1) &&
+            b.region.at<int>(ty, tx + 1) == a.region.at<int>(y, x)) {
           ++shifted_n;
           shifted_same += ib.at<cv::Vec3b>(ty, tx + 1) == ia.at<cv::Vec3b>(y, x);
         }
-        if (b.line.at<uchar>(ty, tx)) continue;
+        if (b.line.at<uchar>(ty, tx) || b.line_fringe.at<uchar>(ty, tx)) continue;
         // fillPoly may round an edge without a line 1/16 px differently after the shift.
         if (b.region.at<int>(ty, tx) != a.region.at<int>(y, x)) {
           ++edge_flips;
@@ -228,10 +228,12 @@ TEST(SynthVaried, WholePixelMotionReproducesEveryVisiblePixelExactly) {
   EXPECT_LT(shifted_same, shifted_n * 8 / 10);
 }
 
+// Inside parts (objects without outlines meet others without a line, so being away from
+// lines is not enough for the bilinear lookup of the backward flow to stay in one object).
 TEST(SynthVaried, ForwardBackwardFlowsAreConsistent) {
   for (const auto& d : VariedPairs()) {
-    const cv::Mat ok = AwayFromLines(d.line_area) & (d.unmatched_forward == 1);
-    const cv::Mat ok2 = AwayFromLines(d.contour2);
+    const cv::Mat ok = Interior(d.segment1, d.line_area) & (d.unmatched_forward == 1);
+    const cv::Mat ok2 = Interior(d.segment2, d.contour2 / 255);
     cv::Mat map(d.flow_forward.size(), CV_32FC2);
     for (int y = 0; y < map.rows; ++y)
       for (int x = 0; x < map.cols; ++x) map.at<cv::Vec2f>(y, x) = d.flow_forward.at<cv::Vec2f>(y, x) + cv::Vec2f(x, y);
@@ -247,8 +249,8 @@ TEST(SynthVaried, ForwardBackwardFlowsAreConsistent) {
         ++n;
         good += std::hypot(s[0], s[1]) < 0.5;
       }
-    ASSERT_GT(n, 0);
-    EXPECT_GT(static_cast<double>(good) / n, 0.99);
+    ASSERT_GT(n, static_cast<int64_t>(d.flow_forward.total() / 4));
+    EXPECT_GT(static_cast<double>(good) / n, 0.995);
   }
 }
 
