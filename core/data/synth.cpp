@@ -83,8 +83,8 @@ struct Scene {
   }
 };
 
-// The varied style draws from its own stream, so a scene's geometry (and motion, but for
-// the style's motion factor) is the flat style's.
+// The varied style draws its look from a stream of its own; the scene is built by the
+// flat style's builder, with the style's motion multiplier.
 Scene MakeScene(const SynthOptions& o, int s) {
   const uint64_t seed = SceneSeed(o.seed, s);
   Scene scene;

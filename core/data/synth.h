@@ -17,16 +17,18 @@
 //    Per scene and per object, drawn from the scene seed: cel-shading bands and highlights
 //    on character and prop parts, colour gradients, textured backgrounds (multi-scale
 //    noise, gradients, stripes/bricks/tiles, painted blotches), line colour and thickness
-//    per object with thickness varying along the stroke (some objects have no lines, most
-//    backgrounds none), palette moods (normal, saturated, pastel, dark, warm), a motion
-//    multiplier per scene (~0.3x..2x of motion_scale) and per-frame Gaussian noise, slight
-//    blur and JPEG artefacts in some scenes (degrade). Shading and texture are functions of object or
-//    background coordinates carried by the known affine maps, so flow, UnmatchedForward,
-//    LineArea and SegMatching stay exact (the noise/blur/JPEG apart, which perturb colours
-//    by a few grey levels). Segment maps here are not what re-segmenting the frame gives:
+//    per object with thickness varying along the stroke, anti-aliased in some scenes (some
+//    objects have no lines, most backgrounds none), palette moods (normal, saturated,
+//    pastel, dark, warm), a motion multiplier per scene (~0.3x..2x of motion_scale), and in
+//    some scenes per-frame Gaussian noise, slight blur and JPEG artefacts (degrade).
+//    Shading and texture are functions of object or background coordinates carried by
+//    the known affine maps, so flow, UnmatchedForward, LineArea and SegMatching stay exact
+//    (the per-frame noise, blur and JPEG perturb colours by a few grey levels, and lines
+//    are redrawn per frame). Segment maps here are not what re-segmenting the frame gives:
 //    a segment is a 4-connected component of non-line pixels of one part and one shading
 //    band (highlights included), line pixels joining the nearest one as in flat
-//    (synth_paint.h). line_width is not used (thickness is drawn per object, 1..5 px).
+//    (synth_paint.h). line_width is not used (thickness is drawn per object, 1..5 px at
+//    960x540, scaled with the frame).
 #pragma once
 
 #include <cstdint>

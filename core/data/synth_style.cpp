@@ -1,5 +1,5 @@
-// Drawing a scene's varied look. The draws use their own random stream (the style seed),
-// so the scene's geometry is the flat style's for the same scene seed.
+// Drawing a scene's varied look from the style seed, a random stream of its own (the
+// scene's geometry comes from the scene builder, synth_scene.h).
 #include "core/data/synth_style.h"
 
 #include <algorithm>
