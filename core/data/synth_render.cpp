@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/segments/segmentation.h"
+#include "core/util/error.h"
 
 namespace animerun::data::synth {
 
@@ -74,7 +75,8 @@ void LabelFrameSegments(FrameMaps& f) {
     const uchar* bd = f.band.ptr<uchar>();
     auto* k = key.ptr<cv::Vec3b>();
     for (size_t i = 0; i < f.region.total(); ++i) {
-      const uint32_t v = static_cast<uint32_t>(reg[i]) * 4u + bd[i];  // < 2^24 for < 4M regions
+      if (reg[i] >= (1 << 22)) throw Error("synth: too many regions for the segment key (4M at most)");
+      const uint32_t v = static_cast<uint32_t>(reg[i]) * 4u + bd[i];
       k[i] = cv::Vec3b(static_cast<uchar>(v), static_cast<uchar>(v >> 8), static_cast<uchar>(v >> 16));
     }
   }
