@@ -29,6 +29,18 @@ foreach(f Frame_Anime/synth_000/original/Image0000.png Frame_Anime/synth_000/col
   endif()
 endforeach()
 run_fails(${ANIMERUN} synth --out ${WORK}/synth_bad --frames 1)
+run_fails(${ANIMERUN} synth --out ${WORK}/synth_bad --style glossy)
+# The varied style: same layout, and its ground truth scores perfectly against itself.
+run_ok(${ANIMERUN} synth --out ${WORK}/syn_varied --scenes 1 --frames 2 --size 160x96 --seed 5 --style varied --quiet)
+if(NOT EXISTS ${WORK}/syn_varied/test/SegMatching/synth_000/backward/Image0001.json)
+  message(FATAL_ERROR "synth --style varied: missing files")
+endif()
+run_ok(${ANIMERUN} eval-flow --data ${WORK}/syn_varied --pred ${WORK}/syn_varied/test/Flow --json ${WORK}/eval_varied.json)
+file(READ ${WORK}/eval_varied.json j)
+string(JSON epe GET "${j}" epe)
+if(NOT epe MATCHES "^0(\\.0*)?$")
+  message(FATAL_ERROR "eval-flow GT vs GT (varied): epe ${epe}")
+endif()
 
 # eval-flow / eval-match with the ground truth as predictions: perfect scores.
 run_ok(${ANIMERUN} eval-flow --data ${WORK}/syn --pred ${WORK}/syn/test/Flow --json ${WORK}/eval_flow.json)

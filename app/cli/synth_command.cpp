@@ -43,7 +43,7 @@ int RunSynth(int argc, char** argv) {
   std::string out;
   std::string size = std::to_string(opt.width) + "x" + std::to_string(opt.height);
   std::string seed = std::to_string(opt.seed);
-  bool quiet = false;
+  bool quiet = false, no_degrade = false;
   ArgParser p("animerun synth", "Generate a synthetic AnimeRun dataset (v2 layout, every annotation).");
   p.Add("--out", &out, "output folder; the dataset goes to <out>/<split>/", "-o", true);
   p.Add("--split", &opt.split, "split folder name (train or test)");
@@ -53,7 +53,11 @@ int RunSynth(int argc, char** argv) {
   p.Add("--seed", &seed, "random seed: the same seed gives byte-identical files");
   p.Add("--color-passes", &opt.color_passes, "recoloured passes (color_1..N) besides original");
   p.Add("--motion-scale", &opt.motion_scale, "multiplies all motion (1 = AnimeRun-like, ~20 px mean)");
-  p.Add("--line-width", &opt.line_width, "contour line width in pixels");
+  p.Add("--line-width", &opt.line_width, "contour line width in pixels (flat style)");
+  p.Add("--style", &opt.style,
+        "flat (flat colours, dark contours) or varied (cel shading, textured backgrounds, varied lines, "
+        "palettes, motion and camera noise; for training flow networks)");
+  p.AddFlag("--no-degrade", &no_degrade, "varied style: no per-frame noise, blur or JPEG artefacts");
   p.AddFlag("--quiet", &quiet, "no progress on stderr");
   p.SetEpilog(
       "Defaults make 2 scenes x 6 frames at 960x540 in a few seconds. Layout:\n"
@@ -61,10 +65,12 @@ int RunSynth(int argc, char** argv) {
       "  Flow/<scene>/{forward,backward}/*.flo, Segment/<scene>/*.npy,\n"
       "  SegMatching/<scene>/{forward,backward}/*.json, UnmatchedForward/<scene>/*.npy,\n"
       "  LineArea/<scene>/*.npy (forward files named by frame t, backward by frame t+1).\n"
-      "Example: animerun synth --out /tmp/synth --scenes 4 --frames 10 --size 480x270 --seed 7");
+      "Example: animerun synth --out /tmp/synth --scenes 4 --frames 10 --size 480x270 --seed 7\n"
+      "         animerun synth --out /tmp/train --split train --scenes 200 --frames 8 --style varied");
   if (!p.Parse(argc, argv)) return 0;
   ParseSize(size, &opt.width, &opt.height);
   opt.seed = ParseSeed(seed);
+  opt.degrade = !no_degrade;
   opt.Check();
 
   JobContext job(quiet ? JobContext::ProgressFn() : StderrProgress("synth"));

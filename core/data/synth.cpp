@@ -3,11 +3,14 @@
 #include "core/data/synth.h"
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
+#include "core/data/synth_paint.h"
 #include "core/data/synth_render.h"
 #include "core/data/synth_rng.h"
 #include "core/data/synth_scene.h"
+#include "core/data/synth_style.h"
 #include "core/io/flow_io.h"
 #include "core/io/image_io.h"
 #include "core/io/match_json.h"
@@ -30,6 +33,7 @@ void SynthOptions::Check() const {
           "synth: color_passes must be in 0..16 (got " + std::to_string(color_passes) + ")");
   Require(motion_scale >= 0.0 && motion_scale <= 10.0, "synth: motion_scale must be in [0, 10]");
   Require(line_width >= 1 && line_width <= 8, "synth: line_width must be in 1..8 (got " + std::to_string(line_width) + ")");
+  Require(style == "flat" || style == "varied", "synth: style must be flat or varied (got '" + style + "')");
 }
 
 namespace {
@@ -66,10 +70,44 @@ struct Layout {
   }
 };
 
-void WriteFrame(const Layout& out, const synth::SceneSpec& spec, const synth::FrameMaps& f, int t) {
-  io::WriteImage(out.Frame("original", t), synth::ColourImage(spec, f, 0));
-  for (size_t k = 1; k <= spec.recolours.size(); ++k)
-    io::WriteImage(out.Frame("color_" + std::to_string(k), t), synth::ColourImage(spec, f, static_cast<int>(k)));
+// A scene and how it is drawn: style is set in the varied style only.
+struct Scene {
+  synth::SceneSpec spec;
+  std::optional<synth::SceneStyle> style;
+
+  synth::FrameMaps Render(int t, int line_width) const {
+    return style ? synth::RenderStyledFrame(spec, *style, t) : synth::RenderFrame(spec, t, line_width);
+  }
+  cv::Mat Colour(const synth::FrameMaps& f, int pass) const {
+    return style ? synth::StyledColourImage(spec, *style, f, pass) : synth::ColourImage(spec, f, pass);
+  }
+};
+
+// The varied style draws its look from a stream of its own; the scene is built by the
+// flat style's builder, with the style's motion multiplier.
+Scene MakeScene(const SynthOptions& o, int s) {
+  const uint64_t seed = SceneSeed(o.seed, s);
+  Scene scene;
+  if (o.style == "flat") {
+    scene.spec = synth::RandomScene(seed, s, o.width, o.height, o.frames, o.motion_scale, o.color_passes);
+    return scene;
+  }
+  uint64_t style_state = seed ^ 0x243F6A8885A308D3ull;
+  const uint64_t style_seed = synth::SplitMix64(style_state);
+  const double motion = o.motion_scale * synth::StyleMotionFactor(style_seed);
+  scene.spec = synth::RandomScene(seed, s, o.width, o.height, o.frames, motion, o.color_passes);
+  scene.style = synth::RandomStyle(style_seed, &scene.spec);
+  if (!o.degrade) {
+    scene.style->noise_sigma = scene.style->blur_sigma = 0;
+    scene.style->jpeg_quality = 0;
+  }
+  return scene;
+}
+
+void WriteFrame(const Layout& out, const Scene& scene, const synth::FrameMaps& f, int t) {
+  io::WriteImage(out.Frame("original", t), scene.Colour(f, 0));
+  for (size_t k = 1; k <= scene.spec.recolours.size(); ++k)
+    io::WriteImage(out.Frame("color_" + std::to_string(k), t), scene.Colour(f, static_cast<int>(k)));
   io::WriteImage(out.Of("contour", nullptr, t, ".png"), synth::ContourImage(f));
   io::WriteNpyMat(out.Of("Segment", nullptr, t, ".npy"), f.segments);
 }
@@ -94,13 +132,12 @@ void GenerateSynthDataset(const fs::path& out_root, const SynthOptions& options,
   const int total = options.scenes * options.frames;
   for (int s = 0; s < options.scenes; ++s) {
     const Layout out{out_root / options.split, SceneName(s)};
-    const synth::SceneSpec spec = synth::RandomScene(SceneSeed(options.seed, s), s, options.width, options.height,
-                                                     options.frames, options.motion_scale, options.color_passes);
+    const Scene scene = MakeScene(options, s);
     synth::FrameMaps prev;
     for (int t = 0; t < options.frames; ++t) {
       if (job) job->CheckCancel();
-      synth::FrameMaps cur = synth::RenderFrame(spec, t, options.line_width);
-      WriteFrame(out, spec, cur, t);
+      synth::FrameMaps cur = scene.Render(t, options.line_width);
+      WriteFrame(out, scene, cur, t);
       if (t > 0) WritePair(out, prev, cur, t - 1);
       prev = std::move(cur);
       if (job) {

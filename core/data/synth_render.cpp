@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/segments/segmentation.h"
+#include "core/util/error.h"
 
 namespace animerun::data::synth {
 
@@ -60,34 +61,52 @@ cv::Mat Lines(const cv::Mat& region, int width) {
   return line / 255;  // 0/1
 }
 
+}  // namespace
+
 // Segments by the rule the segmenter uses on any frame (core/segments/segmentation.h), so
-// that segmenting a generated frame gives back its ground truth exactly.
-void Segment(FrameMaps& f) {
-  f.segments = segments::LabelSegments(f.line);
+// that segmenting a flat generated frame gives back its ground truth exactly. With bands
+// (varied style) the components must also keep one (region, band) key: lines need not
+// separate regions there (objects without outlines), and shading bands are segments.
+void LabelFrameSegments(FrameMaps& f) {
+  cv::Mat key;
+  if (!f.band.empty()) {
+    key.create(f.region.size(), CV_8UC3);
+    const int* reg = f.region.ptr<int>();
+    const uchar* bd = f.band.ptr<uchar>();
+    auto* k = key.ptr<cv::Vec3b>();
+    for (size_t i = 0; i < f.region.total(); ++i) {
+      if (reg[i] >= (1 << 22)) throw Error("synth: too many regions for the segment key (4M at most)");
+      const uint32_t v = static_cast<uint32_t>(reg[i]) * 4u + bd[i];
+      k[i] = cv::Vec3b(static_cast<uchar>(v), static_cast<uchar>(v >> 8), static_cast<uchar>(v >> 16));
+    }
+  }
+  f.segments = segments::LabelSegments(f.line, 0, key);
   double hi = 0;
   cv::minMaxLoc(f.segments, nullptr, &hi);
   const size_t n = static_cast<size_t>(hi) + 1;
   // Region of each segment: that of its first non-line pixel (its first pixel when it has
   // none, which happens only for the single segment of an all-line frame).
   f.segment_region.assign(n, -1);
-  std::vector<int> any(n, -1);
+  f.segment_band.assign(n, 0);
+  std::vector<int> any(n, -1), any_band(n, 0);
   const int* lab = f.segments.ptr<int>();
   const int* reg = f.region.ptr<int>();
   const uchar* ln = f.line.ptr<uchar>();
+  const uchar* bd = f.band.empty() ? nullptr : f.band.ptr<uchar>();
   const size_t total = f.segments.total();
   for (size_t i = 0; i < total; ++i) {
     const auto s = static_cast<size_t>(lab[i]);
-    if (any[s] < 0) any[s] = reg[i];
-    if (f.segment_region[s] < 0 && !ln[i]) f.segment_region[s] = reg[i];
+    const int b = bd ? bd[i] : 0;
+    if (any[s] < 0) any[s] = reg[i], any_band[s] = b;
+    if (f.segment_region[s] < 0 && !ln[i]) f.segment_region[s] = reg[i], f.segment_band[s] = b;
   }
   for (size_t s = 0; s < n; ++s)
-    if (f.segment_region[s] < 0) f.segment_region[s] = any[s];
+    if (f.segment_region[s] < 0) f.segment_region[s] = any[s], f.segment_band[s] = any_band[s];
 }
 
-}  // namespace
-
-FrameMaps RenderFrame(const SceneSpec& spec, int t, int line_width) {
+FrameMaps RasteriseFrame(const SceneSpec& spec, int t) {
   FrameMaps f;
+  f.t = t;
   f.affines = spec.GroupAffines(t);
   Rasterise(spec, f.affines, f.region);
   f.group.create(f.region.size(), CV_32SC1);
@@ -95,8 +114,13 @@ FrameMaps RenderFrame(const SceneSpec& spec, int t, int line_width) {
   int* g = f.group.ptr<int>();
   const size_t n = f.region.total();
   for (size_t i = 0; i < n; ++i) g[i] = spec.regions[static_cast<size_t>(r[i])].group;
+  return f;
+}
+
+FrameMaps RenderFrame(const SceneSpec& spec, int t, int line_width) {
+  FrameMaps f = RasteriseFrame(spec, t);
   f.line = Lines(f.region, line_width);
-  Segment(f);
+  LabelFrameSegments(f);
   return f;
 }
 
@@ -185,7 +209,9 @@ std::vector<int> MatchSegments(const FrameMaps& from, const FrameMaps& to, const
     int best = -1, best_count = 0;
     for (const auto& [j, c] : list)
       if (c > best_count || (c == best_count && j < best)) best = j, best_count = c;
-    if (best >= 0 && from.segment_region[i] == to.segment_region[static_cast<size_t>(best)]) match[i] = best;
+    if (best >= 0 && from.segment_region[i] == to.segment_region[static_cast<size_t>(best)] &&
+        from.segment_band[i] == to.segment_band[static_cast<size_t>(best)])
+      match[i] = best;
   }
   return match;
 }

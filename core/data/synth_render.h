@@ -11,7 +11,9 @@
 //  - visibility: the rounded target lies in the frame and shows the same group there;
 //  - matching: segment i goes to the segment of the other frame that receives most of its
 //    visible non-line pixels (its visible line pixels when it has none), when both come
-//    from the same region; else -1.
+//    from the same region (and the same shading band); else -1.
+// The varied style (synth_paint.h) draws its own lines and shading bands on the same
+// region map and reuses the rest; its segments are split by band and region as well.
 #pragma once
 
 #include <vector>
@@ -23,15 +25,29 @@
 namespace animerun::data::synth {
 
 struct FrameMaps {
+  int t = 0;                         // frame index
   cv::Mat region;                    // CV_32SC1, top-most region per pixel
   cv::Mat group;                     // CV_32SC1, motion group per pixel
   cv::Mat line;                      // CV_8UC1, 1 on contour lines, 0 elsewhere
   cv::Mat segments;                  // CV_32SC1, ids 0..N-1
   std::vector<int> segment_region;   // region of each segment's non-line pixels
+  std::vector<int> segment_band;     // shading band of each segment's non-line pixels (0 in flat)
   std::vector<Affine> affines;       // every group's map at this frame
+  // Varied style only (empty in flat):
+  cv::Mat band;        // CV_8UC1, shading band per pixel: 0 base, 1-2 shadow bands, 3 highlight
+  cv::Mat line_owner;  // CV_32SC1, the group whose line style draws the pixel (line or fringe), else -1
+  cv::Mat line_fringe; // CV_8UC1, on non-line pixels next to a stroke its anti-aliasing coverage, 0..255
+  cv::Mat shade;       // CV_32FC4, per pixel colour multipliers (R, G, B) and highlight weight
 };
 
+// The flat style: region map, lines at line_width, segments.
 FrameMaps RenderFrame(const SceneSpec& spec, int t, int line_width);
+
+// Building blocks shared with the varied style. RasteriseFrame fills t, affines, region
+// and group; LabelFrameSegments fills segments, segment_region and segment_band from line
+// (and, when band is set, splits components where the region or the band changes).
+FrameMaps RasteriseFrame(const SceneSpec& spec, int t);
+void LabelFrameSegments(FrameMaps& frame);
 
 // pass 0 = original palette, k >= 1 = spec.recolours[k-1]. Lines keep the line colour.
 cv::Mat ColourImage(const SceneSpec& spec, const FrameMaps& frame, int pass);  // RGB CV_8UC3

@@ -10,6 +10,7 @@ namespace animerun::data::synth {
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 using Poly = std::vector<cv::Point2d>;
+using K = RegionKind;
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -83,8 +84,6 @@ std::vector<Affine> SceneSpec::GroupAffines(int t) const {
 // ---------------------------------------------------------------------------------------
 // Random scene
 
-namespace {
-
 cv::Vec3b HsvToRgb(double h, double s, double v) {
   h = std::fmod(h, 360.0);
   if (h < 0) h += 360.0;
@@ -102,6 +101,8 @@ cv::Vec3b HsvToRgb(double h, double s, double v) {
   auto q = [m](double u) { return static_cast<uchar>(std::lround(std::clamp(u + m, 0.0, 1.0) * 255.0)); };
   return {q(r), q(g), q(b)};
 }
+
+namespace {
 
 Poly EllipsePoly(double cx, double cy, double rx, double ry, double rot = 0.0) {
   const double perim = 2 * kPi * std::sqrt(0.5 * (rx * rx + ry * ry));
@@ -173,13 +174,13 @@ class Builder {
     spec_.groups.push_back(tr);
     return static_cast<int>(spec_.groups.size()) - 1;
   }
-  int NewRegion(int group, int material) {
-    spec_.regions.push_back({group, material});
+  int NewRegion(int group, int material, RegionKind kind) {
+    spec_.regions.push_back({group, material, kind});
     return static_cast<int>(spec_.regions.size()) - 1;
   }
   void Add(int region, Poly poly) { spec_.shapes.push_back({region, std::move(poly)}); }
-  int AddNew(int group, int material, Poly poly) {
-    const int r = NewRegion(group, material);
+  int AddNew(int group, int material, RegionKind kind, Poly poly) {
+    const int r = NewRegion(group, material, kind);
     Add(r, std::move(poly));
     return r;
   }
@@ -231,18 +232,18 @@ class Builder {
     const cv::Rect2d ext = VisibleExtent(far_);
     const double mx = w_ * 0.5, my = h_ * 0.5;
     const double sky_h = rng_.Chance(0.7) ? rng_.Uniform(190, 230) : rng_.Uniform(0, 50);
-    Add(NewRegion(far_, Material(sky_h, rng_.Uniform(0.2, 0.55), rng_.Uniform(0.85, 1.0))),
+    Add(NewRegion(far_, Material(sky_h, rng_.Uniform(0.2, 0.55), rng_.Uniform(0.85, 1.0)), K::kSky),
         RectPoly(ext.x - mx, ext.y - my, ext.x + ext.width + mx, ext.y + ext.height + my));
     horizon_far_ = h_ * rng_.Uniform(0.38, 0.55);
     if (rng_.Chance(0.6)) {
       const double r = rng_.Uniform(25, 45) * k_;
-      AddNew(far_, Material(rng_.Uniform(40, 60), 0.7, 1.0),
+      AddNew(far_, Material(rng_.Uniform(40, 60), 0.7, 1.0), K::kSun,
              EllipsePoly(rng_.Uniform(ext.x, ext.x + ext.width), rng_.Uniform(0.08, 0.25) * h_, r, r));
     }
     const int cloud_mat = Material(rng_.Uniform(190, 230), rng_.Uniform(0.0, 0.08), 1.0);
     const int n_clouds = rng_.Int(3, 6);
     for (int i = 0; i < n_clouds; ++i) {
-      const int reg = NewRegion(far_, cloud_mat);
+      const int reg = NewRegion(far_, cloud_mat, K::kCloud);
       const double cx = rng_.Uniform(ext.x, ext.x + ext.width), cy = rng_.Uniform(0.05, 0.3) * h_;
       const double s = rng_.Uniform(20, 40) * k_;
       const int puffs = rng_.Int(2, 4);
@@ -254,7 +255,7 @@ class Builder {
     const int mtn_b = RandMaterial(200, 260, 0.2, 0.4, 0.5, 0.75);
     for (double x = ext.x - rng_.Uniform(0, 150) * k_; x < ext.x + ext.width;) {
       const double half = rng_.Uniform(120, 260) * k_, peak = rng_.Uniform(60, 170) * k_;
-      AddNew(far_, rng_.Chance(0.5) ? mtn_a : mtn_b,
+      AddNew(far_, rng_.Chance(0.5) ? mtn_a : mtn_b, K::kMountain,
              {{x - half, horizon_far_ + h_}, {x - half, horizon_far_ + 5 * k_},
               {x + rng_.Uniform(-0.3, 0.3) * half, horizon_far_ - peak}, {x + half, horizon_far_ + 5 * k_},
               {x + half, horizon_far_ + h_}});
@@ -268,7 +269,7 @@ class Builder {
     const double y1 = ext.y + ext.height + 40 * k_;
     horizon_ = h_ * rng_.Uniform(0.5, 0.66);
     const int ground = RandMaterial(70, 130, 0.3, 0.6, 0.5, 0.75);
-    AddNew(near_, ground, RectPoly(x0, horizon_, x1, y1));
+    AddNew(near_, ground, K::kGround, RectPoly(x0, horizon_, x1, y1));
 
     // Buildings on the horizon, sometimes a second, taller row behind.
     for (int row = rng_.Chance(0.4) ? 1 : 0; row >= 0; --row) {
@@ -282,15 +283,15 @@ class Builder {
         const double bw = rng_.Uniform(80, 180) * k_;
         const double bh = std::min(rng_.Uniform(90, 260) * k_ * (row ? 1.3 : 1.0), horizon_ - 10 * k_);
         const double base = horizon_ + (row ? -2 : rng_.Uniform(2, 12)) * k_;
-        AddNew(near_, rng_.Chance(0.5) ? wall_a : wall_b, RectPoly(x, base - bh, x + bw, base));
+        AddNew(near_, rng_.Chance(0.5) ? wall_a : wall_b, K::kWall, RectPoly(x, base - bh, x + bw, base));
         if (rng_.Chance(0.5))
-          AddNew(near_, roof, {{x - 8 * k_, base - bh}, {x + bw / 2, base - bh - rng_.Uniform(25, 60) * k_},
+          AddNew(near_, roof, K::kRoof, {{x - 8 * k_, base - bh}, {x + bw / 2, base - bh - rng_.Uniform(25, 60) * k_},
                                {x + bw + 8 * k_, base - bh}});
         const double ws = rng_.Uniform(13, 22) * k_, gap = rng_.Uniform(9, 16) * k_;
         const int cols = std::max(1, static_cast<int>((bw - gap) / (ws + gap)));
         const int rows = std::max(1, static_cast<int>((bh - 45 * k_) / (ws * 1.3 + gap)));
         const double ox = x + (bw - cols * (ws + gap) + gap) / 2;
-        const int win_reg = NewRegion(near_, win), lit_reg = NewRegion(near_, win_lit);
+        const int win_reg = NewRegion(near_, win, K::kWindow), lit_reg = NewRegion(near_, win_lit, K::kWindow);
         for (int r = 0; r < rows; ++r)
           for (int c = 0; c < cols; ++c) {
             const double wx = ox + c * (ws + gap), wy = base - bh + gap + r * (ws * 1.3 + gap);
@@ -298,7 +299,7 @@ class Builder {
           }
         if (!row && rng_.Chance(0.5)) {
           const double dw = rng_.Uniform(18, 28) * k_;
-          AddNew(near_, door, RectPoly(x + bw / 2 - dw / 2, base - dw * 1.8, x + bw / 2 + dw / 2, base));
+          AddNew(near_, door, K::kDoor, RectPoly(x + bw / 2 - dw / 2, base - dw * 1.8, x + bw / 2 + dw / 2, base));
         }
         x += bw + rng_.Uniform(0, 70) * k_;
       }
@@ -307,8 +308,8 @@ class Builder {
     if (rng_.Chance(0.6)) {
       const double ry0 = horizon_ + (h_ - horizon_) * rng_.Uniform(0.35, 0.55);
       const double ry1 = ry0 + rng_.Uniform(45, 80) * k_;
-      AddNew(near_, RandMaterial(0, 360, 0.0, 0.1, 0.4, 0.6), RectPoly(x0, ry0, x1, ry1));
-      const int dash = NewRegion(near_, Material(50, 0.1, 0.95));
+      AddNew(near_, RandMaterial(0, 360, 0.0, 0.1, 0.4, 0.6), K::kRoad, RectPoly(x0, ry0, x1, ry1));
+      const int dash = NewRegion(near_, Material(50, 0.1, 0.95), K::kRoadMark);
       const double my = (ry0 + ry1) / 2, dl = rng_.Uniform(30, 50) * k_;
       for (double x = x0; x < x1; x += dl * 2.2) Add(dash, RectPoly(x, my - 3 * k_, x + dl, my + 3 * k_));
     }
@@ -321,9 +322,9 @@ class Builder {
       const double cx = rng_.Uniform(x0, x1), cy = rng_.Uniform(horizon_ + 8 * k_, y1);
       const double s = rng_.Uniform(6, 18) * k_;
       if (rng_.Chance(0.6))
-        AddNew(near_, grass, {{cx - s, cy}, {cx - s * 0.4, cy - s * 1.6}, {cx, cy - s * 0.5}, {cx + s * 0.5, cy - s * 1.8}, {cx + s, cy}});
+        AddNew(near_, grass, K::kGrass, {{cx - s, cy}, {cx - s * 0.4, cy - s * 1.6}, {cx, cy - s * 0.5}, {cx + s * 0.5, cy - s * 1.8}, {cx + s, cy}});
       else
-        AddNew(near_, stone, EllipsePoly(cx, cy, s, s * 0.6, rng_.Uniform(-0.3, 0.3)));
+        AddNew(near_, stone, K::kStone, EllipsePoly(cx, cy, s, s * 0.6, rng_.Uniform(-0.3, 0.3)));
     }
     // Trees in front of the buildings.
     const int trunk = RandMaterial(20, 35, 0.5, 0.7, 0.35, 0.5);
@@ -333,13 +334,13 @@ class Builder {
     for (int i = 0; i < n_trees; ++i) {
       const double cx = rng_.Uniform(x0, x1), base = horizon_ + rng_.Uniform(5, 60) * k_;
       const double th = rng_.Uniform(60, 140) * k_, tw = rng_.Uniform(10, 18) * k_;
-      AddNew(near_, trunk, RectPoly(cx - tw / 2, base - th, cx + tw / 2, base));
+      AddNew(near_, trunk, K::kTrunk, RectPoly(cx - tw / 2, base - th, cx + tw / 2, base));
       const int crown_mat = rng_.Chance(0.5) ? leaf_a : leaf_b;
-      const int crown = NewRegion(near_, crown_mat);
+      const int crown = NewRegion(near_, crown_mat, K::kFoliage);
       const double cr = rng_.Uniform(30, 55) * k_;
       Add(crown, EllipsePoly(cx, base - th, cr, cr * 0.85));
       Add(crown, EllipsePoly(cx - cr * 0.6, base - th + cr * 0.3, cr * 0.6, cr * 0.5));
-      if (rng_.Chance(0.6)) AddNew(near_, crown_mat == leaf_a ? leaf_b : leaf_a, EllipsePoly(cx + cr * 0.3, base - th - cr * 0.2, cr * 0.3, cr * 0.25));
+      if (rng_.Chance(0.6)) AddNew(near_, crown_mat == leaf_a ? leaf_b : leaf_a, K::kFoliage, EllipsePoly(cx + cr * 0.3, base - th - cr * 0.2, cr * 0.3, cr * 0.25));
     }
   }
 
@@ -391,7 +392,7 @@ class Builder {
     const int mouth = RandMaterial(350, 365, 0.6, 0.8, 0.7, 0.9);
     const int button = RandMaterial(40, 60, 0.6, 0.9, 0.8, 1.0);
 
-    auto limb = [&](double px, double py, double w, double len, int mat, int end_mat, double phase) {
+    auto limb = [&](double px, double py, double w, double len, int mat, int end_mat, RegionKind end_kind, double phase) {
       Trajectory lt;
       lt.parent = body_g;
       lt.pivot = {px, py};
@@ -400,33 +401,33 @@ class Builder {
       lt.ang_freq = rng_.Uniform(0.3, 0.8);
       lt.ang_phase = phase;
       const int g = Group(lt);
-      AddNew(g, mat, LimbPoly(px, py, w, len));
-      AddNew(g, end_mat, EllipsePoly(px, py + len + w * 0.3, w * 0.75, w * 0.6));
+      AddNew(g, mat, K::kCloth, LimbPoly(px, py, w, len));
+      AddNew(g, end_mat, end_kind, EllipsePoly(px, py + len + w * 0.3, w * 0.75, w * 0.6));
     };
     const double phase = rng_.Uniform(0, 2 * kPi);
-    limb(-0.19 * h, -0.2 * h, 0.07 * h, 0.28 * h, shirt, skin, phase + kPi);  // back arm
-    limb(-0.08 * h, 0.22 * h, 0.09 * h, 0.26 * h, pants, shoe, phase);
-    limb(0.08 * h, 0.22 * h, 0.09 * h, 0.26 * h, pants, shoe, phase + kPi);
-    AddNew(body_g, shirt, EllipsePoly(0, 0, 0.2 * h, 0.29 * h));
-    if (rng_.Chance(0.5)) AddNew(body_g, button, EllipsePoly(0, 0.05 * h, 0.09 * h, 0.12 * h));  // chest patch
+    limb(-0.19 * h, -0.2 * h, 0.07 * h, 0.28 * h, shirt, skin, K::kSkin, phase + kPi);  // back arm
+    limb(-0.08 * h, 0.22 * h, 0.09 * h, 0.26 * h, pants, shoe, K::kShoe, phase);
+    limb(0.08 * h, 0.22 * h, 0.09 * h, 0.26 * h, pants, shoe, K::kShoe, phase + kPi);
+    AddNew(body_g, shirt, K::kCloth, EllipsePoly(0, 0, 0.2 * h, 0.29 * h));
+    if (rng_.Chance(0.5)) AddNew(body_g, button, K::kTrim, EllipsePoly(0, 0.05 * h, 0.09 * h, 0.12 * h));  // chest patch
     const int n_buttons = rng_.Int(0, 3);
-    for (int i = 0; i < n_buttons; ++i) AddNew(body_g, button, EllipsePoly(0, -0.12 * h + i * 0.08 * h, 0.02 * h, 0.02 * h));
-    limb(0.19 * h, -0.2 * h, 0.07 * h, 0.28 * h, shirt, skin, phase);  // front arm
+    for (int i = 0; i < n_buttons; ++i) AddNew(body_g, button, K::kTrim, EllipsePoly(0, -0.12 * h + i * 0.08 * h, 0.02 * h, 0.02 * h));
+    limb(0.19 * h, -0.2 * h, 0.07 * h, 0.28 * h, shirt, skin, K::kSkin, phase);  // front arm
     const double hy = -0.45 * h, hr = 0.17 * h;
-    if (rng_.Chance(0.5)) AddNew(body_g, hair, EllipsePoly(0, hy + 0.02 * h, hr * 1.15, hr * 1.1));  // long hair behind
-    AddNew(body_g, skin, EllipsePoly(0, hy, hr, hr * 1.05));
-    AddNew(body_g, hair, {{-hr * 1.05, hy - 0.1 * hr}, {-hr * 0.7, hy - 0.8 * hr}, {0, hy - 1.15 * hr},
+    if (rng_.Chance(0.5)) AddNew(body_g, hair, K::kHair, EllipsePoly(0, hy + 0.02 * h, hr * 1.15, hr * 1.1));  // long hair behind
+    AddNew(body_g, skin, K::kSkin, EllipsePoly(0, hy, hr, hr * 1.05));
+    AddNew(body_g, hair, K::kHair, {{-hr * 1.05, hy - 0.1 * hr}, {-hr * 0.7, hy - 0.8 * hr}, {0, hy - 1.15 * hr},
                           {hr * 0.7, hy - 0.8 * hr}, {hr * 1.05, hy - 0.1 * hr}, {hr * 0.4, hy - 0.45 * hr},
                           {-hr * 0.2, hy - 0.5 * hr}});
     for (double sx : {-1.0, 1.0}) {
-      AddNew(body_g, eye, EllipsePoly(sx * 0.38 * hr, hy + 0.05 * hr, 0.2 * hr, 0.27 * hr));
-      AddNew(body_g, pupil, EllipsePoly(sx * 0.38 * hr + 0.05 * hr, hy + 0.1 * hr, 0.1 * hr, 0.13 * hr));
+      AddNew(body_g, eye, K::kEye, EllipsePoly(sx * 0.38 * hr, hy + 0.05 * hr, 0.2 * hr, 0.27 * hr));
+      AddNew(body_g, pupil, K::kPupil, EllipsePoly(sx * 0.38 * hr + 0.05 * hr, hy + 0.1 * hr, 0.1 * hr, 0.13 * hr));
     }
-    AddNew(body_g, mouth, EllipsePoly(0, hy + 0.55 * hr, 0.22 * hr, 0.1 * hr));
+    AddNew(body_g, mouth, K::kMouth, EllipsePoly(0, hy + 0.55 * hr, 0.22 * hr, 0.1 * hr));
     if (rng_.Chance(0.35)) {
       const int hat = RandMaterial(0, 360, 0.4, 0.9, 0.4, 0.8);
-      AddNew(body_g, hat, RectPoly(-hr * 1.3, hy - 0.85 * hr, hr * 1.3, hy - 0.7 * hr));
-      AddNew(body_g, NewMaterialLike(hat), RectPoly(-hr * 0.75, hy - 1.5 * hr, hr * 0.75, hy - 0.85 * hr));
+      AddNew(body_g, hat, K::kCloth, RectPoly(-hr * 1.3, hy - 0.85 * hr, hr * 1.3, hy - 0.7 * hr));
+      AddNew(body_g, NewMaterialLike(hat), K::kCloth, RectPoly(-hr * 0.75, hy - 1.5 * hr, hr * 0.75, hy - 0.85 * hr));
     }
   }
 
@@ -451,27 +452,27 @@ class Builder {
     const int a = RandMaterial(0, 360, 0.5, 0.95, 0.6, 1.0), b = RandMaterial(0, 360, 0.3, 0.9, 0.6, 1.0);
     switch (rng_.Int(0, 3)) {
       case 0:  // ball with a band
-        AddNew(g, a, EllipsePoly(0, 0, s, s));
-        AddNew(g, b, EllipsePoly(0, 0, s, s * 0.3));
+        AddNew(g, a, K::kProp, EllipsePoly(0, 0, s, s));
+        AddNew(g, b, K::kProp, EllipsePoly(0, 0, s, s * 0.3));
         break;
       case 1:  // box with a label
-        AddNew(g, a, RectPoly(-s, -s * 0.8, s, s * 0.8));
-        AddNew(g, b, RectPoly(-s * 0.5, -s * 0.3, s * 0.5, s * 0.3));
+        AddNew(g, a, K::kProp, RectPoly(-s, -s * 0.8, s, s * 0.8));
+        AddNew(g, b, K::kProp, RectPoly(-s * 0.5, -s * 0.3, s * 0.5, s * 0.3));
         break;
       case 2:  // star
-        AddNew(g, a, StarPoly(0, 0, s * 1.2, s * 0.5, 5, 0));
-        AddNew(g, b, EllipsePoly(0, 0, s * 0.3, s * 0.3));
+        AddNew(g, a, K::kProp, StarPoly(0, 0, s * 1.2, s * 0.5, 5, 0));
+        AddNew(g, b, K::kProp, EllipsePoly(0, 0, s * 0.3, s * 0.3));
         break;
       default: {  // bird: body + flapping wing
-        AddNew(g, a, EllipsePoly(0, 0, s * 1.1, s * 0.5));
-        AddNew(g, b, EllipsePoly(s * 0.9, -s * 0.25, s * 0.35, s * 0.3));
+        AddNew(g, a, K::kProp, EllipsePoly(0, 0, s * 1.1, s * 0.5));
+        AddNew(g, b, K::kProp, EllipsePoly(s * 0.9, -s * 0.25, s * 0.35, s * 0.3));
         Trajectory wing;
         wing.parent = g;
         wing.ang_amp = rng_.Uniform(0.4, 0.9);
         wing.ang_freq = rng_.Uniform(1.0, 2.0);
         wing.ang_phase = rng_.Uniform(0, 2 * kPi);
         const int wg = Group(wing);
-        AddNew(wg, b, {{-s * 0.4, 0}, {s * 0.4, 0}, {-s * 0.2, -s * 1.3}});
+        AddNew(wg, b, K::kProp, {{-s * 0.4, 0}, {s * 0.4, 0}, {-s * 0.2, -s * 1.3}});
       }
     }
   }

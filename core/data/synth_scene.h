@@ -42,11 +42,22 @@ struct Trajectory {
   Affine Local(double t) const;
 };
 
+// What a region depicts. The flat style ignores it; the varied style (synth_style.h)
+// paints each kind its own way (skies get gradients, walls bricks, hair highlights, ...).
+enum class RegionKind : uint8_t {
+  // background
+  kSky, kSun, kCloud, kMountain, kGround, kWall, kRoof, kWindow, kDoor, kRoad, kRoadMark, kGrass, kStone, kTrunk,
+  kFoliage,
+  // characters and props
+  kSkin, kHair, kCloth, kShoe, kEye, kPupil, kMouth, kTrim, kProp,
+};
+
 // A flat region kind: one material of one rigid body. Lines are drawn between pixels of
 // different regions, so a region's pixels form the segments.
 struct Region {
   int group = 0;     // index into SceneSpec::groups
   int material = 0;  // index into SceneSpec::palette
+  RegionKind kind = RegionKind::kProp;
 };
 
 // A filled polygon in its region's group coordinates.
@@ -67,6 +78,9 @@ struct SceneSpec {
   // Every group's affine map at frame t.
   std::vector<Affine> GroupAffines(int t) const;
 };
+
+// RGB from hue (degrees), saturation and value in [0, 1].
+cv::Vec3b HsvToRgb(double h, double s, double v);
 
 // A random cartoon scene for frames 0..frames-1 at width x height. motion_scale
 // multiplies every motion; color_passes recoloured palettes are made besides the original.

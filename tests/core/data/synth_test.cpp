@@ -15,15 +15,20 @@
 #include "core/data/animerun_dataset.h"
 #include "core/data/synth_render.h"
 #include "core/data/synth_scene.h"
+#include "core/io/image_io.h"
 #include "core/io/npy.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
+#include "core/data/synth_test_util.h"
 #include "test_paths.h"
 
 namespace animerun::data {
 namespace {
 
 namespace fs = std::filesystem;
+using test_util::AwayFromLines;
+using test_util::LoadAll;
+using test_util::RelativeFiles;
 
 SynthOptions SmallOptions() {
   SynthOptions o;
@@ -45,29 +50,9 @@ const fs::path& SmallRoot() {
   return root;
 }
 
-std::set<std::string> RelativeFiles(const fs::path& root) {
-  std::set<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out.insert(e.path().lexically_relative(root).generic_string());
-  return out;
-}
-
-std::vector<PairData> LoadAll(const AnimeRunDataset& ds) {
-  std::vector<PairData> out;
-  for (const auto& p : ds.AllPairs()) out.push_back(LoadPair(p));
-  return out;
-}
-
 const std::vector<PairData>& SmallPairs() {
   static const std::vector<PairData> pairs = LoadAll(AnimeRunDataset::Open(SmallRoot()));
   return pairs;
-}
-
-// Flat pixels at least 2 px from any line.
-cv::Mat AwayFromLines(const cv::Mat& line_area) {
-  cv::Mat near;
-  cv::dilate(line_area == 0, near, cv::getStructuringElement(cv::MORPH_RECT, {5, 5}));
-  return near == 0;
 }
 
 TEST(Synth, OptionsCheckRejectsBadValues) {
@@ -404,6 +389,44 @@ TEST(Synth, DeterministicForASeed) {
   GenerateSynthDataset(e, o);
   EXPECT_EQ(ReadFileBytes(a / "test/Flow/synth_000/forward/Image0000.flo"),
             ReadFileBytes(e / "test/Flow/synth_000/forward/Image0000.flo"));
+}
+
+// FNV-1a 64 of a dataset: every file's relative path, then its content (PNG files by
+// their decoded pixels, so that only what the generator draws counts, not the encoder).
+uint64_t DatasetHash(const fs::path& root) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  };
+  for (const auto& f : RelativeFiles(root)) {
+    mix(reinterpret_cast<const uint8_t*>(f.c_str()), f.size() + 1);
+    if (fs::path(f).extension() == ".png") {
+      const cv::Mat img = io::ReadImageRgb(root / f);
+      for (int y = 0; y < img.rows; ++y) mix(img.ptr<uint8_t>(y), img.cols * img.elemSize());
+    } else {
+      const auto bytes = ReadFileBytes(root / f);
+      mix(bytes.data(), bytes.size());
+    }
+  }
+  return h;
+}
+
+// The "flat" style must keep drawing exactly what it drew before other styles existed
+// (existing datasets, the demo and every test built on them). The hash was computed from
+// the generator before the style option was added.
+TEST(Synth, FlatStyleOutputIsUnchanged) {
+  SynthOptions o;
+  o.scenes = 2;
+  o.frames = 3;
+  o.width = 160;
+  o.height = 96;
+  o.seed = 5;
+  const fs::path dir = test::ScratchDir("synth_flat_hash");
+  GenerateSynthDataset(dir, o);
+  EXPECT_EQ(RelativeFiles(dir).size(), 48u);
+  char hex[32];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(DatasetHash(dir)));
+  EXPECT_STREQ(hex, "d8dbd95b27bd46b7");
 }
 
 TEST(Synth, CancelStopsTheJob) {
