@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "--version") {
-    std::printf("animerun %s\n%s\n", ANIMERUN_VERSION, animerun::models::DescribeRuntime().c_str());
+    std::printf("animerun %s\n%s\n", ANIMERUN_VERSION, animerun::flow::DescribeRuntime().c_str());
     return 0;
   }
 #ifdef ANIMERUN_WITH_GUI

@@ -24,7 +24,7 @@ cv::Mat FlowColors(const cv::Mat& flow, double max_flow) {
 
 bool IsFile(const std::string& path) {
   std::error_code ec;
-  return !path.empty() && fs::is_regular_file(fs::u8path(path), ec);
+  return !path.empty() && fs::is_regular_file(fs::path(path), ec);
 }
 
 }  // namespace
@@ -87,7 +87,7 @@ bool FlowController::UsesIterations(int slot) const { return DescribeFlowModel(M
 std::string FlowController::RunnerKey(int slot) const {
   const Slot& s = slots_[slot];
   std::error_code ec;
-  const fs::path p = fs::absolute(fs::u8path(s.weights), ec);
+  const fs::path p = fs::absolute(fs::path(s.weights), ec);
   const auto stamp = fs::last_write_time(p, ec).time_since_epoch().count();
   const auto size = fs::file_size(p, ec);
   // A rewritten weights file (same name, a new training step) is loaded again.
@@ -182,7 +182,7 @@ bool FlowController::Run() {
     if (!job->use[s]) continue;
     FlowRunOptions& o = job->options[s];
     o.model = Model(s);
-    o.weights = fs::u8path(Weights(s)).string();
+    o.weights = fs::path(Weights(s)).string();
     o.iters = Iterations(s);
     o.threads = options_.threads;
     job->keys[s] = RunnerKey(s);

@@ -22,4 +22,6 @@ const FlowModelInfo& DescribeFlowModel(const std::string& name) {
 
 int ConfigureThreads(int n) { return models::ConfigureThreads(n); }
 
+std::string DescribeRuntime() { return models::DescribeRuntime(); }
+
 }  // namespace animerun::flow

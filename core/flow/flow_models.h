@@ -24,4 +24,7 @@ const FlowModelInfo& DescribeFlowModel(const std::string& name);
 // number in effect.
 int ConfigureThreads(int n = 0);
 
+// The LibTorch build, its CUDA runtime and each GPU, for `animerun --version` and bug reports.
+std::string DescribeRuntime();
+
 }  // namespace animerun::flow

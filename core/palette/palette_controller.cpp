@@ -62,7 +62,7 @@ void PaletteController::MarkModified() {
 
 bool PaletteController::Load(const std::string& path) {
   try {
-    file_ = LoadPalettes(fs::u8path(path));
+    file_ = LoadPalettes(fs::path(path));
   } catch (const std::exception& e) {
     Fail(e.what());
     return false;
@@ -77,7 +77,7 @@ bool PaletteController::Load(const std::string& path) {
 
 bool PaletteController::Save(const std::string& path) {
   try {
-    SavePalettes(fs::u8path(path), file_);
+    SavePalettes(fs::path(path), file_);
   } catch (const std::exception& e) {
     Fail(e.what());
     return false;
@@ -153,7 +153,7 @@ size_t PaletteController::AddFrames(const std::string& group, const std::vector<
     return 0;
   }
   std::vector<std::string> inputs;
-  for (const std::string& p : paths) inputs.push_back(fs::u8path(p).string());
+  for (const std::string& p : paths) inputs.push_back(fs::path(p).string());
   std::vector<fs::path> files;
   try {
     files = ExpandFrameInputs(inputs);
@@ -271,7 +271,7 @@ bool PaletteController::Suggest(const std::vector<std::string>& frames, int k, u
     return false;
   }
   std::vector<fs::path> files;
-  for (const std::string& f : frames) files.push_back(fs::u8path(f));
+  for (const std::string& f : frames) files.push_back(fs::path(f));
   SuggestOptions opt;
   opt.groups = k;
   opt.seed = seed;

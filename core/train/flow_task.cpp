@@ -3,7 +3,7 @@
 #include "core/data/flow_mixture.h"
 #include "core/flow/flow_eval.h"
 #include "core/flow/model_predict.h"
-#include "core/train/cpu_autocast.h"
+#include "models/common/torch_compat.h"
 #include "core/train/flow_loss.h"
 #include "core/util/error.h"
 #include "models/common/flow_factory.h"
@@ -155,7 +155,7 @@ SampleLoss FlowTrainTask::TrainSample(TrainRng& /*rng: batches depend on (seed, 
   const Batch b = ToBatch(loader_->Get(index), device_);
   FlowLossResult r;
   {
-    CpuAutocastGuard autocast(options_.precision == "bf16" && device_.is_cpu());
+    models::compat::CpuAutocast autocast(c10::kBFloat16, options_.precision == "bf16" && device_.is_cpu());
     const std::vector<torch::Tensor> preds = model_->TrainForward(b.image1, b.image2, options_.refine_iters);
     r = SequenceLoss(preds, b.flow, b.valid, options_.gamma);
   }

@@ -77,7 +77,7 @@ std::string TrainController::DefaultProgram() {
 
 bool TrainController::CanResume(const std::string& run_dir) {
   std::error_code ec;
-  return !run_dir.empty() && fs::exists(fs::u8path(run_dir) / kCheckpointFile, ec);
+  return !run_dir.empty() && fs::exists(fs::path(run_dir) / kCheckpointFile, ec);
 }
 
 void TrainController::Log(const std::string& line) {
@@ -138,7 +138,7 @@ bool TrainController::Resume(const std::string& run_dir, int iterations) {
 
 void TrainController::Stop() {
   if (!Running()) return;
-  std::ofstream stop(fs::u8path(run_dir_) / kStopFile);
+  std::ofstream stop(fs::path(run_dir_) / kStopFile);
   if (!stop) child_.Terminate();  // SIGTERM is graceful too
   SetPhase(Phase::kStopping, "Stopping: finishing the current sample and writing a checkpoint...");
 }
@@ -180,7 +180,7 @@ void TrainController::HandleLine(const std::string& raw) {
 }
 
 void TrainController::ReplayEvents() {
-  std::ifstream in(fs::u8path(run_dir_) / kEventsFile);
+  std::ifstream in(fs::path(run_dir_) / kEventsFile);
   std::string line;
   while (std::getline(in, line)) {
     const nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
