@@ -93,25 +93,32 @@ void CorrespondencePanel::setPair(const QString& split_root, const data::FramePa
   data_ = data;
   has_session_ = true;
   SetStatus(tr("Edits are saved to %1").arg(gui::ToQString(files_.matches)));
-  std::error_code ec;
-  if (fs::exists(files_.matches, ec)) {
-    try {
-      session_.Load(files_);
-      SetStatus(tr("Restored %1 edit(s) from %2").arg(session_.NumEdited()).arg(gui::ToQString(files_.matches)));
-    } catch (const std::exception& e) {
-      // Keep the unreadable file (an artist's work, maybe hand-edited) out of the autosave's way.
-      QString kept;
-      for (const fs::path& f : {files_.matches, files_.review}) {
-        if (!fs::exists(f, ec)) continue;
-        fs::path aside = f;
-        aside += ".corrupt";
-        fs::rename(f, aside, ec);
-        if (!ec) kept += (kept.isEmpty() ? QString() : QStringLiteral(", ")) + gui::ToQString(aside);
-      }
-      ReportError(tr("%1\nShowing the %2 instead; the unreadable file was kept as %3")
-                      .arg(QString::fromStdString(e.what()),
-                           session_.proposal().source == "gt" ? tr("ground truth") : tr("pair unmatched"), kept));
-    }
+  // Saved edits, and changes journaled after the last save (a crash); unusable files are
+  // moved aside by the core, never overwritten.
+  segments::OpenedAnnotation opened;
+  try {
+    opened = segments::OpenSavedAnnotation(&session_, files_);
+  } catch (const std::exception& e) {
+    clearPair(tr("Pair %1 cannot be annotated").arg(QString::fromStdString(pair.name1)));
+    ReportError(QString::fromStdString(e.what()));
+    return;
+  }
+  if (!opened.error.empty()) {
+    QStringList kept;
+    for (const fs::path& f : opened.kept_aside) kept << gui::ToQString(f);
+    ReportError(tr("%1\nShowing the %2 instead; the unreadable file was kept as %3")
+                    .arg(QString::fromStdString(opened.error),
+                         opened.restored ? tr("saved edits")
+                         : session_.proposal().source == "gt" ? tr("ground truth")
+                                                              : tr("pair unmatched"),
+                         kept.join(QStringLiteral(", "))));
+  } else if (opened.restored) {
+    SetStatus(opened.journaled > 0
+                  ? tr("Restored %1 edit(s) from %2, %3 change(s) recovered after an interruption")
+                        .arg(session_.NumEdited())
+                        .arg(gui::ToQString(files_.matches))
+                        .arg(opened.journaled)
+                  : tr("Restored %1 edit(s) from %2").arg(session_.NumEdited()).arg(gui::ToQString(files_.matches)));
   }
   OnProposalChanged();
   for (gui::ImagePane* p : panes_) p->FitToView();
