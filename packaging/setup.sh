@@ -2,12 +2,17 @@
 # One-command set-up on Debian 12 (see README):
 #   packaging/setup.sh demo   install dependencies, build, open the GUI on the embedded demo
 #   packaging/setup.sh test   install dependencies, build with tests, run every test (ctest)
+#   packaging/setup.sh sanitize | fuzz SECONDS | deb [--install-check]   see packaging/hardening.sh
 # Options after the mode: --build-dir DIR (default: build), --no-install (skip apt).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-}"
 [ $# -gt 0 ] && shift
+# Hardening modes: ASan/UBSan suite, fuzzing, Debian package (deb reuses build/ of `test`).
+case "$mode" in
+  sanitize|fuzz|deb) exec "$here/packaging/hardening.sh" "$mode" "$@" ;;
+esac
 build_dir="$here/build"
 install=1
 while [ $# -gt 0 ]; do
@@ -19,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 case "$mode" in
   demo|test) ;;
-  *) sed -n '2,5p' "$0"; exit 2 ;;
+  *) sed -n '2,6p' "$0"; exit 2 ;;
 esac
 
 if [ "$install" = 1 ]; then

@@ -287,6 +287,7 @@ torch::Tensor Reader::Flat(int index) {
     const std::string name = prefix_ + "data/" + s.key;
     const ZipReader::Entry* e = zip_->Find(name);
     if (!e) Fail(path_, "record '" + name + "' is missing");
+    zip_->CheckStored(*e);  // its size is then bounded by the archive's: safe to allocate
     if (e->size < nbytes)
       Fail(path_, "record '" + name + "' holds " + std::to_string(e->size) + " bytes, expected " +
                       std::to_string(nbytes));

@@ -222,18 +222,24 @@ uint64_t ZipReader::DataOffset(const Entry& en) const {
   return data;
 }
 
-void ZipReader::ReadInto(const Entry& en, void* dst) const {
+void ZipReader::CheckStored(const Entry& en) const {
   if (en.flags & 1) Fail("zip entry '" + en.name + "' is encrypted");
   if (en.method != 0)
     Fail("zip entry '" + en.name + "' is compressed (method " + std::to_string(en.method) +
          "); PyTorch checkpoints store entries uncompressed");
   if (en.compressed_size != en.size) Fail("corrupt zip entry '" + en.name + "' (stored sizes differ)");
+}
+
+void ZipReader::ReadInto(const Entry& en, void* dst) const {
+  CheckStored(en);
   ReadAt(DataOffset(en), dst, en.size);
   if (Crc32(dst, en.size) != en.crc32) Fail("zip entry '" + en.name + "' is corrupt (CRC-32 mismatch)");
 }
 
 std::string ZipReader::ReadString(const Entry& en) const {
-  // The size was checked against the file size when the directory was read.
+  // Only the stored (compressed) size was checked against the file when the directory was
+  // read: check that the size to allocate is that one before allocating it.
+  CheckStored(en);
   std::string s(en.size, '\0');
   ReadInto(en, s.data());
   return s;

@@ -48,6 +48,10 @@ class ZipReader {
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry* Find(const std::string& name) const;
 
+  // Throws unless the entry can be read: stored (not compressed, not encrypted), with its
+  // size equal to the stored size, which the directory checked against the archive. Call it
+  // before allocating entry.size bytes: the uncompressed size field is not otherwise bounded.
+  void CheckStored(const Entry& entry) const;
   // Reads a whole entry into dst (entry.size bytes) and checks its CRC-32.
   void ReadInto(const Entry& entry, void* dst) const;
   std::string ReadString(const Entry& entry) const;

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 using namespace test_util;
 
 void PutLe(Bytes& b, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  for (int i = 0; i < n; ++i) b.push_back(static_cast<uint8_t>(i < 8 ? v >> (8 * i) : 0));
 }
 void PutBe(Bytes& b, uint64_t v, int n) {
   for (int i = n; i-- > 0;) b.push_back(static_cast<uint8_t>(v >> (8 * i)));

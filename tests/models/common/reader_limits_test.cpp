@@ -4,6 +4,7 @@
 // of a view is refused, and the in-memory entries agree with the file readers.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -104,6 +105,33 @@ TEST(ReaderLimits, CheckpointFromMemoryEqualsFromFileAndViewOfViewIsRefused) {
   const ZipReader zf(path);
   ASSERT_EQ(zm.entries().size(), zf.entries().size());
   for (size_t i = 0; i < zm.entries().size(); ++i) EXPECT_EQ(zm.ReadString(zm.entries()[i]), zf.ReadString(zf.entries()[i]));
+}
+
+// Found by the checkpoint_zip fuzz target (runs slowed to ~40/s): the uncompressed-size
+// field of a zip entry was trusted, so a 1 KB archive claiming a 4 GB data.pkl made the
+// loader allocate and zero 4 GB before finding the sizes disagree. Now it is refused first.
+TEST(ReaderLimits, ZipEntrySizeIsCheckedBeforeAllocating) {
+  const auto dir = test::ScratchDir("limits_zip");
+  const std::string path = (dir / "w.pth").string();
+  PickleBuilder p;
+  p.OrderedDictBegin().Str("a").Tensor("0", 1, {1}, {1}).Op('u');
+  test::WriteArchive(path, p.Done(), {{"0", test::FloatBytes({1.f})}}, "archive", /*zip64=*/true);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The central directory record of archive/data.pkl; its zip64 extra field (after the
+  // 16-byte name) holds the uncompressed size first: claim 2^62 bytes.
+  const size_t cd = bytes.find(std::string("PK\x01\x02", 4));
+  ASSERT_NE(cd, std::string::npos);
+  ASSERT_EQ(bytes.compare(cd + 46, 16, "archive/data.pkl"), 0);
+  ASSERT_EQ(bytes[cd + 46 + 16], '\x01');  // zip64 extra field id
+  const uint64_t huge = uint64_t{1} << 62;
+  std::memcpy(&bytes[cd + 46 + 16 + 4], &huge, 8);
+  try {
+    LoadStateDictFromMemory(bytes.data(), bytes.size(), "big.pth");
+    ADD_FAILURE() << "loaded";
+  } catch (const std::runtime_error& e) {  // was std::length_error from std::string(2^62)
+    EXPECT_NE(std::string(e.what()).find("stored sizes differ"), std::string::npos) << e.what();
+  }
 }
 
 // Legacy files name a view's root storage; a view whose root is itself a view is not
