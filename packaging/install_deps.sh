@@ -3,13 +3,17 @@
 # packages already present are skipped by apt, and nothing is downloaded outside apt.
 #   packaging/install_deps.sh           build + GUI + tests
 #   packaging/install_deps.sh --no-gui  models/core/CLI only (headless servers)
+#   packaging/install_deps.sh --hardening  also clang, libFuzzer, lld and the .deb tools
+#                                          (setup.sh sanitize / fuzz / deb)
 set -euo pipefail
 
 gui=1
+hardening=0
 for arg in "$@"; do
   case "$arg" in
     --no-gui) gui=0 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    --hardening) hardening=1 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "install_deps.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -27,6 +31,11 @@ pkgs=(
 )
 if [ "$gui" = 1 ]; then
   pkgs+=(qt6-base-dev libqcustomplot-dev libgl-dev xvfb xauth)
+fi
+if [ "$hardening" = 1 ]; then
+  # clang-14 with its sanitizer and libFuzzer runtimes, lld for the large instrumented
+  # links; dpkg-dev (dpkg-shlibdeps) and desktop-file-utils for the package.
+  pkgs+=(clang-14 libclang-rt-14-dev lld-14 dpkg-dev desktop-file-utils)
 fi
 
 sudo=""

@@ -3,12 +3,17 @@
 #   packaging/setup.sh demo   install dependencies, build, open the GUI on the embedded demo
 #   packaging/setup.sh test   install dependencies, build with tests, run every test (ctest)
 #   packaging/setup.sh test-torch2  the same with LibTorch 2.x + CUDA (pip wheel) in build-torch2/
+#   packaging/setup.sh sanitize | fuzz SECONDS | deb [--install-check]   see packaging/hardening.sh
 # Options after the mode: --build-dir DIR (default: build, build-torch2), --no-install (skip apt).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-}"
 [ $# -gt 0 ] && shift
+# Hardening modes: ASan/UBSan suite, fuzzing, Debian package (deb reuses build/ of `test`).
+case "$mode" in
+  sanitize|fuzz|deb) exec "$here/packaging/hardening.sh" "$mode" "$@" ;;
+esac
 build_dir="$here/build"
 install=1
 while [ $# -gt 0 ]; do
@@ -43,7 +48,7 @@ case "$mode" in
     echo "setup.sh test-torch2: venv $((t1 - t0)) s, configure $((t2 - t1)) s, build $((t3 - t2)) s, tests $((t4 - t3)) s"
     exit 0
     ;;
-  *) sed -n '2,6p' "$0"; exit 2 ;;
+  *) sed -n '2,7p' "$0"; exit 2 ;;
 esac
 
 if [ "$install" = 1 ]; then

@@ -1,7 +1,17 @@
 # End-to-end CLI check run by ctest: the real binary on data the generator makes.
-# -DANIMERUN=<binary> -DWORK=<scratch folder>
+# -DANIMERUN=<binary> -DWORK=<scratch folder> -DGOLDEN=<../shared/golden>
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
+# The network checks need the golden fixtures: skipped with a message without them, except
+# under CI=true, where a missing folder is a failure (tests must not pass by skipping).
+foreach(f manifest.json raft-small/raft-small.pth ant/ant.pt)
+  if(NOT EXISTS ${GOLDEN}/${f})
+    if("$ENV{CI}" STREQUAL "true")
+      message(FATAL_ERROR "CI=true and the golden fixture ${GOLDEN}/${f} is missing (../shared/golden must sit beside the checkout)")
+    endif()
+    message(STATUS "golden fixture ${GOLDEN}/${f} not found: the checks that need it are skipped")
+  endif()
+endforeach()
 function(run_ok)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -196,6 +206,10 @@ run_ok(${ANIMERUN} eval-match --data ${WORK}/syn --matcher geometric)
 run_fails(${ANIMERUN} eval-match --data ${WORK}/syn --matcher sift)
 run_fails(${ANIMERUN} eval-match --data ${WORK}/syn --matcher flow --pred ${WORK}/syn/test/SegMatching)
 run_ok(${ANIMERUN} bench match --matcher geometric --segments 50 --size 96x160 --repeats 1 --warmup 0)
+execute_process(COMMAND ${ANIMERUN} bench overlay --size 96x64 --repeats 1 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\"compose_cached_ms\"")
+  message(FATAL_ERROR "bench overlay (${rc}):\n${out}\n${err}")
+endif()
 
 # bench flow in bf16 with its EPE against fp32.
 execute_process(COMMAND ${ANIMERUN} bench flow --model raft-small --size 128x160 --iters 2 --repeats 1 --warmup 0
@@ -206,10 +220,12 @@ if(NOT rc EQUAL 0 OR NOT out MATCHES "\"epe_vs_fp32_mean\"")
 endif()
 
 # flow reports its iterations on stderr.
-execute_process(COMMAND ${ANIMERUN} flow --model raft-small --weights ${GOLDEN}/raft-small/raft-small.pth --iters 3
-                        ${WORK}/syn/test/Frame_Anime/synth_000/original/Image0000.png
-                        ${WORK}/syn/test/Frame_Anime/synth_000/original/Image0001.png -o ${WORK}/pred3.flo
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(EXISTS ${GOLDEN}/raft-small/raft-small.pth AND (NOT rc EQUAL 0 OR NOT err MATCHES "iteration 3/3"))
-  message(FATAL_ERROR "flow progress (${rc}):\n${out}\n${err}")
+if(EXISTS ${GOLDEN}/raft-small/raft-small.pth)
+  execute_process(COMMAND ${ANIMERUN} flow --model raft-small --weights ${GOLDEN}/raft-small/raft-small.pth --iters 3
+                          ${WORK}/syn/test/Frame_Anime/synth_000/original/Image0000.png
+                          ${WORK}/syn/test/Frame_Anime/synth_000/original/Image0001.png -o ${WORK}/pred3.flo
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT err MATCHES "iteration 3/3")
+    message(FATAL_ERROR "flow progress (${rc}):\n${out}\n${err}")
+  endif()
 endif()

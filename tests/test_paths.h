@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -11,9 +12,16 @@
 
 namespace animerun::test {
 
-// ../shared/golden; tests that need it GTEST_SKIP() with a message when absent.
+// ../shared/golden; tests that need it skip with a message when absent, except in CI.
 inline std::filesystem::path GoldenDir() { return std::filesystem::path(ANIMERUN_GOLDEN_DIR); }
 inline bool HaveGolden() { return std::filesystem::exists(GoldenDir() / "manifest.json"); }
+
+// CI=true (what CI services set, and .ci/run): a missing fixture is a failure there, never a
+// quiet skip that would let a parity test pass without comparing anything.
+inline bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
 
 // The scratch folder of the running test: ctest runs every test in its own process, many
 // at once (-j), so two tests must never share a folder. Named after the test, or after the
@@ -39,9 +47,13 @@ inline std::filesystem::path ScratchDir(const std::string& name) {
 
 }  // namespace animerun::test
 
-#define ANIMERUN_REQUIRE_GOLDEN()                                                   \
-  do {                                                                               \
-    if (!::animerun::test::HaveGolden())                                             \
-      GTEST_SKIP() << "golden fixtures not found at " << ANIMERUN_GOLDEN_DIR        \
-                   << " (they live in ../shared/golden beside the checkout)";       \
+#define ANIMERUN_REQUIRE_GOLDEN()                                                          \
+  do {                                                                                      \
+    if (!::animerun::test::HaveGolden()) {                                                  \
+      if (::animerun::test::InCi())                                                         \
+        FAIL() << "CI=true and the golden fixtures are missing at " << ANIMERUN_GOLDEN_DIR \
+               << " (../shared/golden must sit beside the checkout)";                      \
+      GTEST_SKIP() << "golden fixtures not found at " << ANIMERUN_GOLDEN_DIR               \
+                   << " (they live in ../shared/golden beside the checkout)";              \
+    }                                                                                       \
   } while (0)

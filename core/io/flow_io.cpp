@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +12,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "core/io/image_io.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
 
@@ -18,10 +20,10 @@ namespace animerun::io {
 namespace fs = std::filesystem;
 namespace {
 
-// Largest width or height accepted in a flow header; anything above is a corrupt header,
-// and refusing it early avoids huge allocations.
-constexpr int64_t kMaxSide = int64_t{1} << 16;
 constexpr float kFloMagic = 202021.25f;
+// The largest files a field within the limits can need (header + data).
+constexpr uint64_t kMaxFloBytes = 12 + static_cast<uint64_t>(kMaxFlowPixels) * 8;
+constexpr uint64_t kMaxPfmBytes = 256 + static_cast<uint64_t>(kMaxFlowPixels) * 12;
 
 constexpr bool kHostLittleEndian =
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -61,18 +63,12 @@ std::string LowerExt(const fs::path& path) {
   return ext;
 }
 
-// Decodes a PNG (or any OpenCV image) unchanged; throws Error naming the file.
-cv::Mat DecodeUnchanged(const fs::path& path) {
-  const std::vector<uint8_t> bytes = ReadFileBytes(path);
-  if (bytes.empty()) ThrowFileError(path.string(), "empty file, not an image");
-  cv::Mat img;
-  try {
-    img = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    ThrowFileError(path.string(), std::string("cannot decode image: ") + e.what());
-  }
-  if (img.empty()) ThrowFileError(path.string(), "not a decodable image (corrupt or truncated?)");
-  return img;
+// Refuses a header's size before anything is allocated for it.
+void CheckFlowSize(const std::string& origin, const char* format, int64_t w, int64_t h) {
+  if (w <= 0 || h <= 0 || w > kMaxFlowSide || h > kMaxFlowSide || w * h > kMaxFlowPixels)
+    ThrowFileError(origin, std::string("bad ") + format + " dimensions " + std::to_string(w) + "x" + std::to_string(h) +
+                               " (at most " + std::to_string(kMaxFlowSide) + " a side and " +
+                               std::to_string(kMaxFlowPixels) + " pixels)");
 }
 
 const char* DepthName(int depth) {
@@ -88,11 +84,10 @@ const char* DepthName(int depth) {
   }
 }
 
-void RequireFlowMat(const fs::path& path, const cv::Mat& flow) {
-  if (flow.empty()) ThrowFileError(path.string(), "cannot write an empty flow field");
-  if (flow.type() != CV_32FC2)
-    ThrowFileError(path.string(), "flow must be CV_32FC2 (u, v), got type " + std::to_string(flow.type()));
-  if (flow.dims != 2) ThrowFileError(path.string(), "flow must be a 2-D matrix");
+void RequireFlowMat(const std::string& path, const cv::Mat& flow) {
+  if (flow.empty()) ThrowFileError(path, "cannot write an empty flow field");
+  if (flow.type() != CV_32FC2) ThrowFileError(path, "flow must be CV_32FC2 (u, v), got type " + std::to_string(flow.type()));
+  if (flow.dims != 2) ThrowFileError(path, "flow must be a 2-D matrix");
 }
 
 }  // namespace
@@ -101,35 +96,37 @@ void RequireFlowMat(const fs::path& path, const cv::Mat& flow) {
 // Middlebury .flo
 
 cv::Mat ReadFlo(const fs::path& path) {
-  const std::vector<uint8_t> bytes = ReadFileBytes(path);
-  const std::string p = path.string();
-  if (bytes.size() < 12)
-    ThrowFileError(p, "truncated .flo header (" + std::to_string(bytes.size()) + " of 12 bytes)");
+  const std::vector<uint8_t> bytes = ReadFileBytes(path, kMaxFloBytes);
+  return DecodeFlo(bytes.data(), bytes.size(), path.string());
+}
+
+cv::Mat DecodeFlo(const uint8_t* data, size_t size, const std::string& p) {
+  if (size < 12) ThrowFileError(p, "truncated .flo header (" + std::to_string(size) + " of 12 bytes)");
   float magic;
-  CopyWords32(bytes.data(), &magic, 1, true);
+  CopyWords32(data, &magic, 1, true);
   if (magic != kFloMagic) ThrowFileError(p, "not a .flo file (bad PIEH magic)");
-  const int64_t w = ReadI32Le(bytes.data() + 4);
-  const int64_t h = ReadI32Le(bytes.data() + 8);
-  if (w <= 0 || h <= 0 || w > kMaxSide || h > kMaxSide)
-    ThrowFileError(p, "bad .flo dimensions " + std::to_string(w) + "x" + std::to_string(h));
+  const int64_t w = ReadI32Le(data + 4);
+  const int64_t h = ReadI32Le(data + 8);
+  CheckFlowSize(p, ".flo", w, h);
   const uint64_t expected = 12 + static_cast<uint64_t>(w) * static_cast<uint64_t>(h) * 8;
-  if (bytes.size() < expected)
-    ThrowFileError(p, "truncated .flo: " + std::to_string(bytes.size()) + " bytes, expected " +
-                          std::to_string(expected) + " for " + std::to_string(w) + "x" + std::to_string(h));
-  if (bytes.size() > expected)
-    ThrowFileError(p, ".flo has " + std::to_string(bytes.size() - expected) + " extra bytes after " +
-                          std::to_string(w) + "x" + std::to_string(h) + " flow data");
+  if (size < expected)
+    ThrowFileError(p, "truncated .flo: " + std::to_string(size) + " bytes, expected " + std::to_string(expected) +
+                          " for " + std::to_string(w) + "x" + std::to_string(h));
+  if (size > expected)
+    ThrowFileError(p, ".flo has " + std::to_string(size - expected) + " extra bytes after " + std::to_string(w) + "x" +
+                          std::to_string(h) + " flow data");
   cv::Mat flow(static_cast<int>(h), static_cast<int>(w), CV_32FC2);
   // A freshly allocated Mat is continuous, so the data can be copied in one go.
-  CopyWords32(bytes.data() + 12, flow.ptr<float>(), static_cast<size_t>(w * h * 2), true);
+  CopyWords32(data + 12, flow.ptr<float>(), static_cast<size_t>(w * h * 2), true);
   return flow;
 }
 
-void WriteFlo(const fs::path& path, const cv::Mat& flow) {
-  RequireFlowMat(path, flow);
-  if (flow.cols > kMaxSide || flow.rows > kMaxSide)
-    ThrowFileError(path.string(), "flow too large for .flo (" + std::to_string(flow.cols) + "x" +
-                                      std::to_string(flow.rows) + ")");
+void WriteFlo(const fs::path& path, const cv::Mat& flow) { WriteFileAtomic(path, EncodeFlo(flow, path.string())); }
+
+std::vector<uint8_t> EncodeFlo(const cv::Mat& flow, const std::string& p) {
+  RequireFlowMat(p, flow);
+  if (flow.cols > kMaxFlowSide || flow.rows > kMaxFlowSide)
+    ThrowFileError(p, "flow too large for .flo (" + std::to_string(flow.cols) + "x" + std::to_string(flow.rows) + ")");
   std::vector<uint8_t> out;
   out.reserve(12 + flow.total() * 8);
   const float magic = kFloMagic;
@@ -137,15 +134,19 @@ void WriteFlo(const fs::path& path, const cv::Mat& flow) {
   AppendWordsLe(out, &magic, 1);
   AppendWordsLe(out, dims, 2);
   for (int y = 0; y < flow.rows; ++y) AppendWordsLe(out, flow.ptr<float>(y), static_cast<size_t>(flow.cols) * 2);
-  WriteFileAtomic(path, out);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------
 // KITTI 16-bit PNG
 
 KittiFlow ReadKittiFlow(const fs::path& path) {
-  const cv::Mat img = DecodeUnchanged(path);
-  const std::string p = path.string();
+  const std::vector<uint8_t> bytes = ReadFileBytes(path, kMaxImageFileBytes);
+  return DecodeKittiFlow(bytes.data(), bytes.size(), path.string());
+}
+
+KittiFlow DecodeKittiFlow(const uint8_t* data, size_t size, const std::string& p) {
+  const cv::Mat img = DecodeImageBytes(data, size, cv::IMREAD_UNCHANGED, p);
   if (img.depth() != CV_16U)
     ThrowFileError(p, std::string("KITTI flow PNG must be 16-bit, got ") + DepthName(img.depth()));
   if (img.channels() != 3)
@@ -167,7 +168,7 @@ KittiFlow ReadKittiFlow(const fs::path& path) {
 }
 
 void WriteKittiFlow(const fs::path& path, const cv::Mat& flow, const cv::Mat& valid) {
-  RequireFlowMat(path, flow);
+  RequireFlowMat(path.string(), flow);
   if (!valid.empty() && (valid.type() != CV_8UC1 || valid.size() != flow.size()))
     ThrowFileError(path.string(), "valid mask must be CV_8UC1 of the flow's size");
   cv::Mat img(flow.rows, flow.cols, CV_16UC3);
@@ -205,26 +206,26 @@ void WriteKittiFlow(const fs::path& path, const cv::Mat& flow, const cv::Mat& va
 // PFM
 
 cv::Mat ReadPfm(const fs::path& path) {
-  const std::vector<uint8_t> bytes = ReadFileBytes(path);
-  const std::string p = path.string();
+  const std::vector<uint8_t> bytes = ReadFileBytes(path, kMaxPfmBytes);
+  return DecodePfm(bytes.data(), bytes.size(), path.string());
+}
+
+cv::Mat DecodePfm(const uint8_t* bytes, size_t size, const std::string& p) {
   size_t pos = 0;
   auto is_space = [](uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   // Header tokens are short; a missing separator within 32 bytes means a corrupt header.
   auto token = [&](const char* what) {
-    while (pos < bytes.size() && is_space(bytes[pos])) ++pos;
+    while (pos < size && is_space(bytes[pos])) ++pos;
     const size_t start = pos;
-    while (pos < bytes.size() && !is_space(bytes[pos]) && pos - start < 32) ++pos;
-    if (pos == start || pos >= bytes.size() || !is_space(bytes[pos]))
+    while (pos < size && !is_space(bytes[pos]) && pos - start < 32) ++pos;
+    if (pos == start || pos >= size || !is_space(bytes[pos]))
       ThrowFileError(p, std::string("truncated or corrupt PFM header (reading ") + what + ")");
-    return std::string(bytes.begin() + static_cast<std::ptrdiff_t>(start),
-                       bytes.begin() + static_cast<std::ptrdiff_t>(pos));
+    return std::string(reinterpret_cast<const char*>(bytes) + start, pos - start);
   };
   auto parse_side = [&](const std::string& s, const char* what) -> int64_t {
     if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
       ThrowFileError(p, std::string("bad PFM ") + what + " '" + s + "'");
-    const int64_t v = std::stoll(s);
-    if (v <= 0 || v > kMaxSide) ThrowFileError(p, std::string("bad PFM ") + what + " " + s);
-    return v;
+    return std::stoll(s);
   };
   const std::string tag = token("type");
   int channels;
@@ -237,21 +238,19 @@ cv::Mat ReadPfm(const fs::path& path) {
   }
   const int64_t w = parse_side(token("width"), "width");
   const int64_t h = parse_side(token("height"), "height");
+  CheckFlowSize(p, "PFM", w, h);
   const std::string scale_s = token("scale");
+  // from_chars, not stod: a GUI process runs in the user's locale, where "-1.0" may not
+  // parse as a number.
   double scale = 0;
-  try {
-    size_t used = 0;
-    scale = std::stod(scale_s, &used);
-    if (used != scale_s.size()) throw std::invalid_argument("trailing characters");
-  } catch (const std::exception&) {
+  const auto parsed = std::from_chars(scale_s.data(), scale_s.data() + scale_s.size(), scale);
+  if (parsed.ec != std::errc() || parsed.ptr != scale_s.data() + scale_s.size() || !std::isfinite(scale) || scale == 0)
     ThrowFileError(p, "bad PFM scale '" + scale_s + "'");
-  }
-  if (!std::isfinite(scale) || scale == 0) ThrowFileError(p, "bad PFM scale '" + scale_s + "'");
   // Exactly one whitespace character ends the header (tolerate a Windows "\r\n").
-  if (bytes[pos] == '\r' && pos + 1 < bytes.size() && bytes[pos + 1] == '\n') ++pos;
+  if (bytes[pos] == '\r' && pos + 1 < size && bytes[pos + 1] == '\n') ++pos;
   ++pos;
   const uint64_t expected = static_cast<uint64_t>(w) * static_cast<uint64_t>(h) * channels * 4;
-  const uint64_t have = bytes.size() - pos;
+  const uint64_t have = size - pos;
   if (have < expected)
     ThrowFileError(p, "truncated PFM: " + std::to_string(have) + " data bytes, expected " + std::to_string(expected));
   if (have > expected)
@@ -260,23 +259,25 @@ cv::Mat ReadPfm(const fs::path& path) {
   const size_t row_words = static_cast<size_t>(w) * channels;
   for (int64_t y = 0; y < h; ++y) {
     // Rows are stored bottom-up.
-    const uint8_t* src = bytes.data() + pos + static_cast<size_t>(y) * row_words * 4;
+    const uint8_t* src = bytes + pos + static_cast<size_t>(y) * row_words * 4;
     CopyWords32(src, out.ptr<float>(static_cast<int>(h - 1 - y)), row_words, scale < 0);
   }
   return out;
 }
 
-void WritePfm(const fs::path& path, const cv::Mat& image) {
-  if (image.empty()) ThrowFileError(path.string(), "cannot write an empty PFM");
+void WritePfm(const fs::path& path, const cv::Mat& image) { WriteFileAtomic(path, EncodePfm(image, path.string())); }
+
+std::vector<uint8_t> EncodePfm(const cv::Mat& image, const std::string& p) {
+  if (image.empty()) ThrowFileError(p, "cannot write an empty PFM");
   if (image.type() != CV_32FC1 && image.type() != CV_32FC3)
-    ThrowFileError(path.string(), "PFM needs CV_32FC1 or CV_32FC3, got type " + std::to_string(image.type()));
+    ThrowFileError(p, "PFM needs CV_32FC1 or CV_32FC3, got type " + std::to_string(image.type()));
   const int c = image.channels();
   const std::string header = std::string(c == 3 ? "PF" : "Pf") + "\n" + std::to_string(image.cols) + " " +
                              std::to_string(image.rows) + "\n-1\n";
   std::vector<uint8_t> out(header.begin(), header.end());
   out.reserve(header.size() + image.total() * c * 4);
   for (int y = image.rows - 1; y >= 0; --y) AppendWordsLe(out, image.ptr<float>(y), static_cast<size_t>(image.cols) * c);
-  WriteFileAtomic(path, out);
+  return out;
 }
 
 cv::Mat ReadPfmFlow(const fs::path& path) {

@@ -9,6 +9,7 @@
 
 #include "core/util/error.h"
 #include "core/util/fs.h"
+#include "core/util/json_text.h"
 
 namespace animerun::io {
 namespace fs = std::filesystem;
@@ -48,38 +49,28 @@ bool ParseValue(const nlohmann::json& v, int64_t* out) {
 }  // namespace
 
 std::vector<int> ReadMatchJson(const fs::path& path, int num_segments) {
-  const std::string p = path.string();
-  const std::string text = ReadFileText(path);
-  nlohmann::json j;
-  // nlohmann keeps only the last of repeated keys; note them while parsing so that a file
-  // listing a segment twice is refused rather than silently merged.
-  std::vector<std::string> top_keys;
-  auto on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    if (event == nlohmann::json::parse_event_t::key && depth == 1) top_keys.push_back(parsed.get<std::string>());
-    return true;
-  };
-  try {
-    j = nlohmann::json::parse(text, on_event);
-  } catch (const nlohmann::json::exception& e) {
-    ThrowFileError(p, std::string("invalid JSON: ") + e.what());
-  }
+  return ParseMatchJson(ReadFileText(path, kMaxJsonFileBytes), path.string(), num_segments);
+}
+
+std::vector<int> ParseMatchJson(const std::string& text, const std::string& p, int num_segments) {
+  // ParseJsonText refuses a key listed twice (nlohmann would keep only the last).
+  const nlohmann::json j = ParseJsonText(text, p);
   if (!j.is_object()) ThrowFileError(p, "matching JSON must be an object {\"segment id\": [match], ...}");
-  std::sort(top_keys.begin(), top_keys.end());
-  const auto dup = std::adjacent_find(top_keys.begin(), top_keys.end());
-  if (dup != top_keys.end()) ThrowFileError(p, "key '" + *dup + "' appears twice");
 
   std::vector<std::pair<int64_t, int64_t>> pairs;
   pairs.reserve(j.size());
   int64_t max_key = -1;
   for (auto it = j.begin(); it != j.end(); ++it) {
     int64_t key = 0, value = 0;
-    if (!ParseKey(it.key(), &key)) ThrowFileError(p, "key '" + it.key() + "' is not a non-negative segment id");
+    if (!ParseKey(it.key(), &key))
+      ThrowFileError(p, "key '" + it.key().substr(0, 32) + "' is not a non-negative segment id");
     if (num_segments >= 0 && key >= num_segments)
       ThrowFileError(p, "segment id " + it.key() + " is out of range (frame has " + std::to_string(num_segments) +
                             " segments)");
     if (key > kMaxSegmentId) ThrowFileError(p, "segment id " + it.key() + " is implausibly large");
     if (!ParseValue(it.value(), &value))
-      ThrowFileError(p, "value of key '" + it.key() + "' must be [id] or an integer, got " + it.value().dump());
+      ThrowFileError(p, "value of key '" + it.key() + "' must be [id] or an integer, got " +
+                            it.value().dump().substr(0, 64));
     if (value < -1 || value > std::numeric_limits<int>::max())
       ThrowFileError(p, "match " + std::to_string(value) + " of segment " + it.key() + " is out of range (must be >= -1)");
     pairs.emplace_back(key, value);
@@ -98,18 +89,22 @@ std::vector<int> ReadMatchJson(const fs::path& path, int num_segments) {
 }
 
 void WriteMatchJson(const fs::path& path, const std::vector<int>& matches) {
+  WriteFileAtomic(path, EncodeMatchJson(matches, path.string()));
+}
+
+std::string EncodeMatchJson(const std::vector<int>& matches, const std::string& origin) {
   // Written by hand rather than through nlohmann::json, whose objects sort keys as strings
   // ("10" before "2"); the official files list them in numeric order, spaced like json.dump.
   std::string out = "{";
   for (size_t i = 0; i < matches.size(); ++i) {
     if (matches[i] < -1)
-      ThrowFileError(path.string(), "match " + std::to_string(matches[i]) + " of segment " + std::to_string(i) +
-                                        " is out of range (must be >= -1)");
+      ThrowFileError(origin, "match " + std::to_string(matches[i]) + " of segment " + std::to_string(i) +
+                                 " is out of range (must be >= -1)");
     if (i > 0) out += ", ";
     out += "\"" + std::to_string(i) + "\": [" + std::to_string(matches[i]) + "]";
   }
   out += "}";
-  WriteFileAtomic(path, out);
+  return out;
 }
 
 }  // namespace animerun::io

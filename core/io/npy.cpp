@@ -84,7 +84,7 @@ class HeaderParser {
         h.shape = ParseTuple();
         have_shape = true;
       } else {
-        Fail("unexpected key '" + key + "' in header");
+        Fail("unexpected key '" + key.substr(0, 32) + "' in header");
       }
       SkipSpace();
       if (Peek() == ',') {
@@ -166,10 +166,11 @@ class HeaderParser {
 
 // Maps a numpy descr to a type and whether the data is big-endian.
 NpyType ParseDescr(const std::string& descr, const std::string& path, bool* big_endian) {
-  if (descr.size() < 3) ThrowFileError(path, "unsupported dtype '" + descr + "'");
+  const std::string shown = descr.substr(0, 32);
+  if (descr.size() < 3) ThrowFileError(path, "unsupported dtype '" + shown + "'");
   const char order = descr[0];
   if (order != '<' && order != '>' && order != '|' && order != '=')
-    ThrowFileError(path, "unsupported dtype '" + descr + "'");
+    ThrowFileError(path, "unsupported dtype '" + shown + "'");
   const std::string kind = descr.substr(1);
   NpyType t;
   if (kind == "b1") t = NpyType::kBool;
@@ -179,8 +180,7 @@ NpyType ParseDescr(const std::string& descr, const std::string& path, bool* big_
   else if (kind == "f4") t = NpyType::kFloat32;
   else if (kind == "f8") t = NpyType::kFloat64;
   else
-    ThrowFileError(path, "unsupported dtype '" + descr +
-                             "' (supported: bool, uint8, int32, int64, float32, float64)");
+    ThrowFileError(path, "unsupported dtype '" + shown + "' (supported: bool, uint8, int32, int64, float32, float64)");
   *big_endian = order == '>' || (order == '=' && !kHostLittleEndian);
   return t;
 }
@@ -227,20 +227,23 @@ std::vector<uint8_t> FortranToC(const std::vector<uint8_t>& src, const std::vect
   return dst;
 }
 
-// Reads a 2-D (or HxWxC when allow_channels) array and checks it fits a cv::Mat.
-NpyArray ReadMatArray(const fs::path& path, bool allow_channels, int* channels) {
-  NpyArray a = ReadNpy(path);
+// Checks that an array is 2-D (or HxWxC when allow_channels), holds the data its shape
+// needs, and fits a cv::Mat.
+void CheckMatArray(const NpyArray& a, const std::string& path, bool allow_channels, int* channels) {
   const size_t nd = a.shape.size();
+  const auto numel = CheckedNumel(a.shape);
+  const size_t item = NpyItemSize(a.type);
+  if (!numel || a.data.size() % item != 0 || static_cast<uint64_t>(*numel) != a.data.size() / item)
+    ThrowFileError(path, "array data does not match its shape " + ShapeString(a.shape));
   if (nd != 2 && !(allow_channels && nd == 3))
-    ThrowFileError(path.string(), std::string("expected a 2-D ") + (allow_channels ? "or HxWxC " : "") +
+    ThrowFileError(path, std::string("expected a 2-D ") + (allow_channels ? "or HxWxC " : "") +
                                       "array, got shape " + ShapeString(a.shape));
   const int64_t limit = std::numeric_limits<int>::max();
   if (a.shape[0] > limit || a.shape[1] > limit)
-    ThrowFileError(path.string(), "array too large for an image: shape " + ShapeString(a.shape));
+    ThrowFileError(path, "array too large for an image: shape " + ShapeString(a.shape));
   if (nd == 3 && (a.shape[2] < 1 || a.shape[2] > CV_CN_MAX))
-    ThrowFileError(path.string(), "unsupported channel count in shape " + ShapeString(a.shape));
+    ThrowFileError(path, "unsupported channel count in shape " + ShapeString(a.shape));
   *channels = nd == 3 ? static_cast<int>(a.shape[2]) : 1;
-  return a;
 }
 
 template <typename T>
@@ -294,27 +297,32 @@ const char* NpyTypeName(NpyType t) {
 }
 
 NpyArray ReadNpy(const fs::path& path) {
-  const std::vector<uint8_t> bytes = ReadFileBytes(path);
-  const std::string p = path.string();
-  if (bytes.size() < 10) ThrowFileError(p, "truncated .npy header (" + std::to_string(bytes.size()) + " bytes)");
-  if (std::memcmp(bytes.data(), kMagic, kMagicLen) != 0) ThrowFileError(p, "not a .npy file (bad magic)");
+  const std::vector<uint8_t> bytes = ReadFileBytes(path, kMaxNpyFileBytes);
+  return DecodeNpy(bytes.data(), bytes.size(), path.string());
+}
+
+NpyArray DecodeNpy(const uint8_t* bytes, size_t size, const std::string& p) {
+  if (size < 10) ThrowFileError(p, "truncated .npy header (" + std::to_string(size) + " bytes)");
+  if (std::memcmp(bytes, kMagic, kMagicLen) != 0) ThrowFileError(p, "not a .npy file (bad magic)");
   const int major = bytes[6], minor = bytes[7];
   size_t header_len, header_at;
   if (major == 1) {
     header_len = bytes[8] | (size_t{bytes[9]} << 8);
     header_at = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) ThrowFileError(p, "truncated .npy header");
+    if (size < 12) ThrowFileError(p, "truncated .npy header");
     header_len = bytes[8] | (size_t{bytes[9]} << 8) | (size_t{bytes[10]} << 16) | (size_t{bytes[11]} << 24);
     header_at = 12;
   } else {
     ThrowFileError(p, "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor));
   }
-  if (header_len > bytes.size() - header_at)
+  if (header_len > kMaxNpyHeaderBytes)
+    ThrowFileError(p, ".npy header of " + std::to_string(header_len) + " bytes (at most " +
+                          std::to_string(kMaxNpyHeaderBytes) + ")");
+  if (header_len > size - header_at)
     ThrowFileError(p, "truncated .npy header (needs " + std::to_string(header_len) + " bytes, file has " +
-                          std::to_string(bytes.size() - header_at) + ")");
-  const std::string text(bytes.begin() + static_cast<std::ptrdiff_t>(header_at),
-                         bytes.begin() + static_cast<std::ptrdiff_t>(header_at + header_len));
+                          std::to_string(size - header_at) + ")");
+  const std::string text(reinterpret_cast<const char*>(bytes) + header_at, header_len);
   const Header h = HeaderParser(text, p).Parse();
   bool big_endian = false;
   NpyArray a;
@@ -323,9 +331,11 @@ NpyArray ReadNpy(const fs::path& path) {
   const auto numel = CheckedNumel(a.shape);
   const size_t item = NpyItemSize(a.type);
   const size_t data_at = header_at + header_len;
-  const uint64_t have = bytes.size() - data_at;
-  if (!numel || static_cast<uint64_t>(*numel) > std::numeric_limits<uint64_t>::max() / item)
-    ThrowFileError(p, "bad .npy shape " + ShapeString(a.shape));
+  const uint64_t have = size - data_at;
+  if (!numel) ThrowFileError(p, "bad .npy shape " + ShapeString(a.shape));
+  if (*numel > kMaxNpyElements)
+    ThrowFileError(p, ".npy array of shape " + ShapeString(a.shape) + " is too large (at most " +
+                          std::to_string(kMaxNpyElements) + " elements)");
   const uint64_t expected = static_cast<uint64_t>(*numel) * item;
   if (have < expected)
     ThrowFileError(p, "truncated .npy data: " + std::to_string(have) + " bytes, expected " + std::to_string(expected) +
@@ -333,14 +343,15 @@ NpyArray ReadNpy(const fs::path& path) {
   if (have > expected)
     ThrowFileError(p, ".npy has " + std::to_string(have - expected) + " extra bytes after the data of shape " +
                           ShapeString(a.shape));
-  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(data_at), bytes.end());
+  a.data.assign(bytes + data_at, bytes + size);
   if (big_endian != !kHostLittleEndian) SwapItems(a.data, item);
   if (h.fortran_order && a.shape.size() > 1) a.data = FortranToC(a.data, a.shape, item);
   return a;
 }
 
-void WriteNpy(const fs::path& path, const NpyArray& array) {
-  const std::string p = path.string();
+void WriteNpy(const fs::path& path, const NpyArray& array) { WriteFileAtomic(path, EncodeNpy(array, path.string())); }
+
+std::vector<uint8_t> EncodeNpy(const NpyArray& array, const std::string& p) {
   const auto numel = CheckedNumel(array.shape);
   if (!numel) ThrowFileError(p, "bad array shape " + ShapeString(array.shape));
   const size_t item = NpyItemSize(array.type);
@@ -370,31 +381,35 @@ void WriteNpy(const fs::path& path, const NpyArray& array) {
     SwapItems(tail, item);
     std::copy(tail.begin(), tail.end(), out.begin() + static_cast<std::ptrdiff_t>(data_at));
   }
-  WriteFileAtomic(path, out);
+  return out;
 }
 
-cv::Mat ReadNpyLabels(const fs::path& path) {
+cv::Mat ReadNpyLabels(const fs::path& path) { return NpyToLabels(ReadNpy(path), path.string()); }
+cv::Mat ReadNpyMask(const fs::path& path) { return NpyToMask(ReadNpy(path), path.string()); }
+cv::Mat ReadNpyFloat(const fs::path& path) { return NpyToFloat(ReadNpy(path), path.string()); }
+
+cv::Mat NpyToLabels(const NpyArray& a, const std::string& path) {
   int channels = 1;
-  const NpyArray a = ReadMatArray(path, false, &channels);
+  CheckMatArray(a, path, false, &channels);
   if (!IsIntegerType(a.type))
-    ThrowFileError(path.string(), std::string("label map must be an integer array, got ") + NpyTypeName(a.type));
+    ThrowFileError(path, std::string("label map must be an integer array, got ") + NpyTypeName(a.type));
   cv::Mat out(static_cast<int>(a.shape[0]), static_cast<int>(a.shape[1]), CV_32SC1);
   int32_t* dst = out.ptr<int32_t>();
   const int64_t n = a.numel();
   for (int64_t i = 0; i < n; ++i) {
     const int64_t v = IntegerAt(a, i);
     if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
-      ThrowFileError(path.string(), "label " + std::to_string(v) + " does not fit in int32");
+      ThrowFileError(path, "label " + std::to_string(v) + " does not fit in int32");
     dst[i] = static_cast<int32_t>(v);
   }
   return out;
 }
 
-cv::Mat ReadNpyMask(const fs::path& path) {
+cv::Mat NpyToMask(const NpyArray& a, const std::string& path) {
   int channels = 1;
-  const NpyArray a = ReadMatArray(path, false, &channels);
+  CheckMatArray(a, path, false, &channels);
   if (!IsIntegerType(a.type))
-    ThrowFileError(path.string(), std::string("mask must be a bool or integer array, got ") + NpyTypeName(a.type));
+    ThrowFileError(path, std::string("mask must be a bool or integer array, got ") + NpyTypeName(a.type));
   cv::Mat out(static_cast<int>(a.shape[0]), static_cast<int>(a.shape[1]), CV_8UC1);
   uint8_t* dst = out.ptr<uint8_t>();
   const int64_t n = a.numel();
@@ -402,9 +417,9 @@ cv::Mat ReadNpyMask(const fs::path& path) {
   return out;
 }
 
-cv::Mat ReadNpyFloat(const fs::path& path) {
+cv::Mat NpyToFloat(const NpyArray& a, const std::string& path) {
   int channels = 1;
-  const NpyArray a = ReadMatArray(path, true, &channels);
+  CheckMatArray(a, path, true, &channels);
   cv::Mat out(static_cast<int>(a.shape[0]), static_cast<int>(a.shape[1]), CV_32FC(channels));
   float* dst = out.ptr<float>();
   const int64_t n = a.numel();

@@ -8,6 +8,7 @@
 
 #include "core/util/error.h"
 #include "core/util/fs.h"
+#include "core/util/json_text.h"
 
 namespace animerun::palette {
 
@@ -149,12 +150,7 @@ void ValidatePalettes(const PaletteFile& file, const std::string& source) {
 }
 
 PaletteFile ParsePalettes(const std::string& text, const std::string& source) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    ThrowFileError(source, std::string("not valid JSON (") + e.what() + ")");
-  }
+  const json root = ParseJsonText(text, source);
   if (!root.is_object()) ThrowFileError(source, "not a palette file (the top level must be an object)");
   const int64_t version = Integer(Member(root, "version", source, ""), source, "version");
   if (version != PaletteFile::kVersion)
@@ -196,7 +192,7 @@ std::string SerializePalettes(const PaletteFile& file) {
 }
 
 PaletteFile LoadPalettes(const std::filesystem::path& path) {
-  return ParsePalettes(ReadFileText(path), path.string());
+  return ParsePalettes(ReadFileText(path, kMaxJsonFileBytes), path.string());
 }
 
 void SavePalettes(const std::filesystem::path& path, const PaletteFile& file) {

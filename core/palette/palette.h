@@ -50,7 +50,8 @@ struct PaletteFile {
 
 // JSON text <-> PaletteFile. Parse validates everything (see docs/palette.md) and throws
 // Error("<source>: <field>: <problem>"), e.g. "p.json: groups[1].colors[3].rgb: 300 is
-// out of range 0..255"; source names the file in messages.
+// out of range 0..255"; source names the file in messages. Limits: those of ParseJsonText
+// (core/util/json_text.h); LoadPalettes reads files of at most kMaxJsonFileBytes.
 PaletteFile ParsePalettes(const std::string& text, const std::string& source);
 std::string SerializePalettes(const PaletteFile& file);
 

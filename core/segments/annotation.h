@@ -9,8 +9,19 @@
 //   <annotation root>/SegMatching/<scene>/forward/<frame t>.json   AnimeRun SegMatching JSON
 //   <annotation root>/Review/<scene>/forward/<frame t>.json        the proposal (source,
 //                                                                   matches, confidences)
+//   <annotation root>/Journal/<scene>/forward/<frame t>.jsonl      changes since the last save
 // The first is a drop-in SegMatching file (`eval-match` and the official loaders read it);
 // the second lets a reopened pair show the confidences and the review order again.
+//
+// Nothing lost on a crash: with a journal attached (OpenSavedAnnotation does it), every
+// change is appended to the journal and flushed to disk before it is applied, each line
+// the resulting value (absolute, so replaying it over the old or the new saved files gives
+// the same state); Save writes the two files atomically (temp file + rename) and only
+// then empties the journal. A process killed at any moment, during a save included, loses
+// at most the change being made, and the SegMatching file is always a complete old or new
+// version. Opening a pair replays the journal (a torn last line is the change that was
+// being made and is dropped), removes temp files of dead processes, and moves a corrupt or
+// foreign file aside (never overwriting it) instead of loading it.
 #pragma once
 
 #include <filesystem>
@@ -39,10 +50,11 @@ MatchProposal ProposalFromResult(const MatchResult& result, const std::string& s
 // Segment count of a label map (ids 0..N-1, so max + 1; 0 when empty). CV_32SC1.
 int SegmentCount(const cv::Mat& labels);
 
-// The two files of one pair's annotation.
+// The files of one pair's annotation.
 struct AnnotationFiles {
   std::filesystem::path matches;   // SegMatching JSON
   std::filesystem::path review;    // proposal sidecar
+  std::filesystem::path journal;   // changes not yet saved (JSON lines)
 };
 AnnotationFiles AnnotationFilesFor(const std::filesystem::path& annotation_root, const std::string& scene,
                                    const std::string& frame_name);
@@ -53,6 +65,10 @@ AnnotationFiles AnnotationFilesFor(const std::filesystem::path& annotation_root,
 // created here. Throws Error when neither can be written.
 std::filesystem::path ChooseAnnotationRoot(const std::filesystem::path& split_root,
                                            const std::filesystem::path& fallback_base);
+
+struct OpenedAnnotation;
+class AnnotationSession;
+OpenedAnnotation OpenSavedAnnotation(AnnotationSession* session, const AnnotationFiles& files);
 
 class AnnotationSession {
  public:
@@ -88,21 +104,58 @@ class AnnotationSession {
   // The ground-truth file (SegMatching/.../forward) that Save must never write.
   void SetProtectedPath(const std::filesystem::path& path) { protected_ = path; }
 
-  // Writes both files atomically and clears Dirty. Throws Error (naming the file) on
-  // failure or when files.matches is the protected ground-truth file.
+  // Writes both files atomically (the review file only when the proposal changed since
+  // it was last written or read), clears Dirty, then empties the attached journal. Throws
+  // Error (naming the file) on failure or when files.matches is the protected
+  // ground-truth file.
   void Save(const AnnotationFiles& files);
   // Reads saved edits: the matches file (required) and the review file (optional; when
   // present it restores the proposal). Throws Error naming the file when either is
   // malformed or made for other segment maps; the session is unchanged then.
   void Load(const AnnotationFiles& files);
 
+  // From now on every change (Set and the edits built on it, ReplaceProposal) is first
+  // appended to journal and flushed; a failed append throws Error and leaves the session
+  // unchanged. An empty path detaches.
+  void AttachJournal(const std::filesystem::path& journal) { journal_ = journal; }
+  const std::filesystem::path& journal() const { return journal_; }
+  // Applies the changes a journal holds; returns how many. A last line without its newline
+  // is a change cut short by a crash and is ignored. Throws Error naming the journal when a
+  // line is corrupt or does not fit these segment maps; the session is unchanged then.
+  int ReplayJournal(const std::filesystem::path& journal);
+
  private:
+  friend OpenedAnnotation OpenSavedAnnotation(AnnotationSession* session, const AnnotationFiles& files);
+  void LoadFiles(const AnnotationFiles& files, bool require_matches);
   void CheckId(int id) const;
+  void AppendToJournal(const std::string& line);
+  void ApplyProposal(MatchProposal proposal, std::vector<int> matches);
   int n0_ = 0, n1_ = 0;
   MatchProposal proposal_;
   std::vector<int> matches_;
   bool dirty_ = false;
+  bool review_dirty_ = true;  // the proposal differs from the review file on disk
   std::filesystem::path protected_;
+  std::filesystem::path journal_;
 };
+
+// What opening a pair's saved annotation found.
+struct OpenedAnnotation {
+  bool restored = false;  // saved edits or journaled changes were loaded
+  int journaled = 0;      // changes recovered from the journal (made after the last save)
+  std::string error;      // why a file was not used ("" when all were, or none exist)
+  std::vector<std::filesystem::path> kept_aside;  // where the unused files were moved
+};
+
+// Opens a pair's annotation as the correspondence panel does: removes temp files that
+// dead processes left beside the files, loads the saved files and replays the journal
+// into session, and attaches the journal. A saved file that is unreadable, corrupt or made
+// for other segment maps is not loaded: the session keeps its proposal, the error is
+// reported in the result, and the pair's files (the journal with them, as its changes
+// build on them) are moved aside to "<name>.corrupt" (or ".corrupt-2", ... never over an
+// earlier one) so that later saves cannot overwrite them. A bad journal alone is moved
+// aside the same way and the saved edits are kept. Throws Error when a file cannot be
+// moved aside: nothing may be saved over it then.
+OpenedAnnotation OpenSavedAnnotation(AnnotationSession* session, const AnnotationFiles& files);
 
 }  // namespace animerun::segments

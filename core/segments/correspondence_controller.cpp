@@ -100,29 +100,33 @@ void CorrespondenceController::SetPair(const fs::path& split_root, const data::F
   has_session_ = true;
   message_.clear();
   status_ = "Edits are saved to " + files_.matches.string();
-  std::error_code ec;
-  if (fs::exists(files_.matches, ec)) {
-    try {
-      session_.Load(files_);
-      status_ = "Restored " + std::to_string(session_.NumEdited()) + " edit(s) from " + files_.matches.string();
-    } catch (const std::exception& e) {
-      // Keep the unreadable file (an artist's work, maybe hand-edited) out of the autosave's way.
-      std::string kept;
-      for (const fs::path& f : {files_.matches, files_.review}) {
-        if (!fs::exists(f, ec)) continue;
-        fs::path aside = f;
-        aside += ".corrupt";
-        fs::rename(f, aside, ec);
-        if (!ec) kept += (kept.empty() ? std::string() : std::string(", ")) + aside.string();
-      }
-      last_error_ = std::string(e.what()) + "\nShowing the " +
-                    (session_.proposal().source == "gt" ? "ground truth" : "pair unmatched") +
-                    " instead; the unreadable file was kept as " + kept;
-      Notify(Event::kSession);
-      Fail(last_error_);
-      ProposalChanged();
-      return;
-    }
+  // Saved edits, and changes journaled after the last save (a crash); unusable files are
+  // moved aside by the core, never overwritten.
+  OpenedAnnotation opened;
+  try {
+    opened = OpenSavedAnnotation(&session_, files_);
+  } catch (const std::exception& e) {
+    ClearPair("Pair " + pair.name1 + " cannot be annotated");
+    Fail(e.what());
+    return;
+  }
+  if (!opened.error.empty()) {
+    std::string kept;
+    for (const fs::path& f : opened.kept_aside) kept += (kept.empty() ? std::string() : std::string(", ")) + f.string();
+    last_error_ = opened.error + "\nShowing the " +
+                  (opened.restored                          ? "saved edits"
+                   : session_.proposal().source == "gt" ? "ground truth"
+                                                           : "pair unmatched") +
+                  " instead; the unreadable file was kept as " + kept;
+    Notify(Event::kSession);
+    Fail(last_error_);
+    ProposalChanged();
+    return;
+  }
+  if (opened.restored) {
+    status_ = "Restored " + std::to_string(session_.NumEdited()) + " edit(s) from " + files_.matches.string();
+    if (opened.journaled > 0)
+      status_ += ", " + std::to_string(opened.journaled) + " change(s) recovered after an interruption";
   }
   Notify(Event::kSession);
   Notify(Event::kStatus);

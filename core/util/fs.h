@@ -8,9 +8,12 @@
 
 namespace animerun {
 
-// Reads a whole file; throws Error naming the file when it cannot be opened or read.
-std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path);
-std::string ReadFileText(const std::filesystem::path& path);
+// Reads a whole file; throws Error naming the file when it cannot be opened or read, or
+// when it is larger than max_bytes (checked before anything is allocated, so that a reader
+// handed a huge file by mistake fails at once instead of exhausting memory).
+constexpr uint64_t kNoSizeLimit = ~uint64_t{0};
+std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path, uint64_t max_bytes = kNoSizeLimit);
+std::string ReadFileText(const std::filesystem::path& path, uint64_t max_bytes = kNoSizeLimit);
 
 // Atomic save: writes to "<path>.tmp-<pid>" in the same folder, flushes, then renames over
 // path. A crash mid-write leaves the old file intact. Creates parent folders.
@@ -21,6 +24,10 @@ inline void WriteFileAtomic(const std::filesystem::path& path, const std::string
 inline void WriteFileAtomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
   WriteFileAtomic(path, bytes.data(), bytes.size());
 }
+
+// Removes "<path>.tmp-<pid>" files (what WriteFileAtomic writes before its rename) left by
+// processes that no longer run: the leftovers of a crash during a save. Returns how many.
+int RemoveStaleTempFiles(const std::filesystem::path& path);
 
 // Files of a folder whose extension (lower case, with dot) is in exts, sorted by name.
 // A missing folder gives an empty list.

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -70,6 +71,9 @@ struct Slot {
 class Reader {
  public:
   explicit Reader(std::string path) : path_(std::move(path)) {}
+  // A checkpoint in memory; data must outlive the reader; name stands for the path.
+  Reader(const uint8_t* data, size_t size, std::string name)
+      : path_(std::move(name)), memory_(data), memory_size_(size), in_memory_(true) {}
 
   pk::Value* Open();
   torch::Tensor Rebuild(const pk::Value& t);
@@ -83,22 +87,34 @@ class Reader {
   torch::Tensor Flat(int slot);
 
   std::string path_;
+  const uint8_t* memory_ = nullptr;  // the checkpoint when it is in memory
+  size_t memory_size_ = 0;
+  bool in_memory_ = false;
   pk::Arena arena_;
   std::unique_ptr<ZipReader> zip_;
   std::string prefix_;  // "archive/" or whatever folder data.pkl sits in
-  std::string legacy_;  // the whole legacy file
+  std::string legacy_file_;  // the whole legacy file, when read from disk
+  const uint8_t* legacy_ = nullptr;  // the legacy bytes (legacy_file_ or memory_)
+  size_t legacy_size_ = 0;
   bool torchscript_ = false;
   std::vector<Slot> slots_;
   std::unordered_map<std::string, int> slot_by_key_;
 };
 
 pk::Value* Reader::Open() {
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) Fail(path_, std::string("cannot open: ") + std::strerror(errno));
   char head[4] = {0, 0, 0, 0};
-  in.read(head, 4);
-  const std::streamsize got = in.gcount();
-  in.close();
+  std::streamsize got = 0;
+  if (in_memory_) {
+    got = static_cast<std::streamsize>(std::min<size_t>(memory_size_, 4));
+    if (got) std::memcpy(head, memory_, static_cast<size_t>(got));
+  } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path_, ec)) Fail(path_, "is a folder, not a checkpoint file");
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) Fail(path_, std::string("cannot open: ") + std::strerror(errno));
+    in.read(head, 4);
+    got = in.gcount();
+  }
   if (got == 4 && std::memcmp(head, "PK\x03\x04", 4) == 0) return OpenZip();
   if (got >= 1 && static_cast<uint8_t>(head[0]) == 0x80) return OpenLegacy();
   if (got == 0) Fail(path_, "empty file, not a PyTorch checkpoint");
@@ -106,7 +122,7 @@ pk::Value* Reader::Open() {
 }
 
 pk::Value* Reader::OpenZip() {
-  zip_ = std::make_unique<ZipReader>(path_);
+  zip_ = in_memory_ ? std::make_unique<ZipReader>(memory_, memory_size_, path_) : std::make_unique<ZipReader>(path_);
   const ZipReader::Entry* pkl = nullptr;
   for (const auto& e : zip_->entries()) {
     const size_t slash = e.name.find('/');
@@ -130,16 +146,21 @@ pk::Value* Reader::OpenZip() {
 }
 
 pk::Value* Reader::OpenLegacy() {
-  {
+  if (in_memory_) {
+    legacy_ = memory_;
+    legacy_size_ = memory_size_;
+  } else {
     std::ifstream in(path_, std::ios::binary | std::ios::ate);
     const std::streamoff size = in.tellg();
     if (!in || size < 0) Fail(path_, "cannot read");
-    legacy_.resize(static_cast<size_t>(size));
+    legacy_file_.resize(static_cast<size_t>(size));
     in.seekg(0);
-    if (!in.read(legacy_.data(), size)) Fail(path_, "read failed");
+    if (!in.read(legacy_file_.data(), size)) Fail(path_, "read failed");
+    legacy_ = reinterpret_cast<const uint8_t*>(legacy_file_.data());
+    legacy_size_ = legacy_file_.size();
   }
-  const auto* data = reinterpret_cast<const uint8_t*>(legacy_.data());
-  pk::Unpickler up(data, legacy_.size(), path_, &arena_,
+  const uint8_t* data = legacy_;
+  pk::Unpickler up(data, legacy_size_, path_, &arena_,
                    [this](pk::Arena& a, pk::Value* pid) { return PersistentLoad(a, pid, true); });
   // Magic number 0x1950a86a20f9469cfc6c as the LONG1 bytes Python writes.
   static const std::string kMagic("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);
@@ -170,14 +191,14 @@ pk::Value* Reader::OpenLegacy() {
     if (it == slot_by_key_.end() || slots_[it->second].root >= 0)
       Fail(path_, "corrupt legacy checkpoint (unknown storage key '" + k->s + "')");
     Slot& s = slots_[it->second];
-    if (legacy_.size() - pos < 8) Fail(path_, "truncated (storage '" + k->s + "' missing)");
+    if (legacy_size_ - pos < 8) Fail(path_, "truncated (storage '" + k->s + "' missing)");
     int64_t count = 0;
     std::memcpy(&count, data + pos, 8);  // little-endian host
     if (count != s.numel)
       Fail(path_, "corrupt legacy checkpoint (storage '" + k->s + "' has " + std::to_string(count) +
                       " elements, expected " + std::to_string(s.numel) + ")");
     const uint64_t nbytes = static_cast<uint64_t>(s.numel) * c10::elementSize(s.dtype);
-    if (legacy_.size() - pos - 8 < nbytes) Fail(path_, "truncated (storage '" + k->s + "' is cut short)");
+    if (legacy_size_ - pos - 8 < nbytes) Fail(path_, "truncated (storage '" + k->s + "' is cut short)");
     s.legacy_data = static_cast<int64_t>(pos + 8);
     pos += 8 + nbytes;
   }
@@ -236,6 +257,9 @@ pk::Value* Reader::PersistentLoad(pk::Arena& arena, pk::Value* pid, bool legacy)
     if (off < 0 || n < 0 || off > a[4]->i || n > a[4]->i - off)
       Fail(path_, "corrupt storage view (outside its storage '" + key + "')");
     const int root = slot;
+    // Views name their root storage; a view of a view is not something torch writes (and
+    // chains of them would make Flat() recurse without bound).
+    if (slots_[root].root >= 0) Fail(path_, "corrupt storage view (a view of the view '" + key + "')");
     auto it = slot_by_key_.find(vm->items[0]->s);
     if (it != slot_by_key_.end()) {
       slot = it->second;
@@ -263,6 +287,7 @@ torch::Tensor Reader::Flat(int index) {
     const std::string name = prefix_ + "data/" + s.key;
     const ZipReader::Entry* e = zip_->Find(name);
     if (!e) Fail(path_, "record '" + name + "' is missing");
+    zip_->CheckStored(*e);  // its size is then bounded by the archive's: safe to allocate
     if (e->size < nbytes)
       Fail(path_, "record '" + name + "' holds " + std::to_string(e->size) + " bytes, expected " +
                       std::to_string(nbytes));
@@ -276,7 +301,7 @@ torch::Tensor Reader::Flat(int index) {
   } else {
     if (s.legacy_data < 0) Fail(path_, "storage '" + s.key + "' has no data in the file");
     t = torch::empty({s.numel}, torch::TensorOptions().dtype(s.dtype));
-    if (nbytes) std::memcpy(t.data_ptr(), legacy_.data() + s.legacy_data, nbytes);
+    if (nbytes) std::memcpy(t.data_ptr(), legacy_ + s.legacy_data, nbytes);
   }
   if (s.dtype == c10::kBool) {  // a bool byte other than 0/1 is undefined behaviour in torch
     auto* p = static_cast<uint8_t*>(t.data_ptr());
@@ -322,8 +347,9 @@ const torch::Tensor* StateDict::Find(const std::string& key) const {
   return nullptr;
 }
 
-StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& options) {
-  Reader reader(path);
+namespace {
+
+StateDict ReadStateDict(Reader& reader, const std::string& path, const CheckpointLoadOptions& options) {
   pk::Value* top = nullptr;
   try {
     top = reader.Open();
@@ -356,11 +382,13 @@ StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& op
 
   StateDict out;
   std::unordered_set<std::string> seen;
+  // One scan set for all entries: entries sharing parts cost them once.
+  std::unordered_set<const pk::Value*> scanned;
   for (const auto& [k, v] : dict->dict) {
     if (k->kind == pk::Kind::kRefused) FailRefused(path, k->s, " (a state dict key)", reader.torchscript());
     if (k->kind != pk::Kind::kStr)
       Fail(path, "state dict" + where + " has a key of type " + pk::KindName(k->kind) + "; expected str");
-    if (const pk::Value* r = pk::FindRefused(v))
+    if (const pk::Value* r = pk::FindRefused(v, &scanned))
       FailRefused(path, r->s, " (entry " + where + Quote(k->s) + ")", reader.torchscript());
     if (v->kind != pk::Kind::kTensor) {
       std::string msg = "entry " + where + Quote(k->s) + " is a " + pk::KindName(v->kind) + ", not a tensor";
@@ -385,6 +413,19 @@ StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& op
   }
   if (out.entries.empty()) Fail(path, "the state dict" + where + " holds no tensors");
   return out;
+}
+
+}  // namespace
+
+StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& options) {
+  Reader reader(path);
+  return ReadStateDict(reader, path, options);
+}
+
+StateDict LoadStateDictFromMemory(const void* data, size_t size, const std::string& origin,
+                                  const CheckpointLoadOptions& options) {
+  Reader reader(static_cast<const uint8_t*>(data), size, origin);
+  return ReadStateDict(reader, origin, options);
 }
 
 void SaveStateDict(const std::string& path, const StateDict& state, const std::string& prefix,

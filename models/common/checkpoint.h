@@ -7,8 +7,15 @@
 // torch._utils._rebuild_parameter); any other global is refused, or, when it sits in an
 // entry the caller does not need (an EasyDict config beside 'model'), that entry is
 // skipped. Loading a file never runs code.
+//
+// Limits (checkpoints come from the internet): tensors are only ever backed by bytes the
+// file holds (a storage must be as large as the size its pickle declares, checked before
+// anything is allocated), so memory use is bounded by the file's size plus the pickle
+// limits of pickle_reader.h (kMaxPickleValues, kMaxPickleCopiedItems) and the zip
+// limits of zip_archive.h.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <utility>
@@ -39,6 +46,10 @@ struct CheckpointLoadOptions {
 // Loads the state dict of a torch.save file. Throws std::runtime_error whose message names
 // the file and the problem (not a checkpoint, truncated, a refused global, no tensors).
 StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& options = {});
+// The same for a checkpoint already in memory (the fuzz targets); origin stands for the
+// path in error messages.
+StateDict LoadStateDictFromMemory(const void* data, size_t size, const std::string& origin,
+                                  const CheckpointLoadOptions& options = {});
 
 // Saves a state dict in the zip format that torch.load (1.6+) reads, as an OrderedDict
 // (the shape torch.save(model.state_dict()) makes), or, with wrapper_key, as a dict holding

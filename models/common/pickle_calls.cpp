@@ -104,6 +104,7 @@ Value* Unpickler::Call(Value* callable, Value* args) {
     d->ordered = true;
     if (a.size() > 1) Fail("OrderedDict: too many arguments");
     if (a.size() == 1) {
+      ChargeCopies(a[0]->kind == Kind::kDict ? a[0]->dict.size() : a[0]->items.size());
       if (a[0]->kind == Kind::kDict) {
         for (auto& kv : a[0]->dict) d->Set(kv.first, kv.second);
       } else if (a[0]->kind == Kind::kList || a[0]->kind == Kind::kTuple) {
@@ -124,6 +125,7 @@ Value* Unpickler::Call(Value* callable, Value* args) {
     if (a.size() == 1) {
       if (a[0]->kind != Kind::kList && a[0]->kind != Kind::kTuple && a[0]->kind != Kind::kSet)
         Fail(fn + ": unsupported argument");
+      ChargeCopies(a[0]->items.size());
       s->items = a[0]->items;
     }
     return s;
@@ -171,6 +173,7 @@ Value* Unpickler::Call(Value* callable, Value* args) {
   }
   if (fn == "torch.Size") {
     if (a.size() != 1 || (a[0]->kind != Kind::kTuple && a[0]->kind != Kind::kList)) Fail("torch.Size: bad arguments");
+    ChargeCopies(a[0]->items.size());
     Value* t = arena_->New(Kind::kTuple);
     t->items = a[0]->items;
     return t;

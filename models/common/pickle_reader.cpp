@@ -33,18 +33,26 @@ int HexDigit(char c) {
   return -1;
 }
 
-bool ScalarEqual(const Value* a, const Value* b) {
-  if (a == b) return true;
-  if (a->kind != b->kind) return false;
-  switch (a->kind) {
-    case Kind::kNone: return true;
-    case Kind::kBool: return a->b == b->b;
-    case Kind::kInt: return a->i == b->i;
-    case Kind::kFloat: return a->f == b->f;
-    case Kind::kStr:
-    case Kind::kBytes:
-    case Kind::kBigInt: return a->s == b->s;
-    default: return false;
+// A dict key's identity: Python's equality for the scalar kinds, the object itself for the
+// rest (containers are unhashable, and NaN never equals itself, so each stays distinct).
+std::string KeyToken(const Value* k) {
+  switch (k->kind) {
+    case Kind::kNone: return "N";
+    case Kind::kBool: return k->b ? "b1" : "b0";
+    case Kind::kInt: return "i" + std::to_string(k->i);
+    case Kind::kStr: return "s" + k->s;
+    case Kind::kBytes: return "y" + k->s;
+    case Kind::kBigInt: return "I" + k->s;
+    case Kind::kFloat:
+      if (k->f == k->f) {
+        const double f = k->f == 0 ? 0.0 : k->f;  // -0.0 == 0.0
+        return "f" + std::string(reinterpret_cast<const char*>(&f), sizeof f);
+      }
+      [[fallthrough]];
+    default: {
+      const void* p = k;
+      return "p" + std::string(reinterpret_cast<const char*>(&p), sizeof p);
+    }
   }
 }
 
@@ -72,26 +80,16 @@ const char* KindName(Kind kind) {
 }
 
 Value* Value::Get(const std::string& key) const {
-  auto it = str_keys.find(key);
-  return it == str_keys.end() ? nullptr : dict[it->second].second;
+  auto it = key_index.find("s" + key);
+  return it == key_index.end() ? nullptr : dict[it->second].second;
 }
 
 void Value::Set(Value* key, Value* value) {
-  if (key->kind == Kind::kStr) {
-    auto [it, inserted] = str_keys.emplace(key->s, dict.size());
-    if (inserted)
-      dict.emplace_back(key, value);
-    else
-      dict[it->second].second = value;  // a dict keeps the first position of a key
-    return;
-  }
-  for (auto& kv : dict) {
-    if (ScalarEqual(kv.first, key)) {
-      kv.second = value;
-      return;
-    }
-  }
-  dict.emplace_back(key, value);
+  auto [it, inserted] = key_index.emplace(KeyToken(key), dict.size());
+  if (inserted)
+    dict.emplace_back(key, value);
+  else
+    dict[it->second].second = value;  // a dict keeps the first position of a key
 }
 
 Value* Arena::New(Kind kind) {
@@ -101,12 +99,16 @@ Value* Arena::New(Kind kind) {
 }
 
 const Value* FindRefused(const Value* root) {
-  std::vector<const Value*> todo{root};
   std::unordered_set<const Value*> seen;
+  return FindRefused(root, &seen);
+}
+
+const Value* FindRefused(const Value* root, std::unordered_set<const Value*>* seen) {
+  std::vector<const Value*> todo{root};
   while (!todo.empty()) {
     const Value* v = todo.back();
     todo.pop_back();
-    if (!v || !seen.insert(v).second) continue;
+    if (!v || !seen->insert(v).second) continue;
     if (v->kind == Kind::kRefused) return v;
     for (const Value* c : v->items) todo.push_back(c);
     for (const auto& kv : v->dict) {
@@ -125,6 +127,12 @@ Unpickler::Unpickler(const uint8_t* data, size_t size, std::string origin, Arena
                      PersistentLoad persistent_load)
     : data_(data), size_(size), origin_(std::move(origin)), arena_(arena),
       persistent_load_(std::move(persistent_load)) {}
+
+void Unpickler::ChargeCopies(size_t n) {
+  copied_items_ += n;
+  if (copied_items_ > kMaxPickleCopiedItems)
+    Fail("copies more than " + std::to_string(kMaxPickleCopiedItems) + " container items (corrupt or hostile pickle)");
+}
 
 void Unpickler::Fail(const std::string& what) const {
   throw std::runtime_error(origin_ + ": pickle: " + what + " at byte " + std::to_string(op_pos_));
@@ -216,6 +224,9 @@ Value* Unpickler::Load() {
   for (;;) {
     op_pos_ = pos_;
     if (pos_ >= size_) Fail("truncated data (no STOP)");
+    // Each opcode makes at most a few values: checking here bounds the arena.
+    if (arena_->size() >= kMaxPickleValues)
+      Fail("more than " + std::to_string(kMaxPickleValues) + " values (corrupt or hostile pickle)");
     const uint8_t op = U8();
     switch (op) {
       case 0x80: {  // PROTO

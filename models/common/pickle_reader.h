@@ -9,6 +9,12 @@
 // Values live in an Arena and point at each other with raw pointers: pickles can make
 // cycles and arbitrarily deep nesting, and flat ownership keeps destruction free of
 // recursion. Free of torch on purpose: the tensor values are plain descriptions.
+//
+// Limits (a hostile pickle must not turn a few bytes into gigabytes or hours): at most
+// kMaxPickleValues values per Arena (a state dict of N tensors needs about 15 N), at most
+// kMaxPickleCopiedItems container items copied by set() / torch.Size() / OrderedDict(...)
+// calls (which a memo lets a pickle repeat on one big list), and dict keys are indexed, so
+// filling a dict is linear in its size.
 #pragma once
 
 #include <cstdint>
@@ -16,10 +22,14 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 namespace animerun::models::pickle {
+
+constexpr size_t kMaxPickleValues = size_t{1} << 20;
+constexpr size_t kMaxPickleCopiedItems = size_t{1} << 24;
 
 enum class Kind {
   kNone, kBool, kInt, kBigInt, kFloat, kStr, kBytes,
@@ -39,7 +49,7 @@ struct Value {
   std::string s;              // kStr/kBytes data; kBigInt little-endian bytes; kGlobal/kRefused name
   std::vector<Value*> items;  // kTuple, kList, kSet
   std::vector<std::pair<Value*, Value*>> dict;  // kDict, in insertion order
-  std::unordered_map<std::string, size_t> str_keys;  // kDict: index of string keys
+  std::unordered_map<std::string, size_t> key_index;  // kDict: position of each key (KeyToken)
   bool ordered = false;       // kDict made by collections.OrderedDict
   // kTensor
   Value* storage = nullptr;
@@ -64,6 +74,10 @@ class Arena {
 
 // Returns the first Refused value reachable from v (cycle-safe, no recursion), else null.
 const Value* FindRefused(const Value* v);
+// The same, skipping values already in seen and adding those it visits: scanning many
+// roots that share parts (entries of one state dict) with one set costs their total size
+// once, not once per root.
+const Value* FindRefused(const Value* v, std::unordered_set<const Value*>* seen);
 
 // Reads one or more pickles laid end to end in a buffer (the legacy torch format has
 // four). The buffer must outlive the Unpickler. Errors throw std::runtime_error
@@ -104,11 +118,14 @@ class Unpickler {
   void SetItems(Value* target, const std::vector<Value*>& kv, size_t begin);
   void Append(Value* target, Value* item);
   Value* RebuildTensor(const std::vector<Value*>& args, bool v2);
+  // Counts n container items about to be copied against kMaxPickleCopiedItems.
+  void ChargeCopies(size_t n);
 
   const uint8_t* data_;
   size_t size_;
   size_t pos_ = 0;
   size_t op_pos_ = 0;
+  size_t copied_items_ = 0;
   std::string origin_;
   Arena* arena_;
   PersistentLoad persistent_load_;

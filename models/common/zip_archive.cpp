@@ -1,5 +1,6 @@
 #include "models/common/zip_archive.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,10 +69,28 @@ uint32_t Crc32(const void* data, size_t size, uint32_t crc) {
 ZipReader::ZipReader(const std::string& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "rb");
   if (!file_) Fail(std::string("cannot open: ") + std::strerror(errno));
-  if (fseeko(file_, 0, SEEK_END) != 0) Fail("cannot seek");
-  const off_t end = ftello(file_);
-  if (end < 0) Fail("cannot determine the file size");
-  file_size_ = static_cast<uint64_t>(end);
+  // A throwing constructor runs no destructor: close the file here on every error.
+  try {
+    struct stat st {};
+    if (fstat(fileno(file_), &st) != 0 || !S_ISREG(st.st_mode)) Fail("not a regular file");
+    if (fseeko(file_, 0, SEEK_END) != 0) Fail("cannot seek");
+    const off_t end = ftello(file_);
+    if (end < 0) Fail("cannot determine the file size");
+    file_size_ = static_cast<uint64_t>(end);
+    ReadDirectory();
+  } catch (...) {
+    std::fclose(file_);
+    file_ = nullptr;
+    throw;
+  }
+}
+
+ZipReader::ZipReader(const void* data, size_t size, const std::string& name)
+    : path_(name), memory_(static_cast<const uint8_t*>(data)), file_size_(size) {
+  ReadDirectory();
+}
+
+void ZipReader::ReadDirectory() {
   if (file_size_ < 22) Fail("not a zip archive or truncated (only " + std::to_string(file_size_) + " bytes)");
 
   // The end-of-central-directory record sits in the last 22 + comment bytes. Only a record
@@ -115,6 +134,7 @@ ZipReader::ZipReader(const std::string& path) : path_(path) {
   if (cd_offset > dir_end || cd_size > dir_end - cd_offset)
     Fail("corrupt or truncated zip (central directory outside the file)");
   if (count > cd_size / 46) Fail("corrupt zip (entry count does not fit the central directory)");
+  if (count > kMaxZipEntries) Fail("zip with " + std::to_string(count) + " entries (at most " + std::to_string(kMaxZipEntries) + ")");
   central_dir_offset_ = cd_offset;
 
   std::vector<uint8_t> cd(cd_size);
@@ -175,6 +195,10 @@ void ZipReader::Fail(const std::string& what) const { throw std::runtime_error(p
 void ZipReader::ReadAt(uint64_t offset, void* dst, uint64_t size) const {
   if (offset > file_size_ || size > file_size_ - offset) Fail("truncated (read past the end of the file)");
   if (size == 0) return;
+  if (memory_) {
+    std::memcpy(dst, memory_ + offset, size);
+    return;
+  }
   if (fseeko(file_, static_cast<off_t>(offset), SEEK_SET) != 0) Fail("cannot seek");
   if (std::fread(dst, 1, size, file_) != size) Fail("read failed (file truncated?)");
 }
@@ -198,18 +222,24 @@ uint64_t ZipReader::DataOffset(const Entry& en) const {
   return data;
 }
 
-void ZipReader::ReadInto(const Entry& en, void* dst) const {
+void ZipReader::CheckStored(const Entry& en) const {
   if (en.flags & 1) Fail("zip entry '" + en.name + "' is encrypted");
   if (en.method != 0)
     Fail("zip entry '" + en.name + "' is compressed (method " + std::to_string(en.method) +
          "); PyTorch checkpoints store entries uncompressed");
   if (en.compressed_size != en.size) Fail("corrupt zip entry '" + en.name + "' (stored sizes differ)");
+}
+
+void ZipReader::ReadInto(const Entry& en, void* dst) const {
+  CheckStored(en);
   ReadAt(DataOffset(en), dst, en.size);
   if (Crc32(dst, en.size) != en.crc32) Fail("zip entry '" + en.name + "' is corrupt (CRC-32 mismatch)");
 }
 
 std::string ZipReader::ReadString(const Entry& en) const {
-  // The size was checked against the file size when the directory was read.
+  // Only the stored (compressed) size was checked against the file when the directory was
+  // read: check that the size to allocate is that one before allocating it.
+  CheckStored(en);
   std::string s(en.size, '\0');
   ReadInto(en, s.data());
   return s;

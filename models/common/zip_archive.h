@@ -2,6 +2,10 @@
 // zip64, CRC-32 checked. torch.save never compresses, so deflate is refused with a clear
 // error. Every offset and size read from the file is bounds-checked before use, so a
 // truncated or corrupt archive throws std::runtime_error("<path>: ...") instead of crashing.
+//
+// Limits: nothing is allocated beyond the archive's own size (every entry must lie inside
+// it), the central directory holds at most kMaxZipEntries entries, and entry names are
+// at most 65535 bytes (the format's own bound).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +19,8 @@ namespace animerun::models {
 
 // CRC-32 (zip / zlib polynomial). Pass the previous value to continue a running checksum.
 uint32_t Crc32(const void* data, size_t size, uint32_t crc = 0);
+
+constexpr uint64_t kMaxZipEntries = 1 << 20;  // a state dict of a million tensors
 
 class ZipReader {
  public:
@@ -31,6 +37,9 @@ class ZipReader {
   // Opens the file and reads its central directory. Throws when the file is not a zip,
   // is truncated (no end-of-central-directory record) or the directory is inconsistent.
   explicit ZipReader(const std::string& path);
+  // An archive already in memory (the fuzz targets); data must outlive the reader and
+  // name stands for the path in error messages.
+  ZipReader(const void* data, size_t size, const std::string& name);
   ~ZipReader();
   ZipReader(const ZipReader&) = delete;
   ZipReader& operator=(const ZipReader&) = delete;
@@ -39,17 +48,23 @@ class ZipReader {
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry* Find(const std::string& name) const;
 
+  // Throws unless the entry can be read: stored (not compressed, not encrypted), with its
+  // size equal to the stored size, which the directory checked against the archive. Call it
+  // before allocating entry.size bytes: the uncompressed size field is not otherwise bounded.
+  void CheckStored(const Entry& entry) const;
   // Reads a whole entry into dst (entry.size bytes) and checks its CRC-32.
   void ReadInto(const Entry& entry, void* dst) const;
   std::string ReadString(const Entry& entry) const;
 
  private:
+  void ReadDirectory();
   uint64_t DataOffset(const Entry& entry) const;
   void ReadAt(uint64_t offset, void* dst, uint64_t size) const;
   [[noreturn]] void Fail(const std::string& what) const;
 
   std::string path_;
   std::FILE* file_ = nullptr;
+  const uint8_t* memory_ = nullptr;  // the archive when it is in memory (file_ is null)
   uint64_t file_size_ = 0;
   uint64_t central_dir_offset_ = 0;  // entry data must end before this
   std::vector<Entry> entries_;

@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "models/golden_util.h"
+#include "parity.h"
 #include "test_paths.h"
 
 namespace animerun::test {
@@ -90,10 +91,7 @@ inline void ExpectGoldenClose(const std::string& case_id, const std::string& nam
   const auto want = ReadNpyTensor((GoldenDir() / golden_rel).string());
   ASSERT_EQ(got.sizes(), want.sizes()) << case_id << " " << name;
   const double diff = MaxAbsDiff(got.detach().to(torch::kCPU, torch::kFloat), want.to(torch::kFloat));
-  std::cout << "[parity] " << case_id << " " << name << " max_abs_diff=" << diff << " (atol " << atol << ")\n";
-  ::testing::Test::RecordProperty(case_id + "." + name + ".max_abs_diff", std::to_string(diff));
-  EXPECT_LE(diff, atol) << case_id << " " << name;
-  EXPECT_TRUE(std::isfinite(diff)) << case_id << " " << name;
+  ExpectParity(case_id, name, diff, atol);
   if (worst && diff > *worst) *worst = diff;
 }
 

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "models/common/flow_model.h"
 #include "models/common/runtime.h"
 #include "models/golden_util.h"
+#include "parity.h"
 #include "test_paths.h"
 
 namespace animerun::test {
@@ -57,14 +59,15 @@ inline FlowDiff ExpectBf16CloseToFp32(models::FlowModel& model, const std::strin
   EXPECT_TRUE(torch::equal(a, again)) << "fp32 after bf16 differs: the fp32 weights were not restored exactly";
 
   const auto official = ReadNpyTensor((GoldenDir() / official_final_rel).string()).to(torch::kFloat).view_as(a);
-  EXPECT_LE(MaxAbsDiff(a, official), atol) << "fp32 parity";
+  const std::string id = "bf16_" + model.name() + "_" + std::filesystem::path(pair_dir).filename().string();
+  ExpectParity(id, "fp32_flow_final", MaxAbsDiff(a, official), atol);
   const FlowDiff d = CompareFlow(b, a);
   const FlowDiff off = CompareFlow(b, official);
   std::cout << "[bf16] " << model.name() << " " << pair_dir << " iters " << iters << ": EPE bf16 vs fp32 mean "
             << d.mean_epe << " max " << d.max_epe << " (mean |flow| " << d.mean_magnitude
             << "); bf16 vs official mean " << off.mean_epe << "\n";
-  EXPECT_LE(d.mean_epe, limits.mean_epe);
-  EXPECT_LE(d.max_epe, limits.max_epe);
+  ExpectParity(id, "bf16_vs_fp32_mean_epe", d.mean_epe, limits.mean_epe);
+  ExpectParity(id, "bf16_vs_fp32_max_epe", d.max_epe, limits.max_epe);
   // Not trivially equal: bf16 really ran in bf16.
   EXPECT_GT(d.max_epe, 0.0);
   return d;

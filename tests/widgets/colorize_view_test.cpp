@@ -192,7 +192,7 @@ TEST(ColorizeView, PropagatesPaintsFlipsAndExports) {
     EXPECT_EQ(CountDiff(io::ReadImageRgb(out / (stem + ".png")), ToMat(view.FrameImage(i))), 0) << stem;
   }
   const auto j1 = nlohmann::json::parse(ReadFileText(out / "Image0001.json"));
-  EXPECT_EQ(j1["overridden"], nlohmann::json({0}));
+  EXPECT_EQ(j1["overridden"], nlohmann::json::array({0}));
 
   // Screenshot (docked-like size), on frame 1 with the onion skin.
   view.SetOnionSkin(true);

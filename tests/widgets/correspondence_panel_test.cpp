@@ -301,6 +301,29 @@ TEST(CorrespondencePanel, AutosavesTheEditsAndReopeningRestoresThem) {
   EXPECT_TRUE(reopened.LastError().isEmpty());
 }
 
+// An edit is on disk (the journal) before the debounced autosave runs: a panel that never
+// saves (as when the app is killed) loses nothing; the next one restores the edit.
+TEST(CorrespondencePanel, EditsSurviveAKillBeforeTheAutosave) {
+  const Fixture f = MakeData();
+  std::vector<int> edited;
+  {
+    CorrespondencePanel panel(nullptr, Quiet(600000));
+    panel.setPair(Q(f.split), f.pair, Shared(f.data));
+    const auto [s, other] = SegmentAndOtherTarget(f);
+    panel.SelectSegment(s);
+    panel.ReassignSelected(other);
+    EXPECT_TRUE(panel.AutosavePending());
+    edited = panel.session().matches();
+    EXPECT_FALSE(fs::exists(panel.Files().matches));  // not saved yet
+    // Reopen while the first panel still holds the unsaved edit, as after a SIGKILL.
+    CorrespondencePanel reopened(nullptr, Quiet());
+    reopened.setPair(Q(f.split), f.pair, Shared(f.data));
+    EXPECT_EQ(reopened.session().matches(), edited);
+    EXPECT_NE(reopened.Status().indexOf("recovered after an interruption"), -1) << reopened.Status().toStdString();
+    EXPECT_TRUE(reopened.LastError().isEmpty()) << reopened.LastError().toStdString();
+  }
+}
+
 TEST(CorrespondencePanel, CorruptAnnotationIsReportedKeptAsideAndGroundTruthShown) {
   const Fixture f = MakeData();
   const std::string gt_bytes = ReadFileText(f.pair.match_forward);

@@ -350,7 +350,7 @@ TEST(ColorizeOverrides, FrameOverrideFollowsTheChainForwardOnly) {
   Colorize(o, m, nullptr, ov);
   EXPECT_EQ(SegmentColour(o.out / "Image0001.png", s.contour / "Image0001.png", 0), paint);
   const nlohmann::json j1 = ReadJson(o.out / "Image0001.json"), j2 = ReadJson(o.out / "Image0002.json");
-  EXPECT_EQ(j1["overridden"], nlohmann::json({0}));
+  EXPECT_EQ(j1["overridden"], nlohmann::json::array({0}));
   EXPECT_TRUE(j2["overridden"].empty());
   // Frame 2: the segments matched to frame 1's segment 0 inherit the paint.
   int inherited = 0;

@@ -10,6 +10,7 @@
 #include "core/io/flow_io.h"
 #include "core/io/npy.h"
 #include "core/util/error.h"
+#include "parity.h"
 #include "test_paths.h"
 
 namespace animerun::flow {
@@ -154,12 +155,12 @@ TEST(FlowMetricsGolden, MatchesOfficialValidateAnime) {
   for (const auto& [key, bucket] : keys) {
     SCOPED_TRACE(key);
     const double want = expected[key]["value_float64_mean"].get<double>();
-    EXPECT_NEAR(Val(m.Get(bucket)), want, 1e-9 * want);
+    test::ExpectParity("metrics_flow", key, std::abs(Val(m.Get(bucket)) - want), 1e-9 * want);
     EXPECT_EQ(m.bucket_pixels[static_cast<int>(bucket)], expected[key]["num_pixels"].get<int64_t>());
   }
-  EXPECT_NEAR(Val(m.px1), expected["px1"]["value"].get<double>(), 1e-12);
-  EXPECT_NEAR(Val(m.px3), expected["px3"]["value"].get<double>(), 1e-12);
-  EXPECT_NEAR(Val(m.px5), expected["px5"]["value"].get<double>(), 1e-12);
+  test::ExpectParity("metrics_flow", "px1", std::abs(Val(m.px1) - expected["px1"]["value"].get<double>()), 1e-12);
+  test::ExpectParity("metrics_flow", "px3", std::abs(Val(m.px3) - expected["px3"]["value"].get<double>()), 1e-12);
+  test::ExpectParity("metrics_flow", "px5", std::abs(Val(m.px5) - expected["px5"]["value"].get<double>()), 1e-12);
   EXPECT_EQ(m.pixels, 6720);
   EXPECT_EQ(m.pairs, 3);
 }

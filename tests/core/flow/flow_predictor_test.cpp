@@ -7,6 +7,7 @@
 #include "core/io/flow_io.h"
 #include "core/io/image_io.h"
 #include "core/util/error.h"
+#include "parity.h"
 #include "test_paths.h"
 
 namespace animerun::flow {
@@ -44,8 +45,7 @@ TEST(FlowRunner, ReproducesOfficialOutputFromPngs) {
     ASSERT_EQ(f.type(), CV_32FC2);
     const cv::Mat expected = io::ReadFlo(g / c.expected);
     const double d = MaxDiff(f, expected);
-    std::cout << c.model << " max abs diff vs official: " << d << "\n";
-    EXPECT_LT(d, c.tol) << c.model;
+    test::ExpectParity(std::string("flow_runner_") + c.model, "flow_final", d, c.tol);
     EXPECT_GT(cv::norm(expected, cv::NORM_INF), 0.5);  // a real flow, not zeros
   }
 }

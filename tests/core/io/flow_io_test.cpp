@@ -130,12 +130,13 @@ TEST(Flo, RefusesBadMagicAndDimensions) {
     SCOPED_TRACE(w);
     ExpectFileError([&] { ReadFlo(p); }, p, "dimensions");
   }
-  // A huge height with a small file must be refused by the size check, not allocate.
+  // Huge sides with a small file are refused by the header limits, before any allocation
+  // (more in reader_limits_test.cpp).
   Bytes d = {'P', 'I', 'E', 'H'};
   PutI(d, 65536);
   PutI(d, 65536);
   WriteRaw(p, d);
-  ExpectFileError([&] { ReadFlo(p); }, p, "truncated");
+  ExpectFileError([&] { ReadFlo(p); }, p, "dimensions");
 }
 
 TEST(Flo, RefusesTruncatedAndTooLongFiles) {

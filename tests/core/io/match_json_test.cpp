@@ -91,7 +91,7 @@ TEST(MatchJson, CorruptAndTruncatedJsonNamesFileAndParseError) {
   for (size_t cut : {size_t{0}, size_t{1}, size_t{5}, size_t{9}, size_t{12}, good.size() - 1}) {
     WriteText(p, good.substr(0, cut));
     SCOPED_TRACE(cut);
-    ExpectFileError([&] { ReadMatchJson(p); }, p, "invalid JSON");
+    ExpectFileError([&] { ReadMatchJson(p); }, p, "not valid JSON");
   }
   WriteText(p, "{\"0\": [5],, }");
   ExpectFileError([&] { ReadMatchJson(p); }, p, "parse error");

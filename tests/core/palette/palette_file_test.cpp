@@ -76,6 +76,17 @@ TEST(PaletteFile, RejectsBadVersionAndStructure) {
   EXPECT_NE(ParseError("").find("p.json: not valid JSON"), std::string::npos);
 }
 
+// Found while writing the palette fuzz target: nlohmann reports a number overflow as
+// out_of_range, not parse_error, and it escaped ParsePalettes as a library exception. Now
+// every JSON problem is an Error naming the file; nesting and repeated keys too.
+TEST(PaletteFile, NumberOverflowNestingAndRepeatedKeysAreNamedErrors) {
+  EXPECT_NE(ParseError(R"({"version": 1e999, "groups": []})").find("p.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(ParseError(R"({"version": 1, "version": 1, "groups": []})").find("appears twice"), std::string::npos);
+  EXPECT_NE(ParseError(R"({"version": 1, "groups": [)" + std::string(200, '[') + std::string(201, ']') + "}")
+                .find("p.json: JSON nested deeper"),
+            std::string::npos);
+}
+
 TEST(PaletteFile, RejectsTruncatedText) {
   const std::string text = SerializePalettes(Sample());
   for (size_t cut : {size_t(1), text.size() / 3, text.size() / 2, text.size() - 3}) {

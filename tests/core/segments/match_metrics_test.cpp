@@ -8,6 +8,7 @@
 #include "core/io/match_json.h"
 #include "core/io/npy.h"
 #include "core/util/error.h"
+#include "parity.h"
 #include "test_paths.h"
 
 namespace animerun::segments {
@@ -147,10 +148,13 @@ TEST(MatchMetricsGolden, MatchesOfficialSegmatEvaluation) {
   }
   const MatchMetrics s = acc.Result().overall;
   const auto& e = expected["summary"];
-  EXPECT_NEAR(Val(s.acc), e["Accuracy"].get<double>(), 1e-12);
-  EXPECT_NEAR(Val(s.valid_acc), e["Valid Accuracy"].get<double>(), 1e-12);
-  EXPECT_NEAR(Val(s.invalid_acc), e["Invalid Accuracy"].get<double>(), 1e-12);
-  EXPECT_NEAR(Val(s.area_acc), e["Area Accuracy (mean over pairs)"].get<double>(), 1e-12);
+  test::ExpectParity("metrics_segmat", "Accuracy", std::abs(Val(s.acc) - e["Accuracy"].get<double>()), 1e-12);
+  test::ExpectParity("metrics_segmat", "Valid Accuracy", std::abs(Val(s.valid_acc) - e["Valid Accuracy"].get<double>()),
+                     1e-12);
+  test::ExpectParity("metrics_segmat", "Invalid Accuracy",
+                     std::abs(Val(s.invalid_acc) - e["Invalid Accuracy"].get<double>()), 1e-12);
+  test::ExpectParity("metrics_segmat", "Area Accuracy",
+                     std::abs(Val(s.area_acc) - e["Area Accuracy (mean over pairs)"].get<double>()), 1e-12);
   EXPECT_EQ(s.pairs, 3);
   EXPECT_EQ(s.pairs_invalid, 2);
 }

@@ -105,7 +105,9 @@ TEST(SegmentStats, HuMomentsMatchOpenCvAndAreInvariant) {
   // A single pixel: zeros.
   cv::Mat one(5, 5, CV_32SC1, cv::Scalar(0));
   one.at<int>(2, 2) = 1;
-  for (double v : ComputeHuMoments(one, 2)[1]) EXPECT_EQ(v, 0.0);
+  // (Bound first: a range-for over a member of a temporary reads freed memory; ASan found it.)
+  const auto one_hu = ComputeHuMoments(one, 2);
+  for (double v : one_hu[1]) EXPECT_EQ(v, 0.0);
 }
 
 TEST(SegmentStats, DominantAndMeanColoursWithExclusion) {

@@ -154,7 +154,7 @@ TEST(TrainOptions, ConfigFilesWithPresetSaveAndLoad) {
     }
   };
   expect_file_error("truncated.json", R"({"preset": "ant-tiny", "iterat)");
-  expect_file_error("garbage.json", std::string("\x00\xff\x10 not json", 14));
+  expect_file_error("garbage.json", std::string("\x00\xff\x10 not json", 12));
   expect_file_error("array.json", "[1, 2]");
   expect_file_error("badpreset.json", R"({"preset": "ant-huge"})");
   expect_file_error("badtype.json", R"({"seed": "forty-two"})");

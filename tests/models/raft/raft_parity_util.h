@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -69,7 +68,6 @@ inline void CompareRaftOutputs(const RaftParityCase& c, const models::RaftOutput
 template <class Net>
 void RunRaftFamilyCase(const RaftParityCase& c, Net& net) {
   models::ConfigureThreads(2);  // the fixtures were made with 2 threads
-  const auto t0 = std::chrono::steady_clock::now();
   const auto report = models::LoadIntoModule(*net, models::LoadStateDict((GoldenDir() / c.weights).string()),
                                              nullptr, /*strict=*/true);
   EXPECT_TRUE(report.ok()) << report.Summary();
@@ -91,8 +89,6 @@ void RunRaftFamilyCase(const RaftParityCase& c, Net& net) {
   EXPECT_TRUE(fast.flow_predictions.empty());
   EXPECT_EQ(MaxAbsDiff(fast.flow_up, out.flow_up), 0.0);
   EXPECT_EQ(MaxAbsDiff(fast.flow_low, out.flow_low), 0.0);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "[parity] " << c.id << " took " << s << " s\n";
 }
 
 }  // namespace animerun::test

@@ -1,0 +1,23 @@
+// SegMatching JSON (core/io/match_json.h): parse with and without a segment count; an
+// accepted file's matches survive the writer.
+#include <string>
+
+#include "core/io/match_json.h"
+#include "fuzz/fuzz_target.h"
+
+ANIMERUN_FUZZ_TARGET(match_json) {
+  using namespace animerun;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  std::vector<int> m;
+  if (!fuzz::Accepts("input.json", [&] { m = io::ParseMatchJson(text, "input.json"); })) return 0;
+  for (int v : m) fuzz::Require(v >= -1, "matches are >= -1");
+  const std::vector<int> again = io::ParseMatchJson(io::EncodeMatchJson(m, "again.json"), "again.json");
+  fuzz::Require(again == m, "SegMatching round trip");
+  // With the frame's segment count: exactly that size, or refused.
+  const int n = static_cast<int>(m.size());
+  std::vector<int> sized;
+  if (fuzz::Accepts("input.json", [&] { sized = io::ParseMatchJson(text, "input.json", n + 3); }, false))
+    fuzz::Require(static_cast<int>(sized.size()) == n + 3, "sized to num_segments");
+  if (n > 0) fuzz::Accepts("input.json", [&] { io::ParseMatchJson(text, "input.json", n - 1); }, false);
+  return 0;
+}
