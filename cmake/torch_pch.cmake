@@ -7,6 +7,20 @@
 # that uses Qt already does.
 
 set(ANIMERUN_TORCH_PCH "$<$<COMPILE_LANGUAGE:CXX>:<torch/torch.h>>")
+# GCC only: clang (the sanitizer build) cannot build this PCH, as -fpch-instantiate-templates
+# instantiates LibTorch templates over types still incomplete at the end of the header.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  set(ANIMERUN_USE_TORCH_PCH ON)
+else()
+  set(ANIMERUN_USE_TORCH_PCH OFF)
+endif()
+
+# The PCH itself, built with animerun_models, whose PCH the other targets reuse.
+function(animerun_models_torch_pch target)
+  if(ANIMERUN_USE_TORCH_PCH)
+    target_precompile_headers(${target} PRIVATE "${ANIMERUN_TORCH_PCH}")
+  endif()
+endfunction()
 
 # True when `file` includes a LibTorch header or a models/ header (they include LibTorch).
 function(animerun_includes_torch file out)
@@ -21,6 +35,9 @@ endfunction()
 # Gives `target` (created in the current directory) the LibTorch PCH for its sources that
 # include LibTorch; the others are marked to skip it. Nothing when none includes it.
 function(animerun_use_torch_pch target)
+  if(NOT ANIMERUN_USE_TORCH_PCH)
+    return()
+  endif()
   get_target_property(sources ${target} SOURCES)
   get_target_property(type ${target} TYPE)
   set(any FALSE)

@@ -47,7 +47,7 @@ sanitize_dir="$here/build-sanitize"
 configure_sanitize() {
   # -O1: ASan's recommendation (usable speed, exact reports); line tables for the stacks.
   cmake -S "$here" -B "$sanitize_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
-    "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" -DANIMERUN_SANITIZE=ON -DANIMERUN_FUZZ=ON \
+    "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" -DANIMERUN_SANITIZE=ON -DANIMERUN_FUZZ=ON -DANIMERUN_CXX_STANDARD=17 \
     -DBUILD_TESTS=ON -DBUILD_GUI="$gui" >/dev/null
 }
 export ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:${ASAN_OPTIONS:-}"

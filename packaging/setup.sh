@@ -4,7 +4,8 @@
 #   packaging/setup.sh test   install dependencies, build with tests, run every test (ctest)
 #   packaging/setup.sh test-torch2  the same with LibTorch 2.x + CUDA (pip wheel) in build-torch2/
 #   packaging/setup.sh sanitize | fuzz SECONDS | deb [--install-check]   see packaging/hardening.sh
-# Options after the mode: --build-dir DIR (default: build, build-torch2), --no-install (skip apt).
+# Options after the mode: --build-dir DIR (default: build, build-torch2), --no-install (skip apt),
+# --no-gui (test-torch2: without the Qt GUI and its tests, as CI runs it; see .ci/run).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,10 +17,12 @@ case "$mode" in
 esac
 build_dir="$here/build"
 install=1
+gui=ON
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir="$(realpath -m "$2")"; shift 2 ;;
     --no-install) install=0; shift ;;
+    --no-gui) gui=OFF; shift ;;
     *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -38,7 +41,7 @@ case "$mode" in
       export PATH="$(dirname "$CUDACXX"):$PATH"  # LibTorch's CMake looks for the toolkit through nvcc
     fi
     t1=$(date +%s)
-    cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_GUI=ON -DBUILD_TESTS=ON \
+    cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_GUI="$gui" -DBUILD_TESTS=ON \
       -DWITH_CUDA=ON -DCMAKE_PREFIX_PATH="$torch_prefix"
     t2=$(date +%s)
     cmake --build "$build_dir" -j "$(nproc)"

@@ -359,6 +359,10 @@ void MainWindow::ShowTrainDialog() {
   auto* dialog = findChild<widgets::TrainDialog*>();
   if (!dialog) {
     dialog = new widgets::TrainDialog(this);
+    connect(dialog, &widgets::TrainDialog::compareInFlowPanel, this,
+            [this](const QString& model, const QString& trained, const QString& start) {
+              CompareFlowWeights(model, trained, start);
+            });
     if (const data::AnimeRunDataset* ds = Dataset()) {  // the open split's parent holds the splits
       train::TrainOptions o = dialog->options();
       o.data = ds->root().parent_path().string();
@@ -367,6 +371,24 @@ void MainWindow::ShowTrainDialog() {
   }
   dialog->show();
   dialog->raise();
+}
+
+void MainWindow::CompareFlowWeights(const QString& model, const QString& trained, const QString& start) {
+  // Model A: the weights the run exported; model B: those it started from. A run that
+  // started from random weights has nothing to compare against: A alone.
+  ShowPanel(QStringLiteral("flow"));
+  flow_panel_->SetModel(0, model);
+  flow_panel_->SetWeights(0, trained);
+  const bool compare = !start.isEmpty();
+  if (compare) {
+    flow_panel_->SetModel(1, model);
+    flow_panel_->SetWeights(1, start);
+  }
+  flow_panel_->SetCompare(compare);
+  statusBar()->showMessage(compare ? tr("Flow panel: A = %1 (trained), B = %2 (start)").arg(trained, start)
+                                   : tr("Flow panel: A = %1 (trained; the run started from random weights)").arg(trained),
+                           10000);
+  if (flow_panel_->HasPair()) flow_panel_->run();
 }
 
 void MainWindow::LoadPrediction() {

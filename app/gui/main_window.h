@@ -107,6 +107,9 @@ class MainWindow : public QMainWindow {
   static QString DemoFolder();
   // Brings the dock "dock_<name>" to the front (info, palette, flow, ...); false when absent.
   bool ShowPanel(const QString& name);
+  // The Flow panel compares a training run's weights with its start weights on the
+  // current pair (Tools > Train > Open in Flow panel).
+  void CompareFlowWeights(const QString& model, const QString& trained, const QString& start);
   QStringList PanelNames() const;  // the docks, without "dock_"
   // Processes events until the tool panels' background work is done (or timeout).
   bool WaitPanelsIdle(int timeout_ms);

@@ -47,14 +47,6 @@ Batch ToBatch(const std::vector<data::FlowSample>& samples, const torch::Device&
   return out;
 }
 
-std::string DefaultRoot(const TrainOptions& o, const std::string& kind, std::string* field) {
-  if (kind == "anime") return *field = "data", o.data;
-  if (kind == "things" || kind == "things-final") return *field = "things_root", o.things_root;
-  if (kind == "sintel" || kind == "sintel-final") return *field = "sintel_root", o.sintel_root;
-  if (kind == "creative") return *field = "creative_root", o.creative_root;
-  return *field = "pairs_file", o.pairs_file;
-}
-
 }  // namespace
 
 std::vector<data::FlowSetOptions> ResolveFlowDatasets(const TrainOptions& o, std::vector<int>* repeats) {
@@ -64,7 +56,7 @@ std::vector<data::FlowSetOptions> ResolveFlowDatasets(const TrainOptions& o, std
     data::FlowSetOptions s;
     s.kind = e.kind;
     std::string field;
-    const std::string fallback = DefaultRoot(o, e.kind, &field);
+    const std::string fallback = o.FlowRoot(e.kind, &field);
     s.root = e.path.empty() ? fallback : e.path;
     if (s.root.empty())
       throw Error("datasets: '" + e.kind + "' needs its " + (e.kind == "pairs" ? "list file" : "folder") + ": set " +

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <csignal>
+#include <cstring>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -75,6 +78,34 @@ std::string TrainController::DefaultProgram() {
   return env && *env ? std::string(env) : std::string("animerun");
 }
 
+TrainController::FlowComparison TrainController::ComparisonOf(const std::string& run_dir) {
+  FlowComparison out;
+  const fs::path dir = Trim(run_dir);
+  std::ifstream in(dir / kConfigFile);
+  const nlohmann::json config = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  if (!config.is_object()) {
+    out.error = (dir / kConfigFile).string() + ": no readable run configuration";
+    return out;
+  }
+  if (config.value("task", std::string()) != "flow") {
+    out.error = run_dir + ": not a flow training run";
+    return out;
+  }
+  std::error_code ec;
+  const fs::path weights = dir / "flow_weights_last.pth";
+  if (!fs::is_regular_file(weights, ec)) {
+    out.error = weights.string() + " is not written yet (it is exported when the run stops or ends)";
+    return out;
+  }
+  out.ok = true;
+  out.model = config.value("model", std::string());
+  out.trained_weights = weights.string();
+  out.start_weights = config.value("init_weights", std::string());
+  return out;
+}
+
+bool TrainController::HasFlowWeights() const { return !run_dir_.empty() && ComparisonOf(run_dir_).ok; }
+
 bool TrainController::CanResume(const std::string& run_dir) {
   std::error_code ec;
   return !run_dir.empty() && fs::exists(fs::path(run_dir) / kCheckpointFile, ec);
@@ -122,6 +153,7 @@ bool TrainController::Start(const TrainOptions& options, const std::string& run_
   run_dir_ = dir;
   curves_.Clear();
   last_iter_ = 0;
+  last_checkpoint_ = 0;
   Notify(Event::kCurves);
   return Launch(args, false);
 }
@@ -131,6 +163,7 @@ bool TrainController::Resume(const std::string& run_dir, int iterations) {
   run_dir_ = Trim(run_dir);
   curves_.Clear();
   last_iter_ = 0;
+  last_checkpoint_ = 0;
   ReplayEvents();
   Notify(Event::kCurves);
   return Launch({"train", "--out", run_dir_, "--resume", "--set", "iterations=" + std::to_string(iterations)}, true);
@@ -147,6 +180,9 @@ void TrainController::Kill() { child_.Kill(); }
 
 bool TrainController::Launch(const std::vector<std::string>& args, bool resume) {
   done_reason_.clear();
+  error_event_ = false;
+  crash_report_.clear();
+  stderr_tail_.clear();
   std::string command = "$ " + program_;
   for (const std::string& a : args) command += " " + a;
   Log(command);
@@ -154,9 +190,12 @@ bool TrainController::Launch(const std::vector<std::string>& args, bool resume) 
   callbacks.stdout_line = [this](const std::string& line) { HandleLine(line); };
   callbacks.stderr_text = [this](const std::string& text) {
     const std::string t = Trim(text);
-    if (!t.empty()) Log(t);
+    if (t.empty()) return;
+    stderr_tail_.push_back(t);
+    if (stderr_tail_.size() > 5) stderr_tail_.erase(stderr_tail_.begin());
+    Log(t);
   };
-  callbacks.exited = [this](int code, bool signaled, int) { OnExited(code, signaled); };
+  callbacks.exited = [this](int code, bool signaled, int signal) { OnExited(code, signaled, signal); };
   try {
     child_.Start(program_, args, callbacks);
   } catch (const Error& e) {
@@ -204,11 +243,13 @@ void TrainController::HandleEvent(const nlohmann::json& e, bool replay) {
     if (curves_.Add(e)) Notify(Event::kCurves);
     if (!replay) Log("validation at " + std::to_string(iter) + ": " + (e.contains("metrics") ? e["metrics"].dump() : "{}"));
   } else if (type == "checkpoint") {
+    last_checkpoint_ = iter;
     if (!replay) Log("checkpoint at iteration " + std::to_string(iter));
   } else if (type == "done") {
     if (!replay) done_reason_ = e.contains("reason") && e["reason"].is_string() ? e["reason"].get<std::string>() : "";
     if (!replay && done_reason_.empty()) done_reason_ = "finished";
   } else if (type == "error") {
+    if (!replay) error_event_ = true;
     if (!replay) Fail(e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "training failed");
   } else if (!replay) {
     Log(e.dump());  // an event this version does not know: kept in the log
@@ -220,12 +261,35 @@ void TrainController::HandleEvent(const nlohmann::json& e, bool replay) {
   }
 }
 
-void TrainController::OnExited(int exit_code, bool signaled) {
+void TrainController::OnExited(int exit_code, bool signaled, int signal) {
   exit_code_ = exit_code;
-  const bool crashed = signaled || done_reason_.empty();
-  if (crashed) {
-    Log("The training process ended without finishing (exit code " + std::to_string(exit_code) +
-        (signaled ? ", crashed" : "") + "). Resume continues from the last checkpoint.");
+  const bool crashed = signaled || (done_reason_.empty() && !error_event_);
+  if (!signaled && error_event_) {
+    // The trainer reported why it stopped (bad options, unreadable data): an error, not a crash.
+    SetPhase(Phase::kFailed, "Failed: " + last_error_);
+  } else if (crashed) {
+    // What happened, in the words a user needs to decide: the cause, how far it got, and
+    // what Resume will do (checkpoints are written atomically, so the last one is whole).
+    std::string cause;
+    if (signaled) {
+      const char* name = sigabbrev_np(signal);
+      cause = "was killed by signal " + std::to_string(signal) + (name ? std::string(" (SIG") + name + ")" : "");
+      if (signal == SIGKILL) cause += ", as the out-of-memory killer or a kill -9 does";
+      if (signal == SIGSEGV || signal == SIGBUS || signal == SIGABRT || signal == SIGILL || signal == SIGFPE)
+        cause += ": it crashed";
+    } else {
+      cause = "exited with code " + std::to_string(exit_code) + " without finishing";
+    }
+    crash_report_ = "The training process " + cause + " after iteration " + std::to_string(last_iter_) + ". ";
+    if (CanResume(run_dir_)) {
+      crash_report_ += last_checkpoint_ > 0 ? "Its checkpoint of iteration " + std::to_string(last_checkpoint_) +
+                                                  " is kept: Resume continues from there."
+                                            : "Its last checkpoint is kept: Resume continues from there.";
+    } else {
+      crash_report_ += "No checkpoint was written yet, so the run has to start again.";
+    }
+    if (!stderr_tail_.empty()) crash_report_ += "\nLast output: " + stderr_tail_.back();
+    Log(crash_report_);
     SetPhase(Phase::kCrashed, "Ended unexpectedly at iteration " + std::to_string(last_iter_));
   } else if (done_reason_ == "stopped") {
     SetPhase(Phase::kStopped,

@@ -64,6 +64,19 @@ class TrainController {
   // run_dir holds a checkpoint to resume from.
   static bool CanResume(const std::string& run_dir);
 
+  // A finished or stopped flow run, for a before/after comparison in the Flow panel: the
+  // network, the weights it exported and the weights it started from ("" when it started
+  // from random weights). ok = false with the reason when run_dir holds no flow weights.
+  struct FlowComparison {
+    bool ok = false;
+    std::string error;
+    std::string model, trained_weights, start_weights;
+  };
+  static FlowComparison ComparisonOf(const std::string& run_dir);
+  // Exports weights this session can compare (the run folder of the last Start/Resume).
+  bool HasFlowWeights() const;
+  const std::string& RunDir() const { return run_dir_; }
+
   // The child's output, as the reader delivers it (public so that tests can feed lines).
   void HandleLine(const std::string& line);
   void HandleEvent(const nlohmann::json& event, bool replay);
@@ -79,12 +92,19 @@ class TrainController {
   int ExitCode() const { return exit_code_; }
   bool Stopped() const { return phase_ == Phase::kStopped; }
   bool Crashed() const { return phase_ == Phase::kCrashed; }
+  // After a crash: what happened (the signal or exit code, the last iteration reached, the
+  // checkpoint Resume continues from, the last error output) in words for the dialog.
+  const std::string& CrashReport() const { return crash_report_; }
+  // The iteration of the run's last checkpoint event (0 when none was written).
+  int LastCheckpointIteration() const { return last_checkpoint_; }
+  // The running child's process id (-1 when none): tests inject crashes with it.
+  int ChildPid() const { return child_.pid(); }
   const std::string& LastError() const { return last_error_; }
 
  private:
   bool Launch(const std::vector<std::string>& args, bool resume);
   void ReplayEvents();
-  void OnExited(int exit_code, bool signaled);
+  void OnExited(int exit_code, bool signaled, int signal);
   void Fail(const std::string& message);
   void Log(const std::string& line);
   void SetPhase(Phase phase, const std::string& status);
@@ -102,6 +122,10 @@ class TrainController {
   std::string last_log_, last_event_type_, last_error_;
   int last_event_iter_ = 0;
   int exit_code_ = 0;
+  int last_checkpoint_ = 0;
+  bool error_event_ = false;  // the child reported an error before it exited
+  std::string crash_report_;
+  std::vector<std::string> stderr_tail_;  // the child's last error lines, for the crash report
 };
 
 }  // namespace animerun::train

@@ -117,6 +117,16 @@ const char* KindName(Kind kind) {
 
 }  // namespace
 
+std::string TrainOptions::FlowRoot(const std::string& kind, std::string* field) const {
+  std::string unused;
+  std::string& f = field ? *field : unused;
+  if (kind == "anime") return f = "data", data;
+  if (kind == "things" || kind == "things-final") return f = "things_root", things_root;
+  if (kind == "sintel" || kind == "sintel-final") return f = "sintel_root", sintel_root;
+  if (kind == "creative") return f = "creative_root", creative_root;
+  return f = "pairs_file", pairs_file;
+}
+
 void TrainOptions::Check() const {
   Require(task == "ant" || task == "flow", "task: unknown task '" + task + "' (known: ant, flow)");
   const auto& names = models::FlowModelNames();

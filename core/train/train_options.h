@@ -68,6 +68,9 @@ struct TrainOptions {
   int threads = 0;                    // LibTorch CPU threads; 0 = the process's setting (animerun: all
                                       // cores, or ANIMERUN_THREADS)
   void Check() const;                 // throws Error naming the field on bad values
+  // The folder (pairs: list file) a datasets entry of `kind` reads when it names none, and
+  // the field it comes from (data, things_root, sintel_root, creative_root, pairs_file).
+  std::string FlowRoot(const std::string& kind, std::string* field = nullptr) const;
 
   nlohmann::json ToJson() const;
   // Fields absent from j keep their current values; unknown keys or wrong types throw Error

@@ -47,6 +47,8 @@ class ChildProcess {
   // that keeps the pipes open keeps this waiting; Kill reaches it too), or timeout_ms
   // passes; true when done. Delivers nothing: exited follows when the owner's loop runs.
   bool WaitExited(int timeout_ms);
+  // The child's process id while it runs (-1 otherwise): for diagnostics and fault injection.
+  pid_t pid() const { return pid_; }
 
  private:
   struct Shared;

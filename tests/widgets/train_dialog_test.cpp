@@ -19,10 +19,18 @@
 #include <qcustomplot.h>
 
 #include "core/data/synth.h"
+#include "models/common/flow_factory.h"
 #include "core/train/trainer.h"
 #include "test_paths.h"
+#include "widgets/train/mixture_table.h"
 #include "widgets/train/train_curves_view.h"
 #include "widgets/train/train_dialog.h"
+#include "widgets/train/train_options_form.h"
+
+#include <QPushButton>
+#include <QTableWidget>
+
+#include <csignal>
 
 namespace animerun::widgets {
 namespace {
@@ -207,6 +215,102 @@ TEST(TrainDialog, ANewNumberInTheEventsBecomesACurveToChoose) {
   EXPECT_EQ(d.curvesView()->MetricPoints(true), 1);
   EXPECT_EQ(d.accuracyPlot()->graph(0)->dataCount(), 2);
   EXPECT_TRUE(d.findChild<QLabel*>("train_status")->text().contains("Finished"));
+}
+
+// A real flow-tiny run from the dialog: the flow fields show and the AnT ones hide, the
+// mixture table checks the data, curves of loss, learning rate and validation EPE fill,
+// a crash injected into the child (SIGSEGV after a checkpoint) is explained and Resume
+// finishes the run from that checkpoint, and "Open in Flow panel" hands over the exported
+// and the start weights.
+TEST(TrainDialog, FlowRunWithMixtureCurvesCrashResumeAndComparison) {
+  ASSERT_TRUE(QFile::exists(kAnimerun)) << "build the animerun target first";
+  const fs::path data = TinyData();
+  const fs::path run = test::ScratchDir("flow_run");
+  const fs::path start = test::ScratchDir("flow_start") / "start.pth";
+  models::CreateFlowModel("raft-small")->SaveWeights(start.string());
+  qputenv("ANIMERUN_THREADS", "1");
+  TrainDialog d(nullptr, {false});
+  d.setProgram(kAnimerun);
+  d.setRunDir(Q(run));
+  d.resize(1200, 820);
+  d.show();
+  train::TrainOptions o = train::TrainPreset("flow-tiny");
+  o.data = data.string();
+  o.init_weights = start.string();
+  o.iterations = 6;
+  o.batch_size = 1;
+  o.crop_height = 128;  // RAFT's smallest (the frames are upscaled to fit)
+  o.crop_width = 128;
+  o.refine_iters = 2;
+  o.eval_every = 2;
+  o.eval_pairs = 1;
+  o.eval_iters = 2;
+  o.checkpoint_every = 2;
+  o.min_scale = 0.0;
+  o.max_scale = 0.2;
+  d.setOptions(o);
+  EXPECT_EQ(d.options().ToJson(), o.ToJson());
+  // The form shows the flow fields, hides AnT's; the table lists the mixture.
+  EXPECT_FALSE(d.form()->editor("model")->isHidden());
+  EXPECT_TRUE(d.form()->editor("area_weighted")->isHidden());
+  EXPECT_TRUE(d.mixtureTable()->isVisible());
+  QTableWidget* rows = d.mixtureTable()->table();
+  ASSERT_EQ(rows->rowCount(), 1);
+  QSignalSpy scanned(d.mixtureTable(), &MixtureTable::scanFinished);
+  d.mixtureTable()->check();
+  ASSERT_TRUE(scanned.count() > 0 || scanned.wait(60000));
+  EXPECT_EQ(rows->item(0, 3)->text(), "4") << "2 scenes of 3 frames";
+  EXPECT_EQ(rows->item(0, 4)->text(), "96x64");
+  // Editing the factor in the table writes the spec into the form.
+  d.mixtureTable()->controller().SetRepeat(0, 3);
+  EXPECT_EQ(d.options().datasets, "anime:3");
+
+  // Start; after the checkpoint of iteration 2 the child dies of SIGSEGV.
+  QSignalSpy finished(&d, &TrainDialog::trainingFinished);
+  bool injected = false;
+  QObject::connect(&d, &TrainDialog::trainingEvent, &d, [&](const QString& type, int iter) {
+    if (type == "checkpoint" && iter >= 2 && !injected) {
+      injected = true;
+      ::kill(d.controller().ChildPid(), SIGSEGV);
+    }
+  });
+  ASSERT_TRUE(d.startTraining()) << d.logText().toStdString();
+  ASSERT_TRUE(finished.wait(240000)) << d.logText().toStdString();
+  ASSERT_TRUE(injected) << d.logText().toStdString();
+  EXPECT_TRUE(finished.at(0).at(2).toBool()) << "the SIGSEGV counts as a crash";
+  EXPECT_TRUE(d.crashText().contains("SIGSEGV")) << d.crashText().toStdString();
+  EXPECT_TRUE(d.crashText().contains("checkpoint of iteration 2")) << d.crashText().toStdString();
+  EXPECT_TRUE(d.findChild<QWidget*>("train_resume")->isEnabled());
+  EXPECT_TRUE(d.grab().save(Q(test::ScratchRoot() / "train_dialog_flow_crashed.png")));
+
+  // Resume runs to the end from that checkpoint.
+  finished.clear();
+  ASSERT_TRUE(d.resumeTraining());
+  ASSERT_TRUE(finished.wait(240000)) << d.logText().toStdString();
+  EXPECT_FALSE(finished.at(0).at(2).toBool()) << d.logText().toStdString();
+  EXPECT_TRUE(d.crashText().isEmpty());
+  EXPECT_EQ(d.lastIteration(), 6);
+  EXPECT_EQ(d.lossPointCount(), 6);
+  const auto& curves = d.controller().curves();
+  EXPECT_EQ(curves.Series(train::TrainCurves::kStep, "lr").size(), 6u);
+  // Validation at 4 and 6 (the crash came before the one at 2 ran).
+  const auto& val = curves.Series(train::TrainCurves::kEval, "epe");
+  ASSERT_GE(val.size(), 2u);
+  EXPECT_EQ(val.back().iter, 6);
+  EXPECT_EQ(d.curvesView()->Metric(), "epe") << "the flow tasks' headline number";
+  EXPECT_TRUE(d.curvesView()->lrPlot()->isVisible()) << "OneCycle changes the rate";
+
+  // Open in Flow panel: the exported weights as A, the start weights as B.
+  QSignalSpy compare(&d, &TrainDialog::compareInFlowPanel);
+  auto* open = d.findChild<QPushButton*>("train_open_flow");
+  ASSERT_NE(open, nullptr);
+  EXPECT_TRUE(open->isEnabled());
+  open->click();
+  ASSERT_EQ(compare.count(), 1);
+  EXPECT_EQ(compare.at(0).at(0).toString(), "raft-small");
+  EXPECT_EQ(compare.at(0).at(1).toString(), Q(run / "flow_weights_last.pth"));
+  EXPECT_EQ(compare.at(0).at(2).toString(), Q(start));
+  EXPECT_TRUE(d.grab().save(Q(test::ScratchRoot() / "train_dialog_flow.png")));
 }
 
 }  // namespace

@@ -73,10 +73,17 @@ TrainCurvesView::TrainCurvesView(QWidget* parent) : QWidget(parent) {
   row->addStretch(1);
   ml->addLayout(row);
   ml->addWidget(metric_plot_, 1);
+  lr_plot_ = MakePlot("train_lr_plot", tr("learning rate"));
+  lr_plot_->setMinimumHeight(90);
+  lr_plot_->yAxis->setNumberFormat("g");
+  lr_plot_->yAxis->ticker()->setTickCount(3);
+  lr_plot_->setVisible(false);
   split->addWidget(loss_plot_);
   split->addWidget(metric_box);
-  split->setStretchFactor(0, 1);
-  split->setStretchFactor(1, 1);
+  split->addWidget(lr_plot_);
+  split->setStretchFactor(0, 2);
+  split->setStretchFactor(1, 2);
+  split->setStretchFactor(2, 1);
   layout->addWidget(split);
   connect(metric_, &QComboBox::currentTextChanged, this, [this] { Draw(); });
   Draw();
@@ -88,7 +95,10 @@ void TrainCurvesView::Show(const train::TrainCurves& curves) {
   std::vector<std::string> fields;
   for (const std::string& f : curves.AllFields())
     if (!IsLoss(f)) fields.push_back(f);
-  std::stable_partition(fields.begin(), fields.end(), [](const std::string& f) { return f == "acc"; });
+  // The task's headline number first: AnT's accuracy, the flow networks' end-point error.
+  const auto rank = [](const std::string& f) { return f == "acc" ? 0 : f == "epe" ? 1 : 2; };
+  std::stable_sort(fields.begin(), fields.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   const QString keep = metric_->currentText();
   {
     const QSignalBlocker block(metric_);
@@ -106,6 +116,7 @@ QString TrainCurvesView::Metric() const { return metric_->currentText(); }
 void TrainCurvesView::Draw() {
   loss_plot_->clearGraphs();
   metric_plot_->clearGraphs();
+  lr_plot_->clearGraphs();
   if (curves_) {
     int colour = 0;
     for (const std::string& f : curves_->Fields(train::TrainCurves::kStep))
@@ -119,8 +130,17 @@ void TrainCurvesView::Draw() {
       AddCurve(metric_plot_, curves_->Series(train::TrainCurves::kEval, m), tr("validation %1").arg(Label(m)), 1, true);
     }
   }
+  // The schedule, when there is one (a constant rate needs no plot).
+  bool schedule = false;
+  if (curves_) {
+    const auto& lr = curves_->Series(train::TrainCurves::kStep, "lr");
+    for (const auto& p : lr) schedule = schedule || p.value != lr.front().value;
+    if (schedule) AddCurve(lr_plot_, lr, tr("learning rate"), 2, false);
+  }
+  lr_plot_->setVisible(schedule);
   Redraw(loss_plot_);
   Redraw(metric_plot_);
+  if (schedule) Redraw(lr_plot_);
 }
 
 int TrainCurvesView::LossPoints() const {

@@ -18,6 +18,7 @@
 
 #include "core/util/error.h"
 #include "widgets/common/qt_jobs.h"
+#include "widgets/train/mixture_table.h"
 #include "widgets/train/train_curves_view.h"
 #include "widgets/train/train_options_form.h"
 
@@ -31,6 +32,7 @@ TrainDialog::TrainDialog(QWidget* parent, const TrainDialogOptions& options)
   setWindowTitle(tr("Train"));
   resize(1100, 720);
   BuildUi();
+  OnFormChanged("task");
   controller_->Observe([this](TrainController::Event e) { OnEvent(e); });
   UpdateButtons();
 }
@@ -47,6 +49,7 @@ void TrainDialog::BuildUi() {
   run_dir_->setPlaceholderText(tr("run folder (checkpoints, weights, events)"));
   auto* browse = new QPushButton(tr("..."), this);
   form_ = new TrainOptionsForm(this);
+  mixture_ = new MixtureTable(this);
   auto* scroll = new QScrollArea(this);
   scroll->setWidget(form_);
   scroll->setWidgetResizable(true);
@@ -57,6 +60,15 @@ void TrainDialog::BuildUi() {
   stop_->setObjectName("train_stop");
   resume_->setObjectName("train_resume");
   stop_->setToolTip(tr("Checkpoint and stop (the run can be resumed)"));
+  open_flow_ = new QPushButton(tr("Open in Flow panel"), this);
+  open_flow_->setObjectName("train_open_flow");
+  open_flow_->setToolTip(tr("Compare on the current pair: the trained weights as model A,\n"
+                            "the weights the run started from as model B"));
+  crash_ = new QLabel(this);
+  crash_->setObjectName("train_crash");
+  crash_->setWordWrap(true);
+  crash_->setVisible(false);
+  crash_->setStyleSheet("QLabel { background: #fde8e8; color: #8a1010; border: 1px solid #e0a0a0; padding: 6px; }");
 
   auto* left = new QWidget(this);
   auto* l = new QVBoxLayout(left);
@@ -72,9 +84,11 @@ void TrainDialog::BuildUi() {
   buttons->addWidget(start_);
   buttons->addWidget(stop_);
   buttons->addWidget(resume_);
+  buttons->addWidget(open_flow_);
   l->addLayout(preset_row);
   l->addLayout(dir_row);
-  l->addWidget(scroll, 1);
+  l->addWidget(scroll, 3);
+  l->addWidget(mixture_, 1);
   l->addLayout(buttons);
 
   auto* right = new QWidget(this);
@@ -95,6 +109,7 @@ void TrainDialog::BuildUi() {
   split->setStretchFactor(0, 2);
   split->setStretchFactor(1, 1);
   r->addWidget(status_);
+  r->addWidget(crash_);
   r->addWidget(progress_);
   r->addWidget(split, 1);
 
@@ -102,7 +117,8 @@ void TrainDialog::BuildUi() {
   auto* main_split = new QSplitter(Qt::Horizontal, this);
   main_split->addWidget(left);
   main_split->addWidget(right);
-  main_split->setStretchFactor(1, 2);
+  main_split->setStretchFactor(0, 2);
+  main_split->setStretchFactor(1, 3);
   h->addWidget(main_split);
 
   connect(preset_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
@@ -111,13 +127,13 @@ void TrainDialog::BuildUi() {
       o.data = form_->options().data;  // keep the dataset when switching recipes
     } catch (const Error&) {
     }
-    form_->setOptions(o);
+    setOptions(o);
   });
   connect(load_config, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Training config"), {}, tr("JSON (*.json)"));
     if (path.isEmpty()) return;
     try {
-      form_->setOptions(train::LoadTrainConfig(path.toStdString()));
+      setOptions(train::LoadTrainConfig(path.toStdString()));
     } catch (const Error& e) {
       Fail(QString::fromStdString(e.what()));
     }
@@ -129,6 +145,14 @@ void TrainDialog::BuildUi() {
   connect(start_, &QPushButton::clicked, this, &TrainDialog::startTraining);
   connect(stop_, &QPushButton::clicked, this, &TrainDialog::stopTraining);
   connect(resume_, &QPushButton::clicked, this, &TrainDialog::resumeTraining);
+  connect(open_flow_, &QPushButton::clicked, this, &TrainDialog::openInFlowPanel);
+  connect(form_, &TrainOptionsForm::valueChanged, this, &TrainDialog::OnFormChanged);
+  connect(mixture_, &MixtureTable::specChanged, this, [this](const QString& spec) {
+    if (syncing_) return;
+    syncing_ = true;
+    form_->setValue("datasets", spec);
+    syncing_ = false;
+  });
   connect(run_dir_, &QLineEdit::textChanged, this, [this] { UpdateButtons(); });
 }
 
@@ -150,7 +174,10 @@ void TrainDialog::OnEvent(TrainController::Event e) {
       break;
     case TrainController::Event::kFinished:
       UpdateButtons();
+      crash_->setText(QString::fromStdString(controller_->CrashReport()));
+      crash_->setVisible(controller_->Crashed());
       emit trainingFinished(controller_->ExitCode(), controller_->Stopped(), controller_->Crashed());
+      if (controller_->Crashed()) OfferResume();
       break;
   }
 }
@@ -159,7 +186,35 @@ void TrainDialog::setProgram(const QString& path) { controller_->SetProgram(path
 QString TrainDialog::program() const { return QString::fromStdString(controller_->program()); }
 void TrainDialog::setRunDir(const QString& dir) { run_dir_->setText(dir); }
 QString TrainDialog::runDir() const { return run_dir_->text().trimmed(); }
-void TrainDialog::setOptions(const train::TrainOptions& options) { form_->setOptions(options); }
+void TrainDialog::setOptions(const train::TrainOptions& options) {
+  syncing_ = true;
+  form_->setOptions(options);
+  syncing_ = false;
+  OnFormChanged("task");
+}
+
+QString TrainDialog::crashText() const { return crash_->isVisible() ? crash_->text() : QString(); }
+
+void TrainDialog::OnFormChanged(const QString& key) {
+  if (syncing_) return;
+  // The fields the mixture table reads: its spec and the default folders of its kinds.
+  static const QStringList kMixtureKeys = {"task",        "datasets",      "data",       "things_root", "sintel_root",
+                                           "creative_root", "pairs_file", "train_split", "pass"};
+  if (!kMixtureKeys.contains(key)) return;
+  const std::string task = form_->value("task").toStdString();
+  form_->showTask(task);
+  mixture_->setVisible(task == "flow");
+  if (task != "flow") return;
+  train::TrainOptions o;
+  try {
+    o = form_->options();
+  } catch (const Error&) {
+    return;  // an unparsable number elsewhere: Start reports it
+  }
+  syncing_ = true;
+  mixture_->controller().SetOptions(o);
+  syncing_ = false;
+}
 train::TrainOptions TrainDialog::options() const { return form_->options(); }
 QCustomPlot* TrainDialog::lossPlot() const { return curves_->lossPlot(); }
 QCustomPlot* TrainDialog::accuracyPlot() const { return curves_->metricPlot(); }
@@ -179,8 +234,31 @@ void TrainDialog::Fail(const QString& message) {
   if (options_.modal_errors) QMessageBox::warning(this, tr("Training"), message);
 }
 
+void TrainDialog::OfferResume() {
+  if (!options_.modal_errors || !TrainController::CanResume(runDir().toStdString())) return;
+  QMessageBox box(QMessageBox::Warning, tr("Training stopped unexpectedly"),
+                  QString::fromStdString(controller_->CrashReport()), QMessageBox::NoButton, this);
+  QPushButton* resume = box.addButton(tr("Resume"), QMessageBox::AcceptRole);
+  box.addButton(QMessageBox::Close);
+  box.exec();
+  if (box.clickedButton() == resume) resumeTraining();
+}
+
+bool TrainDialog::openInFlowPanel() {
+  const TrainController::FlowComparison c = TrainController::ComparisonOf(runDir().toStdString());
+  if (!c.ok) {
+    Fail(QString::fromStdString(c.error));
+    return false;
+  }
+  emit compareInFlowPanel(QString::fromStdString(c.model), QString::fromStdString(c.trained_weights),
+                          QString::fromStdString(c.start_weights));
+  return true;
+}
+
 void TrainDialog::UpdateButtons() {
   const bool running = isRunning();
+  open_flow_->setEnabled(!running && TrainController::ComparisonOf(runDir().toStdString()).ok);
+  open_flow_->setVisible(form_->value("task") == "flow");
   start_->setEnabled(!running);
   resume_->setEnabled(!running && TrainController::CanResume(runDir().toStdString()));
   stop_->setEnabled(running);
@@ -191,6 +269,7 @@ void TrainDialog::UpdateButtons() {
 
 bool TrainDialog::startTraining() {
   if (isRunning()) return false;
+  crash_->setVisible(false);
   train::TrainOptions o;
   try {
     o = form_->options();
@@ -203,6 +282,7 @@ bool TrainDialog::startTraining() {
 
 bool TrainDialog::resumeTraining() {
   if (isRunning()) return false;
+  crash_->setVisible(false);
   int iterations = 0;
   try {
     iterations = form_->options().iterations;

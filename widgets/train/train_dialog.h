@@ -1,9 +1,12 @@
 // The training dialog (Tools > Train...): a thin view over train::TrainController
 // (core/train/train_controller.h), which runs `animerun train` as a child process and
 // follows its JSON-lines events. The options form is generated from the TrainOptions
-// struct the CLI reads; the curves show every number the run reports (TrainCurvesView);
-// Stop is graceful (a checkpoint is written) and Resume continues a stopped or crashed run,
-// redrawing the earlier curves.
+// struct the CLI reads (the task picks which fields show); a flow task adds the dataset
+// mixture table (MixtureTable). The curves show every number the run reports
+// (TrainCurvesView); Stop is graceful (a checkpoint is written) and Resume continues a
+// stopped or crashed run, redrawing the earlier curves; a crash is explained and Resume
+// offered. "Open in Flow panel" hands a flow run's exported weights and its start weights
+// to the Flow panel for a before/after comparison.
 #pragma once
 
 #include <QDialog>
@@ -24,6 +27,7 @@ class QPushButton;
 
 namespace animerun::widgets {
 
+class MixtureTable;
 class TrainCurvesView;
 class TrainOptionsForm;
 
@@ -55,18 +59,26 @@ class TrainDialog : public QDialog {
   QCustomPlot* lossPlot() const;
   QCustomPlot* accuracyPlot() const;
   TrainCurvesView* curvesView() const { return curves_; }
+  MixtureTable* mixtureTable() const { return mixture_; }
+  TrainOptionsForm* form() const { return form_; }
+  // The crash explanation shown after a crash ("" otherwise).
+  QString crashText() const;
   QString logText() const;
 
  public slots:
   bool startTraining();   // false (and a message) when the options are invalid or running
   bool resumeTraining();  // continues runDir() with the form's iteration count
   void stopTraining();    // graceful: RUN_DIR/STOP
+  // Emits openInFlowPanel for runDir(); false (and a message) when it holds no flow weights.
+  bool openInFlowPanel();
 
  signals:
   void trainingEvent(const QString& type, int iteration);
   // exit_code of the process; stopped when its last event was done/stopped; crashed when
   // it died without a done event (crash, kill, OOM).
   void trainingFinished(int exit_code, bool stopped, bool crashed);
+  // A flow run's network, exported weights and start weights ("" = random start).
+  void compareInFlowPanel(const QString& model, const QString& trained_weights, const QString& start_weights);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -76,6 +88,8 @@ class TrainDialog : public QDialog {
   void OnEvent(train::TrainController::Event event);
   void Fail(const QString& message);  // a form error, before the controller is asked
   void UpdateButtons();
+  void OnFormChanged(const QString& key);
+  void OfferResume();
 
   TrainDialogOptions options_;
   std::unique_ptr<train::TrainController> controller_;
@@ -85,6 +99,10 @@ class TrainDialog : public QDialog {
   QPushButton* start_ = nullptr;
   QPushButton* stop_ = nullptr;
   QPushButton* resume_ = nullptr;
+  QPushButton* open_flow_ = nullptr;
+  QLabel* crash_ = nullptr;
+  MixtureTable* mixture_ = nullptr;
+  bool syncing_ = false;  // the form and the mixture table are writing each other
   QProgressBar* progress_ = nullptr;
   QLabel* status_ = nullptr;
   TrainCurvesView* curves_ = nullptr;

@@ -1,6 +1,7 @@
 #include "widgets/train/train_options_form.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFormLayout>
 #include <QLineEdit>
 #include <QSpinBox>
@@ -14,27 +15,74 @@ namespace animerun::widgets {
 using Kind = train::TrainOptionField::Kind;
 
 TrainOptionsForm::TrainOptionsForm(QWidget* parent) : QWidget(parent) {
-  auto* layout = new QFormLayout(this);
-  layout->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+  layout_ = new QFormLayout(this);
+  layout_->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
   for (const auto& f : train::TrainOptionFields()) {
     QWidget* w = nullptr;
+    const QString key = QString::fromStdString(f.key);
     switch (f.kind) {
-      case Kind::kBool: w = new QCheckBox(this); break;
+      case Kind::kBool: {
+        auto* c = new QCheckBox(this);
+        connect(c, &QCheckBox::toggled, this, [this, key] { emit valueChanged(key); });
+        w = c;
+        break;
+      }
       case Kind::kInt: {
         auto* s = new QSpinBox(this);
         s->setRange(f.key == "seed" ? 0 : -1, INT_MAX);
+        connect(s, &QSpinBox::valueChanged, this, [this, key] { emit valueChanged(key); });
         w = s;
         break;
       }
       case Kind::kDouble:  // a line edit: lr = 1e-4 needs scientific notation
-      case Kind::kString: w = new QLineEdit(this); break;
+      case Kind::kString: {
+        if (f.kind == Kind::kString && !f.choices.empty()) {
+          auto* c = new QComboBox(this);
+          for (const auto& choice : f.choices) c->addItem(QString::fromStdString(choice));
+          connect(c, &QComboBox::currentTextChanged, this, [this, key] { emit valueChanged(key); });
+          w = c;
+        } else {
+          auto* e = new QLineEdit(this);
+          connect(e, &QLineEdit::textChanged, this, [this, key] { emit valueChanged(key); });
+          w = e;
+        }
+        break;
+      }
     }
     w->setObjectName(QString::fromStdString("option_" + f.key));
     w->setToolTip(QString::fromStdString(f.help));
-    layout->addRow(QString::fromStdString(f.key), w);
+    layout_->addRow(key, w);
     editors_[f.key] = w;
   }
   setOptions(train::TrainOptions{});
+}
+
+QString TrainOptionsForm::value(const std::string& key) const {
+  QWidget* w = editor(key);
+  if (auto* c = qobject_cast<QComboBox*>(w)) return c->currentText();
+  if (auto* e = qobject_cast<QLineEdit*>(w)) return e->text();
+  if (auto* s = qobject_cast<QSpinBox*>(w)) return QString::number(s->value());
+  if (auto* b = qobject_cast<QCheckBox*>(w)) return b->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
+  return QString();
+}
+
+void TrainOptionsForm::setValue(const std::string& key, const QString& value) {
+  QWidget* w = editor(key);
+  if (auto* c = qobject_cast<QComboBox*>(w)) {
+    if (c->findText(value) < 0) c->addItem(value);  // shown as it is; Check() names the problem
+    c->setCurrentText(value);
+  } else if (auto* e = qobject_cast<QLineEdit*>(w)) {
+    if (e->text() != value) e->setText(value);
+  } else if (auto* s = qobject_cast<QSpinBox*>(w)) {
+    s->setValue(value.toInt());
+  } else if (auto* b = qobject_cast<QCheckBox*>(w)) {
+    b->setChecked(value == QStringLiteral("true"));
+  }
+}
+
+void TrainOptionsForm::showTask(const std::string& task) {
+  for (const auto& f : train::TrainOptionFields())
+    layout_->setRowVisible(editors_.at(f.key), f.task.empty() || f.task == task);
 }
 
 QWidget* TrainOptionsForm::editor(const std::string& key) const {
@@ -51,9 +99,10 @@ void TrainOptionsForm::setOptions(const train::TrainOptions& options) {
       case Kind::kBool: static_cast<QCheckBox*>(w)->setChecked(v.get<bool>()); break;
       case Kind::kInt: static_cast<QSpinBox*>(w)->setValue(v.get<int>()); break;
       case Kind::kDouble: static_cast<QLineEdit*>(w)->setText(QString::number(v.get<double>(), 'g', 10)); break;
-      case Kind::kString: static_cast<QLineEdit*>(w)->setText(QString::fromStdString(v.get<std::string>())); break;
+      case Kind::kString: setValue(f.key, QString::fromStdString(v.get<std::string>())); break;
     }
   }
+  showTask(options.task);
 }
 
 train::TrainOptions TrainOptionsForm::options() const {
@@ -70,7 +119,7 @@ train::TrainOptions TrainOptionsForm::options() const {
         j[f.key] = d;
         break;
       }
-      case Kind::kString: j[f.key] = static_cast<QLineEdit*>(w)->text().toStdString(); break;
+      case Kind::kString: j[f.key] = value(f.key).toStdString(); break;
     }
   }
   train::TrainOptions o;

@@ -125,7 +125,7 @@ TEST(ColorizeController, PropagatesAsTheCliWritesAndCarriesPaintForward) {
     const std::string stem = "Image000" + std::to_string(i);
     EXPECT_EQ(cv::norm(io::ReadImageRgb(out / (stem + ".png")), f.controller.RenderFrame(i), cv::NORM_INF), 0.0);
   }
-  EXPECT_EQ(nlohmann::json::parse(ReadFileText(out / "Image0001.json"))["overridden"], nlohmann::json({0}));
+  EXPECT_EQ(nlohmann::json::parse(ReadFileText(out / "Image0001.json"))["overridden"], nlohmann::json::array({0}));
   f.controller.ClearOverrides();
   ASSERT_TRUE(f.Wait());
   EXPECT_TRUE(f.controller.overrides().empty());
