@@ -62,7 +62,7 @@ std::string PresetsHelp() {
 std::string DistributedHelp() {
   return "Several processes (data-parallel; docs/training.md): each takes a share of every batch (flow) or of\n"
          "the samples of each update (AnT), gradients are summed, and the run matches a 1-process run step\n"
-         "for step. --nproc N starts N processes on this machine (a free port on 127.0.0.1, ANIMERUN_THREADS =\n"
+         "for step (up to float rounding). --nproc N starts N processes on this machine (a free port on 127.0.0.1, ANIMERUN_THREADS =\n"
          "cores / N unless set). Across machines, start one `animerun train` per process (e.g. with torchrun\n"
          "or srun) with the same options and these variables, as torchrun sets them:\n"
          "  RANK         this process, 0 .. WORLD_SIZE-1 (rank 0 writes the run folder and prints the events)\n"

@@ -147,6 +147,24 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
   const DistributedEnv& denv = spec.distributed;
   denv.Check();
   CheckDataParallel(options, denv.world_size);
+  // Join the other processes first: a wrong address or port fails before the (possibly
+  // long) data checks, and an error of any rank from here on (say, rank 0 refusing the
+  // run folder) closes its connections, so the others fail at their next collective
+  // instead of waiting for dist_timeout_s.
+  std::unique_ptr<ProcessGroup> group;
+  if (denv.distributed()) {
+    ProcessGroupOptions po;
+    po.rank = denv.rank;
+    po.world_size = denv.world_size;
+    po.backend = options.device.rfind("cuda", 0) == 0 ? "nccl" : "gloo";
+    po.master_addr = denv.master_addr;
+    po.master_port = denv.master_port;
+    po.timeout_s = options.dist_timeout_s;
+    if (job) job->Report(0.0, "joining " + std::to_string(denv.world_size) + " processes at " + denv.master_addr + ":" +
+                                  std::to_string(denv.master_port));
+    group = std::make_unique<ProcessGroup>(po);
+  }
+
   // Rank 0 owns the run folder: config, events, checkpoints, weights, the STOP file. The
   // other ranks only read the checkpoint when resuming.
   const bool root = denv.rank == 0;
@@ -180,22 +198,6 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
     return (spec.should_stop && spec.should_stop()) || (job && job->IsCancelled()) ||
            (root && fs::exists(stop_file));
   };
-
-  // Join the other processes before the (possibly long) data checks, so that a wrong
-  // address or port fails at once.
-  std::unique_ptr<ProcessGroup> group;
-  if (denv.distributed()) {
-    ProcessGroupOptions po;
-    po.rank = denv.rank;
-    po.world_size = denv.world_size;
-    po.backend = options.device.rfind("cuda", 0) == 0 ? "nccl" : "gloo";
-    po.master_addr = denv.master_addr;
-    po.master_port = denv.master_port;
-    po.timeout_s = options.dist_timeout_s;
-    if (job) job->Report(0.0, "joining " + std::to_string(denv.world_size) + " processes at " + denv.master_addr + ":" +
-                                  std::to_string(denv.master_port));
-    group = std::make_unique<ProcessGroup>(po);
-  }
 
   const TrainShard shard{denv.rank, denv.world_size, denv.local_rank};
   std::unique_ptr<TrainTask> task = CreateTrainTask(options, job, shard);

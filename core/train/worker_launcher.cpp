@@ -18,6 +18,8 @@
 #include <optional>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "core/util/error.h"
 
 extern char** environ;
@@ -63,6 +65,9 @@ struct Worker {
   std::string out_buf, err_buf;  // an unfinished line of each
   bool exited = false;
   int status = 0;
+  bool killed_by_launcher = false;  // SIGKILLed after the grace period
+  int error_order = -1;             // when it printed its first {"event":"error"} (-1: never)
+  std::string error_message;        // that event's message
 };
 
 std::string Describe(const Worker& w) {
@@ -71,12 +76,30 @@ std::string Describe(const Worker& w) {
     const int sig = WTERMSIG(w.status);
     return who + " was killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
   }
-  return who + " exited with status " + std::to_string(WEXITSTATUS(w.status));
+  return who + " exited with status " + std::to_string(WEXITSTATUS(w.status)) +
+         (w.error_message.empty() ? "" : ": " + w.error_message);
 }
 
 bool Failed(const Worker& w) { return WIFSIGNALED(w.status) || WEXITSTATUS(w.status) != 0; }
 
 int ExitCode(const Worker& w) { return WIFSIGNALED(w.status) ? 128 + WTERMSIG(w.status) : WEXITSTATUS(w.status); }
+
+// The failure to report when several workers failed: the others' errors usually follow
+// from the first (a peer that vanished fails their collectives). A worker killed by a
+// signal it did not get from the launcher (a crash, an OOM kill, kill -9) comes first;
+// then the one that reported an error first; then the first that exited.
+const Worker* RootFailure(const std::vector<const Worker*>& exit_order) {
+  for (const Worker* w : exit_order)
+    if (WIFSIGNALED(w->status) && !w->killed_by_launcher) return w;
+  const Worker* first_error = nullptr;
+  for (const Worker* w : exit_order)
+    if (Failed(*w) && w->error_order >= 0 && (!first_error || w->error_order < first_error->error_order))
+      first_error = w;
+  if (first_error) return first_error;
+  for (const Worker* w : exit_order)
+    if (Failed(*w)) return w;
+  return nullptr;
+}
 
 // The environment of a worker: ours with the rendezvous variables replaced.
 std::vector<std::string> WorkerEnvironment(const std::map<std::string, std::string>& set) {
@@ -119,8 +142,11 @@ bool Drain(int& fd, std::string& buf, const std::function<void(const std::string
 }
 
 void SignalAll(std::vector<Worker>& workers, int sig) {
-  for (const auto& w : workers)
-    if (!w.exited) kill(w.pid, sig);
+  for (auto& w : workers) {
+    if (w.exited) continue;
+    kill(w.pid, sig);
+    if (sig == SIGKILL) w.killed_by_launcher = true;
+  }
 }
 
 }  // namespace
@@ -184,12 +210,28 @@ WorkerLaunchResult LaunchWorkers(const WorkerLaunchOptions& options, const Worke
     cb.started(pids, port);
   }
 
-  WorkerLaunchResult result;
   bool stop_sent = false;
+  std::vector<const Worker*> exit_order;
+  int errors_seen = 0;
   std::optional<std::chrono::steady_clock::time_point> kill_at;  // set on the first failure
+  bool killing = false;
   auto log = [&](int rank) -> std::function<void(const std::string&)> {
     return [&cb, rank](const std::string& line) {
       if (cb.log) cb.log("[rank " + std::to_string(rank) + "] " + line);
+    };
+  };
+  // A worker's stdout: its events, where an error event says why it is about to fail.
+  auto out_sink = [&](Worker& w) -> std::function<void(const std::string&)> {
+    std::function<void(const std::string&)> forward = w.rank == 0 && cb.rank0_stdout ? cb.rank0_stdout : log(w.rank);
+    return [&w, &errors_seen, forward](const std::string& line) {
+      if (w.error_order < 0 && line.find("\"error\"") != std::string::npos) {
+        const auto e = nlohmann::json::parse(line, nullptr, false);
+        if (e.is_object() && e.value("event", "") == "error") {
+          w.error_order = errors_seen++;
+          if (e.contains("message") && e["message"].is_string()) w.error_message = e["message"].get<std::string>();
+        }
+      }
+      forward(line);
     };
   };
   for (;;) {
@@ -206,36 +248,28 @@ WorkerLaunchResult LaunchWorkers(const WorkerLaunchOptions& options, const Worke
         if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         Worker& w = *who[i].first;
         if (who[i].second)
-          Drain(w.out, w.out_buf, w.rank == 0 && cb.rank0_stdout ? cb.rank0_stdout : log(w.rank));
+          Drain(w.out, w.out_buf, out_sink(w));
         else
           Drain(w.err, w.err_buf, log(w.rank));
       }
     } else if (fds.empty()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    // Workers that ended since the last look. When several failed at once, one killed by a
-    // signal (a crash, an OOM kill) is named first: the others' errors usually follow from it.
-    std::vector<Worker*> ended;
     for (auto& w : workers) {
       if (w.exited) continue;
       int status = 0;
       if (waitpid(w.pid, &status, WNOHANG) != w.pid) continue;
       w.exited = true;
       w.status = status;
-      ended.push_back(&w);
+      exit_order.push_back(&w);
+      if (Failed(w) && !kill_at) {  // the first failure: the others cannot go on without it
+        SignalAll(workers, SIGTERM);
+        kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(options.grace_s);
+      }
     }
-    std::stable_sort(ended.begin(), ended.end(),
-                     [](const Worker* a, const Worker* b) { return WIFSIGNALED(a->status) > WIFSIGNALED(b->status); });
-    for (const Worker* w : ended) {
-      if (!Failed(*w) || !result.failure.empty()) continue;
-      result.failure = Describe(*w);
-      result.exit_code = ExitCode(*w);
-      SignalAll(workers, SIGTERM);
-      kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(options.grace_s);
-    }
-    if (kill_at && std::chrono::steady_clock::now() >= *kill_at) {
+    if (kill_at && !killing && std::chrono::steady_clock::now() >= *kill_at) {
       SignalAll(workers, SIGKILL);  // a worker stuck in a collective or stopped: no more waiting
-      kill_at.reset();
+      killing = true;
     }
     if (!stop_sent && cb.stop_requested && cb.stop_requested()) {
       stop_sent = true;
@@ -249,7 +283,7 @@ WorkerLaunchResult LaunchWorkers(const WorkerLaunchOptions& options, const Worke
           if (*fd < 0) continue;
           fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
           std::string& buf = fd == &w.out ? w.out_buf : w.err_buf;
-          const auto sink = fd == &w.out && w.rank == 0 && cb.rank0_stdout ? cb.rank0_stdout : log(w.rank);
+          const auto sink = fd == &w.out ? out_sink(w) : log(w.rank);
           while (*fd >= 0 && Drain(*fd, buf, sink)) {
           }
           if (*fd >= 0) {
@@ -261,6 +295,11 @@ WorkerLaunchResult LaunchWorkers(const WorkerLaunchOptions& options, const Worke
         }
       }
     }
+  }
+  WorkerLaunchResult result;
+  if (const Worker* w = RootFailure(exit_order)) {
+    result.failure = Describe(*w);
+    result.exit_code = ExitCode(*w);
   }
   return result;
 }

@@ -5,7 +5,9 @@
 // Rank 0's stdout (the JSON events) is forwarded as it is; the workers' stderr, and the
 // other ranks' stdout, line by line with a "[rank R] " prefix. When a worker fails (non-zero
 // exit or a signal), the others get SIGTERM, then SIGKILL after grace_s, and the result
-// names the rank. POSIX (fork/exec, pipes, poll); Qt-free.
+// names the rank that caused it (a crashed worker, else the first to print an "error"
+// event, whose message it quotes; the others' errors follow from it). POSIX (posix_spawn,
+// pipes, poll); Qt-free.
 #pragma once
 
 #include <functional>
@@ -34,7 +36,8 @@ struct WorkerLaunchCallbacks {
 
 struct WorkerLaunchResult {
   int exit_code = 0;    // 0 when every worker exited with 0; else the first failure's code (128 + signal)
-  std::string failure;  // "" or the first failure: "rank 1 (pid 1234) was killed by signal 9"
+  std::string failure;  // "" or the cause: "rank 1 (pid 1234) was killed by signal 9 (Killed)",
+                        // "rank 0 (pid 1233) exited with status 1: <its error message>"
 };
 
 // Runs the workers until all have exited. Throws Error when one cannot be started (the

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,26 +99,65 @@ std::vector<torch::Tensor> Weights(const fs::path& file) {
   return out;
 }
 
+// Reads lines from a child's stdout (popen) until pred accepts one.
+bool ReadUntil(FILE* f, const std::function<bool(const nlohmann::json&)>& pred) {
+  char buf[1 << 16];
+  while (std::fgets(buf, sizeof buf, f)) {
+    const auto e = nlohmann::json::parse(buf, nullptr, false);
+    if (e.is_object() && pred(e)) return true;
+  }
+  return false;
+}
+
+// The acceptance test of issue 10: the same command with --nproc 2 matches the 1-process
+// run step for step, and so does a 2-process run stopped (RUN/STOP) and resumed.
 TEST(DistributedTraining, TwoProcessesMatchOneProcessStepForStep) {
+  constexpr int kIterations = 6;
   const fs::path data = MakeFlowData();
-  const fs::path one = test::ScratchDir("one"), two = test::ScratchDir("two");
-  fs::remove_all(one);
-  fs::remove_all(two);
-  std::vector<std::string> two_args = TinyFlowArgs(data, two, 4);
-  two_args.insert(two_args.begin() + 1, {"--nproc", "2"});
-  ASSERT_EQ(std::system((Command(TinyFlowArgs(data, one, 4)) + " > " + Quote((test::ScratchRoot() / "one.out").string())).c_str()), 0);
-  ASSERT_EQ(std::system((Command(two_args) + " > " + Quote((test::ScratchRoot() / "two.out").string())).c_str()), 0);
+  const fs::path one = test::ScratchDir("one"), two = test::ScratchDir("two"), three = test::ScratchDir("three");
+  for (const auto& d : {one, two, three}) fs::remove_all(d);
+  auto nproc2 = [](std::vector<std::string> args) {
+    args.insert(args.begin() + 1, {"--nproc", "2"});
+    return args;
+  };
+  ASSERT_EQ(std::system((Command(TinyFlowArgs(data, one, kIterations)) + " > /dev/null").c_str()), 0);
+  ASSERT_EQ(std::system((Command(nproc2(TinyFlowArgs(data, two, kIterations))) + " > /dev/null").c_str()), 0);
+
+  // Stopped after its second update (rank 0 sees the file; both ranks stop at the same
+  // sample), then resumed with two processes: every rank reads the checkpoint.
+  FILE* f = popen(Command(nproc2(TinyFlowArgs(data, three, kIterations))).c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  ASSERT_TRUE(ReadUntil(f, [](const nlohmann::json& e) { return e["event"] == "step" && e["iter"] == 2; }));
+  std::ofstream(three / "STOP") << "stop\n";
+  std::string reason;
+  ReadUntil(f, [&](const nlohmann::json& e) {
+    if (e["event"] == "done") reason = e["reason"].get<std::string>();
+    return false;
+  });
+  ASSERT_EQ(pclose(f), 0);
+  ASSERT_EQ(reason, "stopped");
+  const int stopped_at = Events(three, "done").back()["iter"].get<int>();
+  EXPECT_LT(stopped_at, kIterations);
+  ASSERT_EQ(std::system((Command({"train", "--nproc", "2", "--out", three.string(), "--resume", "--quiet"}) +
+                         " > /dev/null").c_str()),
+            0);
 
   const auto start2 = Events(two, "start");
   ASSERT_EQ(start2.size(), 1u);
   EXPECT_EQ(start2[0]["world_size"], 2);
   const auto s1 = Events(one, "step"), s2 = Events(two, "step");
-  ASSERT_EQ(s1.size(), 4u);
-  ASSERT_EQ(s2.size(), 4u);
+  std::map<int, nlohmann::json> s3;  // the resumed run's last event per update
+  for (const auto& e : Events(three, "step")) s3[e["iter"].get<int>()] = e;
+  ASSERT_EQ(s1.size(), size_t(kIterations));
+  ASSERT_EQ(s2.size(), size_t(kIterations));
+  ASSERT_EQ(s3.size(), size_t(kIterations));
   for (size_t i = 0; i < s1.size(); ++i) {
     const double a = s1[i]["loss"].get<double>(), b = s2[i]["loss"].get<double>();
-    std::printf("step %zu: loss 1 process %.9g, 2 processes %.9g\n", i + 1, a, b);
+    const double c = s3[int(i) + 1]["loss"].get<double>();
+    std::printf("step %zu: loss 1 process %.9g, 2 processes %.9g, 2 processes stopped at %d and resumed %.9g\n",
+                i + 1, a, b, stopped_at, c);
     EXPECT_NEAR(b, a, 1e-5 * std::abs(a)) << "step " << i + 1;
+    EXPECT_NEAR(c, a, 1e-5 * std::abs(a)) << "step " << i + 1;
     EXPECT_NEAR(s2[i]["epe"].get<double>(), s1[i]["epe"].get<double>(), 1e-5 * s1[i]["epe"].get<double>());
     EXPECT_NEAR(s2[i]["grad_norm"].get<double>(), s1[i]["grad_norm"].get<double>(),
                 1e-4 * s1[i]["grad_norm"].get<double>());
@@ -125,12 +166,15 @@ TEST(DistributedTraining, TwoProcessesMatchOneProcessStepForStep) {
   EXPECT_NE(s1.front()["loss"].get<double>(), s1.back()["loss"].get<double>());
   EXPECT_EQ(Events(two, "eval").size(), 1u);
 
-  const auto w1 = Weights(one / "flow_weights_last.pth"), w2 = Weights(two / "flow_weights_last.pth");
-  ASSERT_EQ(w1.size(), w2.size());
-  double worst = 0.0;
-  for (size_t i = 0; i < w1.size(); ++i) worst = std::max(worst, (w1[i] - w2[i]).abs().max().item<double>());
-  std::printf("largest weight difference: %.3g\n", worst);
-  EXPECT_LE(worst, 1e-6);
+  const auto w1 = Weights(one / "flow_weights_last.pth");
+  for (const auto& run : {two, three}) {
+    const auto w = Weights(run / "flow_weights_last.pth");
+    ASSERT_EQ(w1.size(), w.size());
+    double worst = 0.0;
+    for (size_t i = 0; i < w1.size(); ++i) worst = std::max(worst, (w1[i] - w[i]).abs().max().item<double>());
+    std::printf("%s: largest weight difference to 1 process: %.3g\n", run.filename().c_str(), worst);
+    EXPECT_LE(worst, 1e-6) << run;
+  }
 }
 
 // AnT: the 4 samples of each update dealt out to 2 processes (2 each, the skipped ones'
@@ -193,16 +237,6 @@ TEST(DistributedTraining, AntTwoProcessesMatchOneProcess) {
                                 std::max(1.0, p1[i].abs().max().item<double>()));
   std::printf("AnT largest relative weight difference: %.3g\n", worst);
   EXPECT_LE(worst, 1e-5);
-}
-
-// Reads lines from a child's stdout (popen) until pred accepts one.
-bool ReadUntil(FILE* f, const std::function<bool(const nlohmann::json&)>& pred) {
-  char buf[1 << 16];
-  while (std::fgets(buf, sizeof buf, f)) {
-    const auto e = nlohmann::json::parse(buf, nullptr, false);
-    if (e.is_object() && pred(e)) return true;
-  }
-  return false;
 }
 
 TEST(DistributedTraining, KilledWorkerEndsTheLaunchWithAnErrorNamingTheRank) {
