@@ -154,6 +154,10 @@ endforeach()
 run_ok(${ANIMERUN} train --out ${WORK}/train --resume --set iterations=3 --quiet)
 run_fails(${ANIMERUN} train --preset ant-tiny --set data=${WORK}/syn --set train_split=test --out ${WORK}/train --quiet)
 run_fails(${ANIMERUN} train --preset ant-tiny --set lr=-1 --set data=${WORK}/syn --out ${WORK}/train_bad)
+# train --nproc: refused up front when the processes cannot share an update; a run folder
+# already in use fails rank 0, and the launcher ends the other worker and exits non-zero.
+run_fails(${ANIMERUN} train --preset ant-tiny --set accumulation=1 --nproc 2 --set data=${WORK}/syn --out ${WORK}/train_np --quiet)
+run_fails(${ANIMERUN} train --preset ant-tiny --set data=${WORK}/syn --set train_split=test --nproc 2 --out ${WORK}/train --quiet)
 
 # AnT: `match` on the golden pair gives the official matches.json, writes the raw score
 # matrix; eval-match --model ant runs; missing weights are refused.

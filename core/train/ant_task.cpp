@@ -34,15 +34,6 @@ data::AnimeRunDataset OpenSplit(const TrainOptions& o, const std::string& split,
   return data::AnimeRunDataset::Open(o.data, d, job);
 }
 
-torch::Device DeviceOf(const std::string& name) {
-  try {
-    models::CheckDeviceName(name.c_str());
-  } catch (const std::exception& e) {
-    throw Error(std::string("device: ") + e.what());
-  }
-  return torch::Device(name);
-}
-
 }  // namespace
 
 models::AntFrame AntFrameFromSample(const cv::Mat& image, const cv::Mat& labels,
@@ -61,8 +52,8 @@ models::AntFrame AntFrameFromSample(const cv::Mat& image, const cv::Mat& labels,
   return f;
 }
 
-AntTrainTask::AntTrainTask(const TrainOptions& options, const JobContext* job)
-    : options_(options), device_(DeviceOf(options.device)) {
+AntTrainTask::AntTrainTask(const TrainOptions& options, const JobContext* job, const TrainShard& shard)
+    : options_(options), device_(ResolveTrainDevice(options, shard)) {
   options_.Check();
   const data::AnimeRunDataset train = OpenSplit(options_, options_.train_split, job);
   for (const auto& p : train.AllPairs())
@@ -70,6 +61,7 @@ AntTrainTask::AntTrainTask(const TrainOptions& options, const JobContext* job)
   if (train_pairs_.empty())
     throw Error(train.root().string() + ": no training pairs with frames, Segment maps and forward SegMatching");
   cache_.resize(options_.cache_data ? train_pairs_.size() : 0);
+  sizes_.resize(train_pairs_.size());
   if (!options_.val_split.empty()) val_ = OpenSplit(options_, options_.val_split, job);
 
   torch::manual_seed(static_cast<uint64_t>(options_.seed));  // the initial weights follow the seed
@@ -90,7 +82,19 @@ AntTrainTask::Loaded AntTrainTask::LoadTrainPair(size_t index) {
   const data::PairData d = data::LoadPair(AntFiles(p));
   Loaded l{d.image1, d.image2, d.segment1, d.segment2, io::ReadMatchJson(p.match_forward)};
   if (index < cache_.size()) cache_[index] = l;
+  sizes_[index] = l.image0.size();
   return l;
+}
+
+cv::Size AntTrainTask::PairSize(size_t index) {
+  if (sizes_[index].empty()) LoadTrainPair(index);
+  return sizes_[index];
+}
+
+void AntTrainTask::SkipSample(TrainRng& rng, int64_t /*index*/) {
+  // The draws of TrainSample, without the model: the pair, then its crop.
+  const size_t index = static_cast<size_t>(rng.Below(static_cast<int64_t>(train_pairs_.size())));
+  RandomCropRect(PairSize(index), options_.crop_height, options_.crop_width, rng);
 }
 
 SampleLoss AntTrainTask::TrainSample(TrainRng& rng, int64_t /*index: AnT draws with rng*/) {

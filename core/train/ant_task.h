@@ -22,10 +22,14 @@ models::AntFrame AntFrameFromSample(const cv::Mat& image, const cv::Mat& labels,
 
 class AntTrainTask : public TrainTask {
  public:
-  explicit AntTrainTask(const TrainOptions& options, const JobContext* job = nullptr);
+  AntTrainTask(const TrainOptions& options, const JobContext* job = nullptr, const TrainShard& shard = {});
   std::string name() const override { return "ant"; }
   torch::nn::Module& module() override { return *net_; }
   SampleLoss TrainSample(TrainRng& rng, int64_t index) override;
+  // Ranks take whole samples: a sample is a random pair and a random crop of it.
+  Split split() const override { return Split::kWholeSamples; }
+  void SkipSample(TrainRng& rng, int64_t index) override;
+  std::vector<std::string> MetricNames() const override { return {"acc"}; }
   nlohmann::json Evaluate(const JobContext* job) override;
   void SaveWeights(const std::string& path) override;
   std::string weights_file_name() const override { return "ant_weights_last.pth"; }
@@ -41,12 +45,14 @@ class AntTrainTask : public TrainTask {
     std::vector<int> matches;
   };
   Loaded LoadTrainPair(size_t index);
+  cv::Size PairSize(size_t index);  // of the first frame, as the crop is drawn for it
 
   TrainOptions options_;
   torch::Device device_;
   models::AntNet net_{nullptr};
   std::vector<data::FramePair> train_pairs_;
   std::vector<std::optional<Loaded>> cache_;
+  std::vector<cv::Size> sizes_;  // per training pair, once known (empty size: not yet)
   std::optional<data::AnimeRunDataset> val_;
 };
 

@@ -13,15 +13,6 @@ namespace animerun::train {
 
 namespace {
 
-torch::Device DeviceOf(const std::string& name) {
-  try {
-    models::CheckDeviceName(name.c_str());
-  } catch (const std::exception& e) {
-    throw Error(std::string("device: ") + e.what());
-  }
-  return torch::Device(name);
-}
-
 // Samples -> [B,3,H,W] float images in [0, 255], [B,2,H,W] flow, [B,H,W] valid.
 struct Batch {
   torch::Tensor image1, image2, flow, valid;
@@ -71,8 +62,8 @@ std::vector<data::FlowSetOptions> ResolveFlowDatasets(const TrainOptions& o, std
   return out;
 }
 
-FlowTrainTask::FlowTrainTask(const TrainOptions& options, const JobContext* job)
-    : options_(options), device_(DeviceOf(options.device)) {
+FlowTrainTask::FlowTrainTask(const TrainOptions& options, const JobContext* job, const TrainShard& shard)
+    : options_(options), shard_(shard), device_(ResolveTrainDevice(options, shard)) {
   options_.Check();
   Require(options_.task == "flow", "FlowTrainTask: task must be flow");
 
@@ -120,6 +111,10 @@ FlowTrainTask::FlowTrainTask(const TrainOptions& options, const JobContext* job)
   data::FlowLoaderOptions lo;
   lo.seed = static_cast<uint64_t>(options_.seed);
   lo.batch = options_.batch_size;
+  // Rank r of W takes the pairs [r*B/W, (r+1)*B/W) of each global batch of B.
+  lo.first = shard_.rank * options_.batch_size / shard_.world_size;
+  lo.count = (shard_.rank + 1) * options_.batch_size / shard_.world_size - lo.first;
+  share_ = static_cast<double>(lo.count) / options_.batch_size;
   lo.workers = options_.workers;
   lo.augment.crop_height = options_.crop_height;
   lo.augment.crop_width = options_.crop_width;
@@ -152,7 +147,11 @@ SampleLoss FlowTrainTask::TrainSample(TrainRng& /*rng: batches depend on (seed, 
     r = SequenceLoss(preds, b.flow, b.valid, options_.gamma);
   }
   SampleLoss out;
-  out.loss = r.loss;
+  // The loss is a mean over this rank's pairs; scaled by their share of the batch, the
+  // ranks' losses (and gradients) sum to the mean over the whole batch.
+  out.loss = share_ == 1.0 ? r.loss : r.loss * share_;
+  out.share = share_;
+  out.metric_weight = static_cast<double>(r.supervised);
   if (r.epe) {
     out.metrics["epe"] = *r.epe;
     out.metrics["px1"] = *r.px1;

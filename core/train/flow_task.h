@@ -31,13 +31,18 @@ class FlowTrainTask : public TrainTask {
   // (a missing folder, a frame without its flow or a corrupt file is an Error naming it;
   // only Creative Flow+ scenes whose counts disagree are skipped, as the official reader
   // does) and starts the batch workers. Reports progress through job.
-  explicit FlowTrainTask(const TrainOptions& options, const JobContext* job = nullptr);
+  FlowTrainTask(const TrainOptions& options, const JobContext* job = nullptr, const TrainShard& shard = {});
   ~FlowTrainTask() override;
 
   std::string name() const override { return "flow"; }
   torch::nn::Module& module() override { return model_->module(); }
   void TrainMode() override;
+  // In a data-parallel run, this rank's pairs of the global batch (flow_loader.h), the
+  // loss scaled by their share of it.
   SampleLoss TrainSample(TrainRng& rng, int64_t index) override;
+  Split split() const override { return Split::kWithinSample; }
+  void SkipSample(TrainRng& /*rng*/, int64_t /*index*/) override {}  // never called: every rank takes part
+  std::vector<std::string> MetricNames() const override { return {"epe", "px1", "px3", "px5"}; }
   nlohmann::json Evaluate(const JobContext* job) override;
   void SaveWeights(const std::string& path) override;
   std::string weights_file_name() const override { return "flow_weights_last.pth"; }
@@ -48,11 +53,13 @@ class FlowTrainTask : public TrainTask {
 
  private:
   TrainOptions options_;
+  TrainShard shard_;
   torch::Device device_;
   std::unique_ptr<models::FlowModel> model_;
   std::shared_ptr<data::FlowMixture> mixture_;
   std::vector<data::FlowSetReport> reports_;
   std::unique_ptr<data::FlowBatchLoader> loader_;
+  double share_ = 1.0;  // this rank's fraction of each batch
   std::optional<data::AnimeRunDataset> val_;
 };
 

@@ -85,6 +85,8 @@ const std::vector<FieldImpl>& Impl() {
                 "start from these weights (official file format or builtin:NAME; \"\" = random)"),
       MakeField("device", &TrainOptions::device, "cpu, cuda or cuda:N"),
       MakeField("threads", &TrainOptions::threads, "LibTorch CPU threads (0 = all cores or ANIMERUN_THREADS)"),
+      MakeField("dist_timeout_s", &TrainOptions::dist_timeout_s,
+                "several processes: seconds before a dead or hung process fails the run"),
   };
   return fields;
 }
@@ -171,6 +173,7 @@ void TrainOptions::Check() const {
   Require(eval_pairs >= 0, "eval_pairs: must be >= 0");
   Require(log_every >= 1, "log_every: must be >= 1");
   Require(threads >= 0 && threads <= 1024, "threads: must be in 0..1024 (0 = the process default)");
+  Require(dist_timeout_s >= 1 && dist_timeout_s <= 86400, "dist_timeout_s: must be in 1..86400 seconds");
   Require(device == "cpu" || device == "cuda" || device.rfind("cuda:", 0) == 0,
           "device: must be cpu, cuda or cuda:N, got '" + device + "'");
 }

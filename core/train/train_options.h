@@ -67,6 +67,9 @@ struct TrainOptions {
   std::string device = "cpu";         // cpu, cuda or cuda:N
   int threads = 0;                    // LibTorch CPU threads; 0 = the process's setting (animerun: all
                                       // cores, or ANIMERUN_THREADS)
+  int dist_timeout_s = 300;           // data-parallel runs (docs/training.md): joining the run and each
+                                      // collective fail after this many seconds, so a process that died
+                                      // or hangs ends the others with an error instead of a hang
   void Check() const;                 // throws Error naming the field on bad values
   // The folder (pairs: list file) a datasets entry of `kind` reads when it names none, and
   // the field it comes from (data, things_root, sintel_root, creative_root, pairs_file).

@@ -8,12 +8,24 @@
 // events.jsonl (every event, appended; survives resumes so curves can be redrawn).
 //
 // Events (one JSON object each):
-//   {"event":"start","iter":k,"iterations":n,"task":"ant","run_dir":..,"resumed":bool}
+//   {"event":"start","iter":k,"iterations":n,"task":"ant","run_dir":..,"resumed":bool,"world_size":w}
 //   {"event":"step","iter":i,"loss":x,"acc":a,"lr":lr,"seconds":s,"elapsed":t,"skipped":m}
 //   {"event":"checkpoint","iter":i,"path":..}
 //   {"event":"eval","iter":i,"metrics":{"acc":..,"valid_acc":..,...}}
 //   {"event":"done","iter":i,"reason":"finished"|"stopped"}
 //   {"event":"error","message":..}            (written by the CLI when the run throws)
+// Data-parallel runs (spec.distributed.world_size > 1; docs/training.md): every process
+// calls RunTraining with its rank; they join through a c10d process group (Gloo on the
+// CPU, NCCL for CUDA) with options.dist_timeout_s, start from rank 0's weights and sum
+// their gradients each update (data_parallel.h). The flow task's ranks split each global
+// batch, AnT's the samples of an update; either way an update sees the same samples, and
+// gives the same gradient (up to rounding), whatever the number of processes. Step events
+// carry values summed over the ranks; only rank 0 writes the run folder and emits events,
+// validates, and watches the STOP file; a stop anywhere stops every rank at the same
+// sample. A resume reads the checkpoint on every rank (a shared run folder), with any
+// number of processes. A process that dies or hangs makes the others throw Error within
+// dist_timeout_s.
+//
 // A resumed run gives bit-identical step losses to an uninterrupted one on CPU with one
 // thread: all sampling comes from the checkpointed TrainRng, and a stop inside an
 // accumulation window drops that partial update and rewinds the generator.
@@ -25,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/jobs/job.h"
+#include "core/train/dist_env.h"
 #include "core/train/train_options.h"
 
 namespace animerun::train {
@@ -35,6 +48,7 @@ struct TrainRunSpec {
   std::string run_dir;                 // output folder (created)
   bool resume = false;                 // continue from run_dir/checkpoint_last.pth
   std::function<bool()> should_stop;   // polled between samples (SIGINT flag); may be null
+  DistributedEnv distributed;          // this process's rank in a data-parallel run (one process by default)
 };
 
 struct TrainResult {
