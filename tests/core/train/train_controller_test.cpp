@@ -154,13 +154,25 @@ TEST(TrainController, ACrashedChildAndThingsThatCannotStart) {
   ASSERT_TRUE(f.WaitFinished());
   EXPECT_TRUE(f.controller.Crashed());
   EXPECT_NE(f.Log().find("boom"), std::string::npos);
-  EXPECT_NE(f.Log().find("ended without finishing"), std::string::npos);
+  EXPECT_NE(f.Log().find("killed by signal 9 (SIGKILL)"), std::string::npos) << f.Log();
+  EXPECT_NE(f.controller.CrashReport().find("No checkpoint was written yet"), std::string::npos)
+      << f.controller.CrashReport();
+  EXPECT_NE(f.controller.CrashReport().find("Last output: boom"), std::string::npos) << f.controller.CrashReport();
   EXPECT_EQ(f.controller.curves().Series("step", "loss").size(), 1u);
   // A clean exit without "done" is a crash too (the trainer always ends with it).
   f.controller.SetProgram(Script(dir, "quiet.sh", "exit 0\n"));
   ASSERT_TRUE(f.controller.Start(Valid(dir), (dir / "run").string()));
   ASSERT_TRUE(f.WaitFinished(2));
   EXPECT_TRUE(f.controller.Crashed());
+  EXPECT_NE(f.controller.CrashReport().find("exited with code 0 without finishing"), std::string::npos);
+  // A child that reports an error event and exits is a failure with its reason, not a crash.
+  f.controller.SetProgram(Script(dir, "error.sh",
+                                 "echo '{\"event\":\"error\",\"message\":\"data: no pairs\"}'\nexit 1\n"));
+  ASSERT_TRUE(f.controller.Start(Valid(dir), (dir / "run").string()));
+  ASSERT_TRUE(f.WaitFinished(3));
+  EXPECT_FALSE(f.controller.Crashed());
+  EXPECT_EQ(f.controller.phase(), TrainController::Phase::kFailed);
+  EXPECT_NE(f.controller.Status().find("data: no pairs"), std::string::npos) << f.controller.Status();
 
   EXPECT_FALSE(f.controller.Start(Valid(dir), "  "));
   EXPECT_NE(f.controller.LastError().find("run folder"), std::string::npos);
