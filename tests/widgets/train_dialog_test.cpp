@@ -87,6 +87,17 @@ TEST(TrainDialog, FormMirrorsTheOptionsStruct) {
   EXPECT_EQ(d.options().ToJson(), o.ToJson());
   for (const auto& f : train::TrainOptionFields())
     EXPECT_NE(d.findChild<QWidget*>(QString::fromStdString("option_" + f.key)), nullptr) << f.key;
+  // The preset box names the recipe the options are, else (custom); choosing one fills the
+  // form and keeps the data folder.
+  auto* preset = d.findChild<QComboBox*>("train_preset");
+  ASSERT_NE(preset, nullptr);
+  EXPECT_EQ(preset->currentText(), "(custom)") << "lr was changed";
+  preset->setCurrentText("flow-tiny");
+  EXPECT_EQ(d.options().task, "flow");
+  EXPECT_EQ(d.options().data, "/some/data");
+  EXPECT_EQ(preset->currentText(), "flow-tiny");
+  EXPECT_TRUE(d.mixtureTable()->isVisibleTo(&d));
+  d.setOptions(o);
   // An unparsable number is refused before any process starts.
   d.findChild<QLineEdit*>("option_lr")->setText("fast");
   d.setRunDir(Q(test::ScratchDir("run")));

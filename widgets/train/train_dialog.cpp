@@ -43,6 +43,9 @@ void TrainDialog::BuildUi() {
   preset_ = new QComboBox(this);
   preset_->setObjectName("train_preset");
   for (const auto& n : train::TrainPresetNames()) preset_->addItem(QString::fromStdString(n));
+  // Options that match no preset (a loaded config, edits, a run set up by the main window).
+  preset_->addItem(tr("(custom)"));
+  preset_->setToolTip(tr("A recipe: choosing one fills the form (the dataset folders are kept)"));
   auto* load_config = new QPushButton(tr("Load config..."), this);
   run_dir_ = new QLineEdit(this);
   run_dir_->setObjectName("train_run_dir");
@@ -122,6 +125,7 @@ void TrainDialog::BuildUi() {
   h->addWidget(main_split);
 
   connect(preset_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
+    if (preset_->currentIndex() == preset_->count() - 1) return;  // (custom)
     train::TrainOptions o = train::TrainPreset(name.toStdString());
     try {
       o.data = form_->options().data;  // keep the dataset when switching recipes
@@ -191,6 +195,24 @@ void TrainDialog::setOptions(const train::TrainOptions& options) {
   form_->setOptions(options);
   syncing_ = false;
   OnFormChanged("task");
+  // Show the preset these options are (up to the folders and start weights), else (custom).
+  int match = preset_->count() - 1;
+  const auto names = train::TrainPresetNames();
+  for (int i = 0; i < static_cast<int>(names.size()); ++i) {
+    train::TrainOptions p = train::TrainPreset(names[static_cast<size_t>(i)]);
+    p.data = options.data;
+    p.things_root = options.things_root;
+    p.sintel_root = options.sintel_root;
+    p.creative_root = options.creative_root;
+    p.pairs_file = options.pairs_file;
+    p.init_weights = options.init_weights;
+    if (p.ToJson() == options.ToJson()) {
+      match = i;
+      break;
+    }
+  }
+  const QSignalBlocker block(preset_);
+  preset_->setCurrentIndex(match);
 }
 
 QString TrainDialog::crashText() const { return crash_->isVisible() ? crash_->text() : QString(); }

@@ -4,6 +4,9 @@
 // following the one session.
 #include <gtest/gtest.h>
 
+// LibTorch before Qt: Qt's `slots` macro breaks its headers.
+#include "models/common/flow_factory.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QMimeData>
@@ -398,6 +401,34 @@ TEST(MainWindow, PanelsShareTheSessionsPairInsteadOfCopies) {
   // Showing the same pair again keeps the panels' state: identity is the key.
   w.SetPair(1);
   EXPECT_EQ(w.flowPanel()->controller().key(), w.session()->session().key());
+}
+
+// Tools > Train > Open in Flow panel: the run's exported weights become model A, its start
+// weights model B, and both run on the current pair.
+TEST(MainWindow, TrainingRunOpensInTheFlowPanelAsABeforeAfterComparison) {
+  MainWindow w(TestOptions());
+  Open(w, SharedDataset());
+  w.SetPair(0);
+  const fs::path dir = test::ScratchDir("compare");
+  const fs::path trained = dir / "flow_weights_last.pth", start = dir / "start.pth";
+  models::CreateFlowModel("raft-small")->SaveWeights(trained.string());
+  models::CreateFlowModel("raft-small")->SaveWeights(start.string());
+  widgets::FlowPanel& panel = *w.flowPanel();
+  panel.SetIterations(0, 1);
+  panel.SetIterations(1, 1);
+  w.CompareFlowWeights("raft-small", QString::fromStdString(trained.string()), QString::fromStdString(start.string()));
+  EXPECT_EQ(panel.Model(0), "raft-small");
+  EXPECT_EQ(panel.Weights(0).toStdString(), trained.string());
+  EXPECT_EQ(panel.Model(1), "raft-small");
+  EXPECT_EQ(panel.Weights(1).toStdString(), start.string());
+  EXPECT_TRUE(panel.Compare());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  EXPECT_TRUE(panel.HasPrediction(0)) << panel.LastError().toStdString();
+  EXPECT_TRUE(panel.HasPrediction(1)) << panel.LastError().toStdString();
+  // A run that started from random weights: A alone.
+  w.CompareFlowWeights("raft-small", QString::fromStdString(trained.string()), QString());
+  EXPECT_FALSE(panel.Compare());
+  ASSERT_TRUE(panel.WaitIdle(120000));
 }
 
 }  // namespace
