@@ -26,29 +26,13 @@
 #include "models/ant/ant.h"
 #include "models/common/flow_factory.h"
 #include "models/common/flow_model.h"
+#include "flow_test_data.h"
 #include "test_paths.h"
 
 namespace animerun {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path MakeFlowData() {
-  const fs::path root = test::ScratchDir("data");
-  data::SynthOptions s;
-  s.width = 160;
-  s.height = 128;
-  s.frames = 3;
-  s.color_passes = 0;
-  s.split = "train";
-  s.scenes = 2;
-  data::GenerateSynthDataset(root, s);
-  s.split = "test";
-  s.scenes = 1;
-  s.seed = 7;
-  data::GenerateSynthDataset(root, s);
-  return root;
-}
 
 // The acceptance command at test size: PWC-Net at its smallest crop, a global batch of 4,
 // one thread per process, validation on two pairs at the end (rank 0 validates while the
@@ -113,7 +97,7 @@ bool ReadUntil(FILE* f, const std::function<bool(const nlohmann::json&)>& pred) 
 // run step for step, and so does a 2-process run stopped (RUN/STOP) and resumed.
 TEST(DistributedTraining, TwoProcessesMatchOneProcessStepForStep) {
   constexpr int kIterations = 6;
-  const fs::path data = MakeFlowData();
+  const fs::path data = test::MakeFlowData("data");
   const fs::path one = test::ScratchDir("one"), two = test::ScratchDir("two"), three = test::ScratchDir("three");
   for (const auto& d : {one, two, three}) fs::remove_all(d);
   auto nproc2 = [](std::vector<std::string> args) {
@@ -240,7 +224,7 @@ TEST(DistributedTraining, AntTwoProcessesMatchOneProcess) {
 }
 
 TEST(DistributedTraining, KilledWorkerEndsTheLaunchWithAnErrorNamingTheRank) {
-  const fs::path data = MakeFlowData();
+  const fs::path data = test::MakeFlowData("data");
   const fs::path run = test::ScratchDir("run");
   fs::remove_all(run);
   const fs::path err = test::ScratchRoot() / "stderr.txt";
@@ -275,7 +259,7 @@ TEST(DistributedTraining, KilledWorkerEndsTheLaunchWithAnErrorNamingTheRank) {
 // torchrun-style: two processes started with the variables and no launcher. Rank 1 hangs
 // (SIGSTOP); rank 0 must fail with a process-group error after dist_timeout_s, not hang.
 TEST(DistributedTraining, HungPeerMakesTheOtherRankFailAfterTheTimeout) {
-  const fs::path data = MakeFlowData();
+  const fs::path data = test::MakeFlowData("data");
   const fs::path run = test::ScratchDir("run");
   fs::remove_all(run);
   const int port = train::FreeTcpPort();

@@ -14,6 +14,7 @@
 #include "core/util/error.h"
 #include "models/common/checkpoint.h"
 #include "models/common/flow_factory.h"
+#include "flow_test_data.h"
 #include "test_paths.h"
 
 namespace animerun::train {
@@ -59,23 +60,6 @@ TEST(SequenceLoss, WeightsMeansAndMasksAsTheOriginal) {
   EXPECT_EQ(none.loss.item<double>(), 0.0);
 }
 
-fs::path MakeFlowData(const std::string& name, int w = 160, int h = 128) {
-  const fs::path root = test::ScratchDir(name);
-  data::SynthOptions s;
-  s.width = w;
-  s.height = h;
-  s.frames = 3;
-  s.color_passes = 0;
-  s.split = "train";
-  s.scenes = 2;
-  data::GenerateSynthDataset(root, s);
-  s.split = "test";
-  s.scenes = 1;
-  s.seed = 7;
-  data::GenerateSynthDataset(root, s);
-  return root;
-}
-
 // The smallest crop each network trains on (multiples, minimum sizes).
 void TinyCrop(const std::string& model, TrainOptions* o) {
   const bool raft_family = model == "raft" || model == "raft-small" || model == "gma";
@@ -111,7 +95,7 @@ class FlowPresets : public ::testing::TestWithParam<PresetCase> {};
 // every network it is meant for, at tiny crops.
 TEST_P(FlowPresets, FirstStepsRun) {
   const PresetCase c = GetParam();
-  static const fs::path data = MakeFlowData("presets");
+  static const fs::path data = test::MakeFlowData("presets");
   TrainOptions o = TrainPreset(c.preset);
   o.model = c.model;
   o.data = data.string();
@@ -177,7 +161,7 @@ TrainOptions TinyFlow(const fs::path& data, const std::string& model) {
 
 TEST(FlowTraining, StoppedAndResumedRunGivesBitIdenticalLosses) {
   OneThread one;
-  const fs::path data = MakeFlowData("resume");
+  const fs::path data = test::MakeFlowData("resume");
   for (const std::string model : {"raft-small", "pwcnet"}) {
     const TrainOptions o = TinyFlow(data, model);
     const auto whole = Losses(RunFlow(o, test::ScratchDir("whole_" + model)));
@@ -195,7 +179,7 @@ TEST(FlowTraining, StoppedAndResumedRunGivesBitIdenticalLosses) {
 }
 
 TEST(FlowTraining, ExportsTheOfficialLayoutThatReadsBackIdentically) {
-  const fs::path data = MakeFlowData("export");
+  const fs::path data = test::MakeFlowData("export");
   struct Want {
     std::string model, first_key;
     bool wrapped;
@@ -234,7 +218,7 @@ TEST(FlowTraining, ExportsTheOfficialLayoutThatReadsBackIdentically) {
 }
 
 TEST(FlowTraining, DatasetProblemsAreErrorsNamingThem) {
-  const fs::path data = MakeFlowData("bad", 96, 64);
+  const fs::path data = test::MakeFlowData("bad", 96, 64);
   TrainOptions o = TinyFlow(data, "pwcnet");
   o.datasets = "anime:1,things:1";
   try {
@@ -262,13 +246,13 @@ TEST(FlowTraining, DatasetProblemsAreErrorsNamingThem) {
     EXPECT_NE(std::string(e.what()).find(victim.filename().string()), std::string::npos) << e.what();
   }
   // Crops the network cannot take.
-  o = TinyFlow(MakeFlowData("bad_crop", 96, 64), "raft-small");
+  o = TinyFlow(test::MakeFlowData("bad_crop", 96, 64), "raft-small");
   o.crop_height = 100;
   EXPECT_THROW(RunFlow(o, test::ScratchDir("bad_crop_run")), Error);
 }
 
 TEST(FlowTraining, TrainsWithBf16Autocast) {
-  const fs::path data = MakeFlowData("bf16");
+  const fs::path data = test::MakeFlowData("bf16");
   TrainOptions o = TinyFlow(data, "raft-small");
   o.iterations = 2;
   o.precision = "bf16";
