@@ -36,12 +36,7 @@ void Expect(bool cond, const std::string& what) {
 TEST(DataParallel, SummedGradientsOfTheRanksEqualTheWholeBatchGradient) {
   const std::string store = (test::ScratchDir("store") / "rendezvous").string();
   const auto errors = RunRanks(2, [&](int rank) {
-    ProcessGroupOptions o;
-    o.rank = rank;
-    o.world_size = 2;
-    o.store_file = store;
-    o.timeout_s = 60;
-    ProcessGroup pg(o);
+    ProcessGroup pg(FileStoreRank(rank, 2, store));
 
     torch::manual_seed(1);
     const torch::Tensor x = torch::randn({8, 6}), y = torch::randn({8, 3});
@@ -86,12 +81,7 @@ TEST(DataParallel, SummedGradientsOfTheRanksEqualTheWholeBatchGradient) {
 TEST(DataParallel, AGradientOnOneRankOnlyCountsAsZeroOnTheOthers) {
   const std::string store = (test::ScratchDir("store") / "rendezvous").string();
   const auto errors = RunRanks(2, [&](int rank) {
-    ProcessGroupOptions o;
-    o.rank = rank;
-    o.world_size = 2;
-    o.store_file = store;
-    o.timeout_s = 60;
-    ProcessGroup pg(o);
+    ProcessGroup pg(FileStoreRank(rank, 2, store));
     torch::Tensor w = torch::ones({3}, torch::requires_grad());
     DataParallel dp(pg, {w});
     if (rank == 1) (w * torch::tensor({1.0f, 2.0f, 3.0f})).sum().backward();  // rank 0 had no sample

@@ -10,11 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "core/train/process_group.h"
+
 namespace animerun::train {
 
 // Runs body(rank) in `world` forked processes and returns each one's error ("" = passed).
 // A child reports through a pipe and leaves with _exit, never returning into GoogleTest;
 // alarm() ends a child that hangs.
+// The options of one of `world` ranks meeting through a file store (as the fork tests do).
+inline ProcessGroupOptions FileStoreRank(int rank, int world, const std::string& store_file) {
+  ProcessGroupOptions o;
+  o.rank = rank;
+  o.world_size = world;
+  o.store_file = store_file;
+  o.timeout_s = 60;
+  return o;
+}
+
 inline std::vector<std::string> RunRanks(int world, const std::function<void(int)>& body) {
   std::vector<pid_t> pids;
   std::vector<int> fds;

@@ -62,12 +62,7 @@ int FreePort() {
 TEST(ProcessGroup, GlooOverFileStoreSumsOverTwoProcesses) {
   const std::string store = (test::ScratchDir("store") / "rendezvous").string();
   const auto errors = RunRanks(2, [&](int rank) {
-    ProcessGroupOptions o;
-    o.rank = rank;
-    o.world_size = 2;
-    o.store_file = store;
-    o.timeout_s = 60;
-    ProcessGroup pg(o);
+    ProcessGroup pg(FileStoreRank(rank, 2, store));
     Expect(pg.backend() == "gloo", "backend");
     Collectives(pg);
   });
