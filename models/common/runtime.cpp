@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -45,9 +46,27 @@ std::string CudaVersion(int v) { return std::to_string(v / 1000) + "." + std::to
 }  // namespace
 #endif
 
+bool CpuHasNativeBf16() {
+  static const bool native = [] {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("flags", 0) != 0) continue;
+      std::istringstream words(line);
+      std::string w;
+      while (words >> w)
+        if (w == "avx512_bf16" || w == "amx_bf16") return true;
+      return false;  // the first CPU's flags speak for all
+    }
+    return false;
+  }();
+  return native;
+}
+
 std::string DescribeRuntime() {
   std::ostringstream s;
-  s << "LibTorch " << TORCH_VERSION << ", " << at::get_num_threads() << " CPU threads";
+  s << "LibTorch " << TORCH_VERSION << ", " << at::get_num_threads() << " CPU threads, bf16 "
+    << (CpuHasNativeBf16() ? "in hardware" : "emulated (slower than fp32 here)");
 #ifdef ANIMERUN_WITH_CUDA
   const CudaReport r = QueryCudaDevices();
   s << "; CUDA build, kernels for " << ArchitectureList(ANIMERUN_CUDA_ARCHITECTURES) << "; CUDA runtime "

@@ -9,6 +9,11 @@ namespace animerun::models {
 // with one thread otherwise). Returns the number in effect.
 int ConfigureThreads(int n = 0);
 
+// True when the CPU computes bf16 products in hardware (AVX-512 BF16 or AMX-BF16, from
+// /proc/cpuinfo). Elsewhere LibTorch emulates bf16: slower than fp32 and, in LibTorch 1.13,
+// less accurate (its fallback kernels round partial sums to bf16; docs/benchmarks.md).
+bool CpuHasNativeBf16();
+
 // True when LibTorch was built with CUDA and a device is visible.
 bool CudaAvailable();
 

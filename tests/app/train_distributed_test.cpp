@@ -37,7 +37,9 @@ namespace fs = std::filesystem;
 // The acceptance command at test size: PWC-Net at its smallest crop, a global batch of 4,
 // one thread per process, validation on two pairs at the end (rank 0 validates while the
 // other waits on its heartbeats).
-std::vector<std::string> TinyFlowArgs(const fs::path& data, const fs::path& out, int iterations) {
+// timeout_s: how long a rank waits on a collective. Generous by default: under a loaded
+// ctest -j run a peer may fall seconds behind without being hung (a 5 s limit failed so).
+std::vector<std::string> TinyFlowArgs(const fs::path& data, const fs::path& out, int iterations, int timeout_s = 120) {
   return {"train",          "--preset", "flow-tiny",
           "--set",          "model=pwcnet",
           "--set",          "batch_size=4",
@@ -47,7 +49,7 @@ std::vector<std::string> TinyFlowArgs(const fs::path& data, const fs::path& out,
           "--set",          "threads=1",
           "--set",          "workers=1",
           "--set",          "eval_pairs=2",
-          "--set",          "dist_timeout_s=5",
+          "--set",          "dist_timeout_s=" + std::to_string(timeout_s),
           "--set",          "data=" + data.string(),
           "--out",          out.string(),
           "--quiet"};
@@ -185,7 +187,7 @@ TEST(DistributedTraining, AntTwoProcessesMatchOneProcess) {
     return std::vector<std::string>{"train", "--preset", "ant-tiny", "--set", "data=" + data.string(),
                                     "--set", "iterations=3", "--set", "accumulation=4", "--set", "crop_height=48",
                                     "--set", "crop_width=64", "--set", "eval_pairs=1", "--set", "threads=1",
-                                    "--set", "dist_timeout_s=5", "--set", "epsilon=1e-3", "--out", out.string(), "--quiet"};
+                                    "--set", "dist_timeout_s=120", "--set", "epsilon=1e-3", "--out", out.string(), "--quiet"};
   };
   const fs::path one = test::ScratchDir("one"), two = test::ScratchDir("two");
   fs::remove_all(one);
@@ -278,7 +280,7 @@ TEST(DistributedTraining, HungPeerMakesTheOtherRankFailAfterTheTimeout) {
       dup2(fd, STDERR_FILENO);
       const int null = open("/dev/null", O_WRONLY);
       dup2(null, STDOUT_FILENO);
-      std::vector<std::string> args = TinyFlowArgs(data, run, 100000);
+      std::vector<std::string> args = TinyFlowArgs(data, run, 100000, /*timeout_s=*/5);
       args.insert(args.begin(), ANIMERUN_EXE);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());

@@ -14,6 +14,7 @@ namespace {
 TEST(Runtime, DescribesTheLibTorchAndItsDevices) {
   const std::string d = DescribeRuntime();
   EXPECT_EQ(d.rfind(std::string("LibTorch ") + TORCH_VERSION + ", ", 0), 0u) << d;
+  EXPECT_NE(d.find(CpuHasNativeBf16() ? "bf16 in hardware" : "bf16 emulated"), std::string::npos) << d;
 #ifdef ANIMERUN_WITH_CUDA
   EXPECT_NE(d.find("CUDA build, kernels for sm_80, sm_90+PTX"), std::string::npos) << d;
   if (!CudaAvailable()) EXPECT_NE(d.find("no usable CUDA device"), std::string::npos) << d;

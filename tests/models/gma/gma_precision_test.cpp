@@ -11,13 +11,14 @@ namespace {
 // Pixels, after the golden cases' 4 iterations, with margin over what was measured
 // (docs/benchmarks.md, "Flow models").
 constexpr Bf16Limits kGmaLimits{0.03, 0.1};  // measured mean 0.011, max 0.032
+constexpr Bf16Limits kGmaEmulated{0.08, 0.2};  // no bf16 hardware: measured mean 0.036, max 0.078
 
 TEST(GmaPrecision, Bf16CloseToFp32OnGolden) {
   ANIMERUN_REQUIRE_GOLDEN();
   for (const char* pair : {"dev_a", "dev_b"}) {
     auto m = models::CreateGma();
     ExpectBf16CloseToFp32(*m, "gma/gma.pth", std::string("inputs/") + pair,
-                          std::string("gma/gma_") + pair + "_it4/flow_final.npy", 2e-4, 4, kGmaLimits);
+                          std::string("gma/gma_") + pair + "_it4/flow_final.npy", 2e-4, 4, kGmaLimits, kGmaEmulated);
   }
 }
 

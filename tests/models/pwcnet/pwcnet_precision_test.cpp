@@ -10,6 +10,7 @@ namespace {
 
 // Pixels, with margin over what was measured (docs/benchmarks.md, "Flow models").
 constexpr Bf16Limits kPwcLimits{0.03, 0.1};  // measured mean 0.012, max 0.041
+constexpr Bf16Limits kPwcEmulated{0.5, 1.7};  // no bf16 hardware: measured mean 0.26, max 0.86
 
 TEST(PwcPrecision, Bf16CloseToFp32OnGolden) {
   ANIMERUN_REQUIRE_GOLDEN();
@@ -18,7 +19,7 @@ TEST(PwcPrecision, Bf16CloseToFp32OnGolden) {
   for (const auto& [pair, id] : cases) {
     auto m = models::CreatePwcNet();
     ExpectBf16CloseToFp32(*m, "pwc/pwc.pytorch", std::string("inputs/") + pair,
-                          std::string("pwc/") + id + "/flow_final.npy", 1e-4, 1, kPwcLimits);
+                          std::string("pwc/") + id + "/flow_final.npy", 1e-4, 1, kPwcLimits, kPwcEmulated);
   }
 }
 
