@@ -11,6 +11,7 @@
 #include <opencv2/core.hpp>
 
 #include "app/cli/arg_parser.h"
+#include "core/flow/flow_models.h"
 #include "app/cli/bench_registry.h"
 #include "core/segments/ant_matcher.h"
 
@@ -80,7 +81,7 @@ int RunBenchAnt(int argc, char** argv) {
                        "Random weights unless --weights is given (speed does not depend on the weights).");
   p.Add("--segments", &n, "segments per frame");
   p.Add("--size", &size, "input size HxW");
-  p.Add("--weights", &o.weights, "AnT checkpoint (optional)");
+  p.Add("--weights", &o.weights, "AnT checkpoint (optional)" + flow::BuiltinWeightsHelp());
   p.Add("--device", &o.device, "cpu, cuda or cuda:N");
   p.Add("--threads", &o.threads, "LibTorch CPU threads (0 = the process setting)");
   p.Add("--repeats", &repeats, "timed runs");

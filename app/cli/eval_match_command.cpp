@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/cli/arg_parser.h"
+#include "core/flow/flow_models.h"
 #include "app/cli/command_registry.h"
 #include "app/cli/eval_cli.h"
 #include "core/data/animerun_dataset.h"
@@ -105,7 +106,7 @@ int RunEvalMatch(int argc, char** argv) {
                                  "--flow-model) or geometric (position/area/shape/colour assignment)");
   p.Add("--flow-model", &o.flow_model, "--matcher flow: predict the flows with raft, raft-small, gma, gmflow, "
                                        "gmflow-refine or pwcnet (needs --weights)");
-  p.Add("--weights", &o.weights, "--model ant: AnT checkpoint; --flow-model: its checkpoint");
+  p.Add("--weights", &o.weights, "--model ant: AnT checkpoint; --flow-model: its checkpoint" + flow::BuiltinWeightsHelp());
   p.Add("--device", &o.device, "--model ant / --flow-model: cpu, cuda or cuda:N");
   p.Add("--json", &o.json, "write the metrics (overall and per scene) to this JSON file");
   p.AddFlag("--per-pair", &o.per_pair, "also write every pair's values into the JSON");

@@ -1,4 +1,5 @@
 #include "app/cli/flow_cli_options.h"
+#include "core/flow/flow_models.h"
 
 #include <algorithm>
 #include <vector>
@@ -12,7 +13,8 @@ namespace animerun::cli {
 void AddFlowRunOptions(ArgParser& p, flow::FlowRunOptions* o) {
   p.Add("--model", &o->model, "raft, raft-small, gma, gmflow, gmflow-refine or pwcnet");
   p.Add("--weights", &o->weights, "official checkpoint (raft-things.pth, gma-sintel.pth, gmflow_sintel-0c07dcb3.pth, "
-                                  "network-default.pytorch, ...) or one saved by this program");
+                                  "network-default.pytorch, ...) or one saved by this program" +
+                                      flow::BuiltinWeightsHelp());
   p.Add("--iters", &o->iters, "RAFT/GMA refinement iterations");
   p.Add("--padding", &o->padding, "RAFT/GMA padding mode: sintel (centred) or kitti (bottom)");
   p.Add("--device", &o->device, "cpu, cuda or cuda:N");

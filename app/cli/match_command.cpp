@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/cli/arg_parser.h"
+#include "core/flow/flow_models.h"
 #include "app/cli/command_registry.h"
 #include "core/io/flow_io.h"
 #include "core/io/image_io.h"
@@ -40,7 +41,8 @@ int RunMatch(int argc, char** argv) {
   ArgParser p(argv[0], "Matches the segments of IMG0 (label map SEG0) to those of IMG1 (SEG1): for each segment id "
                        "of frame t its id in frame t+1 or -1, written as AnimeRun matching JSON.");
   p.Add("--model", &o.model, "matcher: ant (network, needs --weights), flow (needs --flow) or geometric");
-  p.Add("--weights", &o.weights, "ant: AnT checkpoint (segmat .pt: {'model', 'config', 'epoch'} or a state dict)");
+  p.Add("--weights", &o.weights, "ant: AnT checkpoint (segmat .pt: {'model', 'config', 'epoch'} or a state dict)" +
+                                       flow::BuiltinWeightsHelp());
   p.Add("--device", &o.device, "ant: cpu, cuda or cuda:N");
   p.Add("--flow", &o.flow, "flow: optical flow IMG0 -> IMG1 (.flo, KITTI .png, .pfm)");
   p.AddPositional("IMG0", &o.img0, "frame t (RGB image)");

@@ -216,15 +216,18 @@ void ColorizeController::Propagate() {
 void ColorizeController::StartPropagation() {
   restart_ = false;
   last_error_.clear();
+  // No weights chosen: the network's built-in weights, where the binary has them.
+  ColorizeOptions options = options_;
+  options.matcher_options = segments::WithBuiltinWeights(options.matcher, options.matcher_options);
   try {
-    options_.Check(/*need_out=*/false);
+    options.Check(/*need_out=*/false);
   } catch (const Error& e) {
     Fail(e.what());
     return;
   }
   if (!matcher_cache_) matcher_cache_ = std::make_shared<MatcherCache>();
   auto pending = std::make_shared<Pending>();
-  pending->options = options_;
+  pending->options = options;
   pending_ = pending;
   job_kind_ = Job::kPropagate;
   const Overrides overrides = overrides_;

@@ -22,11 +22,6 @@ cv::Mat FlowColors(const cv::Mat& flow, double max_flow) {
   return FlowToColor(flow, v);
 }
 
-bool IsFile(const std::string& path) {
-  std::error_code ec;
-  return !path.empty() && fs::is_regular_file(fs::path(path), ec);
-}
-
 }  // namespace
 
 void FlowControllerOptions::Check() const { Require(threads >= 0, "flow panel: threads must be >= 0"); }
@@ -47,7 +42,8 @@ struct FlowController::Job {
 FlowController::FlowController(PostFn post, const FlowControllerOptions& options)
     : options_(options), runner_(std::move(post)) {
   options_.Check();
-  slots_[0].model = "raft";
+  // A works out of the box where the binary has built-in weights (raft-small), else RAFT.
+  slots_[0].model = BuiltinWeightsRef("raft-small").empty() ? "raft" : "raft-small";
   slots_[1].model = "gma";
   for (Slot& s : slots_) s.iters = DescribeFlowModel(s.model).default_iterations;
 }
@@ -84,10 +80,16 @@ void FlowController::SetAutoRun(bool on) { auto_run_ = on; }
 
 bool FlowController::UsesIterations(int slot) const { return DescribeFlowModel(Model(slot)).iterative; }
 
+std::string FlowController::EffectiveWeights(int slot) const {
+  return WeightsOrBuiltin(Model(slot), Weights(slot));
+}
+
 std::string FlowController::RunnerKey(int slot) const {
   const Slot& s = slots_[slot];
+  const std::string weights = EffectiveWeights(slot);
+  if (!BuiltinWeightsLabel(weights).empty()) return s.model + '|' + weights + '|' + std::to_string(s.iters);
   std::error_code ec;
-  const fs::path p = fs::absolute(fs::path(s.weights), ec);
+  const fs::path p = fs::absolute(fs::path(weights), ec);
   const auto stamp = fs::last_write_time(p, ec).time_since_epoch().count();
   const auto size = fs::file_size(p, ec);
   // A rewritten weights file (same name, a new training step) is loaded again.
@@ -143,7 +145,7 @@ void FlowController::SetStatus(const std::string& text, bool error) {
 std::string FlowController::HelpText() const {
   std::string help;
   for (int s = 0; s < kSlots; ++s) {
-    if (!SlotInUse(s) || IsFile(Weights(s))) continue;
+    if (!SlotInUse(s) || WeightsAvailable(EffectiveWeights(s))) continue;
     const FlowModelInfo& info = DescribeFlowModel(Model(s));
     help += Weights(s).empty() ? std::string("Model ") + SlotName(s) + " (" + Model(s) + ") has no weights file.\n"
                                : std::string("Model ") + SlotName(s) + " (" + Model(s) +
@@ -151,6 +153,8 @@ std::string FlowController::HelpText() const {
     help += "Official checkpoint: " + info.CheckpointHint() + ". Download it and choose it with the … button.\n";
   }
   if (help.empty()) return help;
+  if (!BuiltinWeightsRef("raft-small").empty())
+    help += "Or choose raft-small: it has built-in weights (trained by AnimeRun Studio on synthetic frames).\n";
   return help + "Or train one on AnimeRun-layout data with `animerun train` (see `animerun train --help`).";
 }
 
@@ -182,7 +186,7 @@ bool FlowController::Run() {
     if (!job->use[s]) continue;
     FlowRunOptions& o = job->options[s];
     o.model = Model(s);
-    o.weights = fs::path(Weights(s)).string();
+    o.weights = EffectiveWeights(s);
     o.iters = Iterations(s);
     o.threads = options_.threads;
     job->keys[s] = RunnerKey(s);

@@ -73,6 +73,8 @@ class FlowController {
   void SetAutoRun(bool on);  // run every new pair when possible
   const std::string& Model(int slot) const { return slots_[slot].model; }
   const std::string& Weights(int slot) const { return slots_[slot].weights; }
+  // What a run loads: Weights(slot), or the model's built-in weights when that is empty.
+  std::string EffectiveWeights(int slot) const;
   int Iterations(int slot) const { return slots_[slot].iters; }
   bool Compare() const { return compare_; }
   bool AutoRun() const { return auto_run_; }
@@ -91,8 +93,8 @@ class FlowController {
   double GroundTruthMax() const { return gt_max_flow_; }
 
   // Running.
-  std::string HelpText() const;  // how to get the missing weights; "" when every slot in use has a file
-  bool CanRun() const;           // a pair and every slot in use has a weights file
+  std::string HelpText() const;  // how to get the missing weights; "" when every slot in use has weights
+  bool CanRun() const;           // a pair and every slot in use has weights (a file or built-in)
   bool Run();                    // false when it could not start (Status() says why)
   void Cancel();
   bool Busy() const { return runner_.Running(); }

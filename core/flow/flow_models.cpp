@@ -1,6 +1,9 @@
 #include "core/flow/flow_models.h"
 
+#include <filesystem>
+
 #include "core/util/error.h"
+#include "models/common/builtin_weights.h"
 #include "models/common/runtime.h"
 
 namespace animerun::flow {
@@ -18,6 +21,34 @@ const FlowModelInfo& DescribeFlowModel(const std::string& name) {
   std::string known;
   for (const FlowModelInfo& m : FlowModels()) known += (known.empty() ? "" : ", ") + m.name;
   throw Error("unknown flow model '" + name + "' (" + known + ")");
+}
+
+std::string BuiltinWeightsRef(const std::string& network) {
+  const models::BuiltinWeights* w = models::BuiltinWeightsFor(network);
+  return w ? w->Ref() : std::string();
+}
+
+std::string BuiltinWeightsLabel(const std::string& ref) {
+  const models::BuiltinWeights* w = models::FindBuiltinWeights(ref);
+  return w ? w->label : std::string();
+}
+
+bool WeightsAvailable(const std::string& ref) {
+  if (models::IsBuiltinWeightsRef(ref)) return models::FindBuiltinWeights(ref) != nullptr;
+  std::error_code ec;
+  return !ref.empty() && std::filesystem::is_regular_file(ref, ec);
+}
+
+std::string WeightsOrBuiltin(const std::string& network, const std::string& weights) {
+  return weights.empty() ? BuiltinWeightsRef(network) : weights;
+}
+
+std::string DescribeBuiltinWeights() { return models::DescribeBuiltinWeights(); }
+
+std::string BuiltinWeightsHelp() {
+  if (models::BuiltinWeightsList().empty()) return std::string();
+  return "; or " + DescribeBuiltinWeights() +
+         " (built into this program: trained by AnimeRun Studio on synthetic frames, not the official weights)";
 }
 
 int ConfigureThreads(int n) { return models::ConfigureThreads(n); }

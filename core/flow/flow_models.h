@@ -20,6 +20,22 @@ std::vector<std::string> FlowModelNames();
 // By name or alias; throws Error naming the known ones for an unknown name.
 const FlowModelInfo& DescribeFlowModel(const std::string& name);
 
+// Weights compiled into the binary (models/common/builtin_weights.h): trained by AnimeRun
+// Studio on synthetic frames, not the official releases. "builtin:NAME" for a network
+// ("raft-small", "ant"); "" when this build has none for it.
+std::string BuiltinWeightsRef(const std::string& network);
+// For people: the label of "builtin:NAME" (who trained it and on what); "" for anything else.
+std::string BuiltinWeightsLabel(const std::string& ref);
+// Whether weights can be loaded from ref: embedded builtin weights or an existing file.
+bool WeightsAvailable(const std::string& ref);
+// weights, or the network's built-in weights when weights is empty (the GUI's default).
+std::string WeightsOrBuiltin(const std::string& network, const std::string& weights);
+// "builtin:raft-small, builtin:ant", or "none in this build".
+std::string DescribeBuiltinWeights();
+// For --help after a weights option: "; or builtin:raft-small, builtin:ant (built into this
+// program: trained by AnimeRun Studio on synthetic frames, not the official weights)"; "" when none.
+std::string BuiltinWeightsHelp();
+
 // LibTorch's CPU threads for inference and training; n <= 0 = all cores. Returns the
 // number in effect.
 int ConfigureThreads(int n = 0);

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/flow/flow_models.h"
 #include "core/flow/model_predict.h"
 #include "core/jobs/job.h"
 #include "core/util/error.h"
@@ -20,8 +21,10 @@ void FlowRunOptions::Check() const {
     for (const auto& m : models::FlowModelRegistry()) known += (known.empty() ? "" : ", ") + m.name;
     throw Error("unknown model '" + model + "' (" + known + ")");
   }
+  const std::string builtin = BuiltinWeightsRef(model);
   Require(allow_random_weights || !weights.empty(),
-          "--weights is required: the official checkpoint of " + model + " is " + info->CheckpointHint());
+          "--weights is required: the official checkpoint of " + model + " is " + info->CheckpointHint() +
+              (builtin.empty() ? std::string() : " (or --weights " + builtin + ", built in, trained on synthetic frames)"));
   Require(iters >= 1 && iters <= 1000, "iters must be in [1, 1000]");
   Require(padding == "sintel" || padding == "kitti", "padding must be sintel or kitti");
   Require(precision == "fp32" || precision == "bf16", "precision must be fp32 or bf16");

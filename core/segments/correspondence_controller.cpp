@@ -256,7 +256,8 @@ void CorrespondenceController::RunMatcher(const std::string& name, const Matcher
   runner_.Start(
       [name, options, input, result](const JobContext& job) {
         job.Report(0.0, "creating matcher " + name);
-        std::unique_ptr<SegmentMatcher> m = CreateMatcher(name, options);
+        // No weights chosen: the network's built-in weights, where the binary has them.
+        std::unique_ptr<SegmentMatcher> m = CreateMatcher(name, WithBuiltinWeights(name, options));
         job.CheckCancel();
         job.Report(0.1, "matching segments (" + name + ")");
         *result = m->Match(input);

@@ -1,5 +1,6 @@
 #include "core/segments/matcher_factory.h"
 
+#include "core/flow/flow_models.h"
 #include "core/segments/ant_matcher.h"
 #include "core/util/error.h"
 
@@ -12,8 +13,16 @@ void MatcherOptions::Check(const std::string& name) const {
   } else if (name == "geometric") {
     geometric.Check();
   } else if (name == "ant") {
-    Require(!weights.empty(), "matcher 'ant' needs its checkpoint (--weights FILE)");
+    Require(!weights.empty(), "matcher 'ant' needs its checkpoint (--weights FILE; built-in: " +
+                                  flow::DescribeBuiltinWeights() + ")");
   }
+}
+
+MatcherOptions WithBuiltinWeights(const std::string& name, MatcherOptions options) {
+  if (name == "ant") options.weights = flow::WeightsOrBuiltin("ant", options.weights);
+  if (name == "flow" && options.flow_model)
+    options.flow_model->weights = flow::WeightsOrBuiltin(options.flow_model->model, options.flow_model->weights);
+  return options;
 }
 
 std::vector<std::string> MatcherNames() { return {"ant", "flow", "geometric"}; }

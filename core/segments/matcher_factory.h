@@ -26,6 +26,10 @@ struct MatcherOptions {
   void Check(const std::string& name) const;         // throws Error on bad values for that matcher
 };
 
+// The GUI's default: empty weights of "ant", or of the flow network of "flow", become that
+// network's built-in weights where the binary has them (flow::BuiltinWeightsRef).
+MatcherOptions WithBuiltinWeights(const std::string& name, MatcherOptions options);
+
 // Names CreateMatcher knows, in the order the CLI lists them.
 std::vector<std::string> MatcherNames();
 

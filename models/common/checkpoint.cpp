@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "models/common/builtin_weights.h"
 #include "models/common/pickle_reader.h"
 #include "models/common/pickle_writer.h"
 #include "models/common/zip_archive.h"
@@ -418,6 +419,11 @@ StateDict ReadStateDict(Reader& reader, const std::string& path, const Checkpoin
 }  // namespace
 
 StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& options) {
+  if (IsBuiltinWeightsRef(path)) {
+    const BuiltinWeights* w = FindBuiltinWeights(path);
+    if (!w) Fail(path, "no such built-in weights (this build has " + DescribeBuiltinWeights() + ")");
+    return LoadStateDictFromMemory(w->data, w->size, path, options);
+  }
   Reader reader(path);
   return ReadStateDict(reader, path, options);
 }

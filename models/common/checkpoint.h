@@ -45,6 +45,7 @@ struct CheckpointLoadOptions {
 
 // Loads the state dict of a torch.save file. Throws std::runtime_error whose message names
 // the file and the problem (not a checkpoint, truncated, a refused global, no tensors).
+// "builtin:NAME" reads the weights compiled into the binary (builtin_weights.h).
 StateDict LoadStateDict(const std::string& path, const CheckpointLoadOptions& options = {});
 // The same for a checkpoint already in memory (the fuzz targets); origin stands for the
 // path in error messages.

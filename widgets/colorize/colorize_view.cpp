@@ -20,6 +20,7 @@
 #include <algorithm>
 
 #include "core/data/animerun_dataset.h"
+#include "core/flow/flow_models.h"
 #include "core/util/error.h"
 #include "widgets/colorize/colorize_canvas.h"
 #include "widgets/common/qt_image.h"
@@ -208,6 +209,17 @@ void ColorizeView::ShowSettings() {
   const QSignalBlocker b1(matcher_box_), b2(weights_edit_), b3(mode_box_), b4(keep_lines_);
   matcher_box_->setCurrentText(QString::fromStdString(controller_->MatcherChoice()));
   weights_edit_->setText(QString::fromStdString(controller_->MatcherWeights()));
+  // An empty field runs the network's built-in weights where the binary has them.
+  const std::string choice = controller_->MatcherChoice();
+  const std::string network = choice == "ant" ? "ant" : choice.rfind("flow:", 0) == 0 ? choice.substr(5) : "";
+  const std::string builtin = network.empty() ? std::string() : flow::BuiltinWeightsRef(network);
+  weights_edit_->setEnabled(!network.empty());
+  weights_edit_->setPlaceholderText(network.empty()       ? tr("no weights (geometric matcher)")
+                                    : builtin.empty()     ? tr("checkpoint (.pth)")
+                                                          : tr("built-in weights (AnimeRun Studio, synthetic data)"));
+  weights_edit_->setToolTip(builtin.empty() ? tr("The matcher's checkpoint")
+                                            : QString::fromStdString(flow::BuiltinWeightsLabel(builtin)) +
+                                                  tr(".\nLeave empty to use them, or choose a checkpoint."));
   mode_box_->setCurrentText(QString::fromStdString(Options().mode));
   keep_lines_->setChecked(Options().keep_lines);
 }

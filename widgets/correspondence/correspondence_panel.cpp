@@ -18,6 +18,7 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include "core/flow/flow_models.h"
 #include "core/util/error.h"
 #include "widgets/common/image_pane.h"
 #include "widgets/common/qt_image.h"
@@ -180,9 +181,18 @@ void CorrespondencePanel::BuildControls(QWidget* controls) {
     const QString name = QString::fromStdString(n);
     source_->addItem(n == "flow" ? tr("flow (pair's flow)") : n == "ant" ? tr("ant (weights)") : name, name);
   }
+  // An empty AnT field runs the built-in weights where the binary has them (labelled: they are
+  // the project's own, trained on synthetic frames, not the official release).
+  const std::string builtin_ant = flow::BuiltinWeightsRef("ant");
   source_->setToolTip(tr("Where the matches to correct come from; Run replaces them (your edits stay)"));
   weights_ = new QLineEdit;
-  weights_->setPlaceholderText(tr("AnT checkpoint (.pth)"));
+  if (builtin_ant.empty()) {
+    weights_->setPlaceholderText(tr("AnT checkpoint (.pth)"));
+  } else {
+    weights_->setPlaceholderText(tr("built-in AnT weights (AnimeRun Studio, synthetic data; not the official ones)"));
+    weights_->setToolTip(QString::fromStdString(flow::BuiltinWeightsLabel(builtin_ant)) +
+                         tr(".\nLeave empty to use them, or choose an AnT checkpoint."));
+  }
   weights_->setVisible(false);
   run_ = new QPushButton(tr("Run"));
   cancel_ = new QPushButton(tr("Cancel"));

@@ -231,6 +231,7 @@ void FlowPanel::BuildSlotRow(int slot, QGridLayout* grid, int row) {
   grid->addWidget(iters_[slot], row, 4);
   connect(model_[slot], &QComboBox::currentTextChanged, this, [this, slot](const QString& model) {
     controller_->SetModel(slot, model.toStdString());
+    ShowDefaultWeights(slot);
     weights_[slot]->setText(RecallWeights(model));
   });
   connect(weights_[slot], &QLineEdit::textChanged, this, [this, slot] {
@@ -262,10 +263,26 @@ void FlowPanel::SetModel(int slot, const QString& model) {
     controller_->SetModel(slot, model.toStdString());  // refused: the status says why
     return;
   }
-  if (i == model_[slot]->currentIndex())
-    weights_[slot]->setText(RecallWeights(model));  // the combo's signal would not fire
-  else
+  if (i == model_[slot]->currentIndex()) {  // the combo's signal would not fire
+    ShowDefaultWeights(slot);
+    weights_[slot]->setText(RecallWeights(model));
+  } else {
     model_[slot]->setCurrentIndex(i);
+  }
+}
+
+void FlowPanel::ShowDefaultWeights(int slot) {
+  // An empty field runs the model's built-in weights where the binary has them; say so, and
+  // who trained them, so that nobody takes them for the official release.
+  const std::string builtin = flow::BuiltinWeightsRef(controller_->Model(slot));
+  if (builtin.empty()) {
+    weights_[slot]->setPlaceholderText(tr("weights file (.pth / .pytorch)"));
+    weights_[slot]->setToolTip(tr("The network's weights: an official checkpoint or one trained with animerun train"));
+  } else {
+    weights_[slot]->setPlaceholderText(tr("built-in weights (AnimeRun Studio, synthetic data; not the official ones)"));
+    weights_[slot]->setToolTip(QString::fromStdString(flow::BuiltinWeightsLabel(builtin)) +
+                               tr(".\nLeave empty to use them, or choose a weights file."));
+  }
 }
 
 void FlowPanel::SetWeights(int slot, const QString& path) { weights_[slot]->setText(path); }

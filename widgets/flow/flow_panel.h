@@ -116,6 +116,7 @@ class FlowPanel : public QWidget {
   void Refresh();      // controls, help, status from the controller
   void ShowPair();     // ground truth and placeholders
   void ShowResults();  // views and table from the controller's results
+  void ShowDefaultWeights(int slot);  // the empty field's placeholder: built-in weights or "choose a file"
   void RememberWeights(int slot);
   QString RecallWeights(const QString& model) const;
 

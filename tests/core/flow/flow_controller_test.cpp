@@ -118,6 +118,7 @@ TEST(FlowModels, NonIterativeNetworksReportSteps) {
 
 TEST(FlowController, ExplainsMissingWeightsInsteadOfRunning) {
   Fixture f;
+  ASSERT_TRUE(f.controller.SetModel(0, "raft"));  // no built-in weights for RAFT
   f.controller.SetPair(SmallPairs().keys[0], SmallPairs().data[0]);
   EXPECT_TRUE(f.controller.HasPair());
   EXPECT_FALSE(f.controller.GroundTruthColors().empty());
@@ -135,6 +136,26 @@ TEST(FlowController, ExplainsMissingWeightsInsteadOfRunning) {
   EXPECT_NE(f.controller.HelpText().find("zacjiang/GMA"), std::string::npos);
   EXPECT_FALSE(f.controller.SetModel(1, "flownet"));
   EXPECT_EQ(f.controller.Model(1), "gma");
+}
+
+// An empty weights field runs the network's built-in weights where the binary has them
+// (docs/training.md), and only there: A starts on a network that has them.
+TEST(FlowController, EmptyWeightsMeanTheBuiltInOnesWhereTheyExist) {
+  Fixture f;
+  f.controller.SetPair(SmallPairs().keys[0], SmallPairs().data[0]);
+  const std::string builtin = BuiltinWeightsRef("raft-small");
+  EXPECT_EQ(f.controller.Model(0), builtin.empty() ? "raft" : "raft-small");
+  for (const std::string& model : FlowModelNames()) {
+    ASSERT_TRUE(f.controller.SetModel(0, model));
+    f.controller.SetWeights(0, "");
+    EXPECT_EQ(f.controller.EffectiveWeights(0), BuiltinWeightsRef(model)) << model;
+    EXPECT_EQ(f.controller.CanRun(), !BuiltinWeightsRef(model).empty()) << model;
+    f.controller.SetWeights(0, "/some/file.pth");
+    EXPECT_EQ(f.controller.EffectiveWeights(0), "/some/file.pth") << "a chosen file wins";
+  }
+  EXPECT_TRUE(BuiltinWeightsRef("raft").empty()) << "only the project's own networks have built-in weights";
+  EXPECT_FALSE(WeightsAvailable("builtin:no-such-weights"));
+  EXPECT_FALSE(WeightsAvailable(""));
 }
 
 TEST(FlowController, RunsScoresCachesAndKeepsResultsPerKey) {
