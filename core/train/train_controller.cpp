@@ -130,21 +130,43 @@ void TrainController::SetPhase(Phase phase, const std::string& status) {
   Notify(Event::kState);
 }
 
-bool TrainController::Start(const TrainOptions& options, const std::string& run_dir) {
+namespace {
+
+// --nproc N for N > 1 (nothing for one process), after checking what the launcher checks.
+std::vector<std::string> ProcessArgs(int processes) {
+  Require(processes >= 1 && processes <= 1024, "processes must be in 1..1024");
+  if (processes == 1) return {};
+  return {"--nproc", std::to_string(processes)};
+}
+
+}  // namespace
+
+bool TrainController::Start(const TrainOptions& options, const std::string& run_dir, int processes) {
   if (Running()) return false;
   const std::string dir = Trim(run_dir);
   if (dir.empty()) {
     Fail("Choose a run folder first.");
     return false;
   }
+  std::vector<std::string> nproc;
   try {
     options.Check();
+    nproc = ProcessArgs(processes);
+    if (options.task == "flow")
+      Require(options.batch_size >= processes, "batch_size (" + std::to_string(options.batch_size) +
+                                                   ") must be at least the number of processes (" +
+                                                   std::to_string(processes) + "): each takes a share of a batch");
+    else
+      Require(options.accumulation >= processes, "accumulation (" + std::to_string(options.accumulation) +
+                                                     ") must be at least the number of processes (" +
+                                                     std::to_string(processes) + "): each takes some of the samples");
   } catch (const Error& e) {
     Fail(e.what());
     return false;
   }
   // Every field goes on the command line, so the child runs exactly these options.
   std::vector<std::string> args = {"train", "--preset", TrainPresetNames().front(), "--out", dir};
+  args.insert(args.begin() + 1, nproc.begin(), nproc.end());
   const nlohmann::json fields = options.ToJson();
   for (const auto& [key, value] : fields.items()) {
     args.push_back("--set");
@@ -158,15 +180,25 @@ bool TrainController::Start(const TrainOptions& options, const std::string& run_
   return Launch(args, false);
 }
 
-bool TrainController::Resume(const std::string& run_dir, int iterations) {
+bool TrainController::Resume(const std::string& run_dir, int iterations, int processes) {
   if (Running()) return false;
+  std::vector<std::string> nproc;
+  try {
+    nproc = ProcessArgs(processes);
+  } catch (const Error& e) {
+    Fail(e.what());
+    return false;
+  }
   run_dir_ = Trim(run_dir);
   curves_.Clear();
   last_iter_ = 0;
   last_checkpoint_ = 0;
   ReplayEvents();
   Notify(Event::kCurves);
-  return Launch({"train", "--out", run_dir_, "--resume", "--set", "iterations=" + std::to_string(iterations)}, true);
+  std::vector<std::string> args = {"train", "--out", run_dir_, "--resume", "--set",
+                                   "iterations=" + std::to_string(iterations)};
+  args.insert(args.begin() + 1, nproc.begin(), nproc.end());
+  return Launch(args, true);
 }
 
 void TrainController::Stop() {

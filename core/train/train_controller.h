@@ -50,11 +50,15 @@ class TrainController {
   const std::string& program() const { return program_; }
 
   // A new run of options in run_dir; false (LastError) when the options are invalid, the
-  // folder is not given, a run is going or the program cannot be started.
-  bool Start(const TrainOptions& options, const std::string& run_dir);
+  // folder is not given, a run is going or the program cannot be started. processes > 1
+  // trains data-parallel on this machine (`animerun train --nproc N`, docs/training.md):
+  // the same run as one process, the cores shared out; a flow batch (an AnT update's
+  // accumulated samples) must hold at least one sample per process.
+  bool Start(const TrainOptions& options, const std::string& run_dir, int processes = 1);
   // Continues the run in run_dir from its checkpoint up to `iterations` updates, after
-  // redrawing its curves from its events file.
-  bool Resume(const std::string& run_dir, int iterations);
+  // redrawing its curves from its events file (a data-parallel run resumes with the same
+  // number of processes).
+  bool Resume(const std::string& run_dir, int iterations, int processes = 1);
   // Graceful: RUN_DIR/STOP (SIGTERM when it cannot be written).
   void Stop();
   void Kill();

@@ -11,10 +11,12 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <thread>
 
 #include "core/util/error.h"
 #include "widgets/common/qt_jobs.h"
@@ -63,6 +65,13 @@ void TrainDialog::BuildUi() {
   stop_->setObjectName("train_stop");
   resume_->setObjectName("train_resume");
   stop_->setToolTip(tr("Checkpoint and stop (the run can be resumed)"));
+  processes_ = new QSpinBox(this);
+  processes_->setObjectName("train_processes");
+  processes_->setRange(1, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  processes_->setPrefix(tr("× "));
+  processes_->setToolTip(tr("Processes on this machine (animerun train --nproc N): data-parallel, the same run as\n"
+                            "one process with the cores shared out. A flow batch (an AnT update's samples)\n"
+                            "needs one sample per process; resume with the same number."));
   open_flow_ = new QPushButton(tr("Open in Flow panel"), this);
   open_flow_->setObjectName("train_open_flow");
   open_flow_->setToolTip(tr("Compare on the current pair: the trained weights as model A,\n"
@@ -87,6 +96,7 @@ void TrainDialog::BuildUi() {
   buttons->addWidget(start_);
   buttons->addWidget(stop_);
   buttons->addWidget(resume_);
+  buttons->addWidget(processes_);
   buttons->addWidget(open_flow_);
   l->addLayout(preset_row);
   l->addLayout(dir_row);
@@ -287,6 +297,7 @@ void TrainDialog::UpdateButtons() {
   form_->setEnabled(!running);
   preset_->setEnabled(!running);
   run_dir_->setEnabled(!running);
+  processes_->setEnabled(!running);
 }
 
 bool TrainDialog::startTraining() {
@@ -299,7 +310,7 @@ bool TrainDialog::startTraining() {
     Fail(QString::fromStdString(e.what()));
     return false;
   }
-  return controller_->Start(o, runDir().toStdString());
+  return controller_->Start(o, runDir().toStdString(), processes());
 }
 
 bool TrainDialog::resumeTraining() {
@@ -312,10 +323,13 @@ bool TrainDialog::resumeTraining() {
     Fail(QString::fromStdString(e.what()));
     return false;
   }
-  return controller_->Resume(runDir().toStdString(), iterations);
+  return controller_->Resume(runDir().toStdString(), iterations, processes());
 }
 
 void TrainDialog::stopTraining() { controller_->Stop(); }
+
+void TrainDialog::setProcesses(int n) { processes_->setValue(n); }
+int TrainDialog::processes() const { return processes_->value(); }
 
 void TrainDialog::closeEvent(QCloseEvent* event) {
   if (isRunning()) {

@@ -24,6 +24,7 @@ class QLineEdit;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
+class QSpinBox;
 
 namespace animerun::widgets {
 
@@ -49,6 +50,9 @@ class TrainDialog : public QDialog {
   void setRunDir(const QString& dir);
   QString runDir() const;
   void setOptions(const train::TrainOptions& options);
+  // Training processes on this machine (--nproc; 1 = one process).
+  void setProcesses(int n);
+  int processes() const;
   train::TrainOptions options() const;
 
   bool isRunning() const { return controller_->Running(); }
@@ -100,6 +104,7 @@ class TrainDialog : public QDialog {
   QPushButton* stop_ = nullptr;
   QPushButton* resume_ = nullptr;
   QPushButton* open_flow_ = nullptr;
+  QSpinBox* processes_ = nullptr;
   QLabel* crash_ = nullptr;
   MixtureTable* mixture_ = nullptr;
   bool syncing_ = false;  // the form and the mixture table are writing each other

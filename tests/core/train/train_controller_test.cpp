@@ -143,6 +143,40 @@ TEST(TrainController, StopsGracefullyAndResumesWithTheEarlierCurve) {
   EXPECT_NE(f.Log().find("--resume --set iterations=" + std::to_string(stopped_at + 1)), std::string::npos);
 }
 
+// Several processes (the dialog's "× N"): the child gets --nproc N, a run that cannot give
+// every process a sample is refused before anything starts, and Resume keeps the count.
+TEST(TrainController, StartsAndResumesWithSeveralProcesses) {
+  const fs::path dir = test::ScratchDir("nproc");
+  const fs::path run = dir / "run";
+  fs::create_directories(run);
+  Fixture f;
+  f.controller.SetProgram(Script(dir, "trainer.sh",
+                                 "echo '{\"event\":\"step\",\"iter\":1,\"loss\":1.0}'\n"
+                                 "echo '{\"event\":\"done\",\"iter\":1,\"reason\":\"finished\"}'\n"));
+  TrainOptions ant = Valid(dir);  // ant-tiny: 2 samples per update
+  EXPECT_FALSE(f.controller.Start(ant, run.string(), 3));
+  EXPECT_NE(f.controller.LastError().find("accumulation (2) must be at least the number of processes (3)"),
+            std::string::npos)
+      << f.controller.LastError();
+  TrainOptions flow = TrainPreset("flow-tiny");
+  flow.data = dir.string();
+  flow.batch_size = 1;
+  EXPECT_FALSE(f.controller.Start(flow, run.string(), 2));
+  EXPECT_NE(f.controller.LastError().find("batch_size (1)"), std::string::npos) << f.controller.LastError();
+  EXPECT_FALSE(f.controller.Start(ant, run.string(), 0));
+  EXPECT_FALSE(f.controller.Running());
+
+  ASSERT_TRUE(f.controller.Start(ant, run.string(), 2)) << f.controller.LastError();
+  ASSERT_TRUE(f.WaitFinished()) << f.Log();
+  EXPECT_NE(f.Log().find(" train --nproc 2 --preset "), std::string::npos) << f.Log();
+  ASSERT_TRUE(f.controller.Resume(run.string(), 5, 2));
+  ASSERT_TRUE(f.WaitFinished(2)) << f.Log();
+  EXPECT_NE(f.Log().find(" train --nproc 2 --out " + run.string() + " --resume"), std::string::npos) << f.Log();
+  ASSERT_TRUE(f.controller.Resume(run.string(), 5));
+  ASSERT_TRUE(f.WaitFinished(3)) << f.Log();
+  EXPECT_NE(f.Log().find(" train --out " + run.string() + " --resume"), std::string::npos) << "one process: no --nproc";
+}
+
 TEST(TrainController, ACrashedChildAndThingsThatCannotStart) {
   const fs::path dir = test::ScratchDir("fake");
   Fixture f;
