@@ -36,7 +36,8 @@ void PrintEvent(const nlohmann::json& e) {
 }
 
 std::string FieldsHelp() {
-  std::string s = "Options (config keys, --set key=value; defaults = preset ant-animerun; [ant]/[flow]: that task only):\n";
+  std::string s = "Options (config keys, --set key=value; defaults = preset ant-animerun, or for a\n"
+                  "--config with \"task\": \"flow\" and no preset its model's AnimeRun recipe; [ant]/[flow]: that task only):\n";
   const nlohmann::json defaults = train::TrainOptions{}.ToJson();
   for (const auto& f : train::TrainOptionFields()) {
     std::string help = f.help;

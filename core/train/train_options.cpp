@@ -350,6 +350,15 @@ TrainOptions LoadTrainConfig(const std::string& path) {
     } catch (const Error& e) {
       ThrowFileError(path, e.what());
     }
+  } else if (j.contains("task") && j["task"] == "flow") {
+    // A flow config without a preset starts from its network's AnimeRun recipe, not from the
+    // AnT defaults (whose 16 accumulated batches per update made a flow run 16x slower).
+    const std::string model =
+        j.contains("model") && j["model"].is_string() ? j["model"].get<std::string>() : std::string("raft");
+    o = model == "pwcnet"                 ? TrainPreset("pwcnet-animerun")
+        : model.rfind("gmflow", 0) == 0 ? TrainPreset("gmflow-animerun")
+                                        : AnimeRunFlowRecipe(model);
+    o.model = model;
   }
   o.MergeJson(j, path);
   return o;

@@ -102,7 +102,9 @@ std::vector<std::string> TrainPresetNames();
 TrainOptions TrainPreset(const std::string& name);  // throws Error for an unknown name
 
 // A config file: a JSON object of fields, optionally with "preset": NAME as the base that
-// the other fields override. Throws Error naming the file when unreadable or invalid.
+// the other fields override; without one, a "task": "flow" config starts from its model's
+// AnimeRun recipe and any other from the defaults (AnT's). Throws Error naming the file
+// when unreadable or invalid.
 TrainOptions LoadTrainConfig(const std::string& path);
 void SaveTrainConfig(const std::string& path, const TrainOptions& options);  // atomic
 

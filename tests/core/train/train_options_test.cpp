@@ -135,6 +135,29 @@ TEST(TrainOptions, JsonRoundTripAndStrictMerge) {
   EXPECT_DOUBLE_EQ(m.lr, 1.0);
 }
 
+// A flow config without a preset starts from its network's AnimeRun recipe: AnT's defaults
+// (16 accumulated batches per update, beta2 0.99) would make a flow run 16x slower.
+TEST(TrainOptions, FlowConfigWithoutPresetStartsFromItsRecipe) {
+  const fs::path dir = test::ScratchDir("cfg_flow");
+  WriteText(dir / "r.json", R"({"task": "flow", "model": "raft-small", "batch_size": 4})");
+  const TrainOptions r = LoadTrainConfig((dir / "r.json").string());
+  EXPECT_EQ(r.model, "raft-small");
+  EXPECT_EQ(r.batch_size, 4);
+  EXPECT_EQ(r.accumulation, 1);
+  EXPECT_EQ(r.optimizer, "adamw");
+  EXPECT_EQ(r.schedule, "onecycle");
+  EXPECT_DOUBLE_EQ(r.beta2, 0.999);
+  EXPECT_DOUBLE_EQ(r.clip, 1.0);
+  WriteText(dir / "g.json", R"({"task": "flow", "model": "gmflow"})");
+  const TrainOptions g = LoadTrainConfig((dir / "g.json").string());
+  EXPECT_EQ(g.model, "gmflow");
+  EXPECT_EQ(g.batch_size, TrainPreset("gmflow-animerun").batch_size);
+  WriteText(dir / "p.json", R"({"task": "flow", "model": "pwcnet"})");
+  EXPECT_EQ(LoadTrainConfig((dir / "p.json").string()).iterations, TrainPreset("pwcnet-animerun").iterations);
+  WriteText(dir / "a.json", R"({"task": "ant"})");
+  EXPECT_EQ(LoadTrainConfig((dir / "a.json").string()).ToJson(), TrainOptions().ToJson());
+}
+
 TEST(TrainOptions, ConfigFilesWithPresetSaveAndLoad) {
   const fs::path dir = test::ScratchDir("cfg");
   WriteText(dir / "a.json", R"({"preset": "ant-tiny", "iterations": 3, "data": "/d"})");
