@@ -1,11 +1,12 @@
 #include "app/cli/flow_cli_options.h"
-#include "core/flow/flow_models.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include <opencv2/core.hpp>
 
+#include "core/flow/flow_models.h"
 #include "core/io/flow_io.h"
 
 namespace animerun::cli {
@@ -30,6 +31,9 @@ void CheckAsUsage(const flow::FlowRunOptions& o) {
   } catch (const Error& e) {
     throw UsageError(e.what());
   }
+  // Valid, but probably not what the user wants on this machine: say so.
+  const std::string note = flow::Bf16Note(o.precision, o.device);
+  if (!note.empty()) std::fprintf(stderr, "animerun: note: %s\n", note.c_str());
 }
 
 void WriteFlowByExtension(const std::filesystem::path& path, const cv::Mat& flow) {

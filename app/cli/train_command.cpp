@@ -15,6 +15,7 @@
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
+#include "core/flow/flow_models.h"
 #include "core/jobs/job.h"
 #include "core/train/dist_env.h"
 #include "core/train/train_options.h"
@@ -185,6 +186,8 @@ int RunTrain(int argc, char** argv) {
     if (quiet) worker_args.push_back("--quiet");
     return RunLocalWorkers(nproc, worker_args);
   }
+  if (const std::string note = flow::Bf16Note(options.precision, options.device); !note.empty() && !quiet)
+    std::fprintf(stderr, "animerun train: note: %s\n", note.c_str());
   train::TrainRunSpec spec;
   spec.run_dir = out;
   spec.resume = resume;

@@ -55,4 +55,12 @@ int ConfigureThreads(int n) { return models::ConfigureThreads(n); }
 
 std::string DescribeRuntime() { return models::DescribeRuntime(); }
 
+bool CpuHasNativeBf16() { return models::CpuHasNativeBf16(); }
+
+std::string Bf16Note(const std::string& precision, const std::string& device) {
+  if (precision != "bf16" || device != "cpu" || CpuHasNativeBf16()) return std::string();
+  return "this CPU has no bf16 hardware (AVX-512 BF16 or AMX): LibTorch emulates bf16 here, which is slower "
+         "than fp32 and less exact; fp32 is the better choice on this machine";
+}
+
 }  // namespace animerun::flow

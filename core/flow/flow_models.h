@@ -36,6 +36,12 @@ std::string DescribeBuiltinWeights();
 // program: trained by AnimeRun Studio on synthetic frames, not the official weights)"; "" when none.
 std::string BuiltinWeightsHelp();
 
+// True when this CPU computes bf16 in hardware (AVX-512 BF16 / AMX). Elsewhere bf16 is
+// emulated: slower than fp32 and less exact (docs/benchmarks.md).
+bool CpuHasNativeBf16();
+// A note for people who ask for bf16 on the CPU where it is emulated ("" otherwise).
+std::string Bf16Note(const std::string& precision, const std::string& device);
+
 // LibTorch's CPU threads for inference and training; n <= 0 = all cores. Returns the
 // number in effect.
 int ConfigureThreads(int n = 0);

@@ -102,6 +102,15 @@ TEST(FlowModels, DescribeThemselves) {
   EXPECT_THROW(DescribeFlowModel("flownet"), Error);
 }
 
+// bf16 on a CPU without bf16 hardware is emulated (slower, less exact): the CLI notes it.
+TEST(FlowModels, NoteBf16OnlyWhereItIsEmulated) {
+  EXPECT_EQ(Bf16Note("fp32", "cpu"), "");
+  EXPECT_EQ(Bf16Note("bf16", "cuda"), "");
+  const std::string note = Bf16Note("bf16", "cpu");
+  EXPECT_EQ(note.empty(), CpuHasNativeBf16()) << note;
+  if (!note.empty()) EXPECT_NE(note.find("slower than fp32"), std::string::npos) << note;
+}
+
 TEST(FlowModels, NonIterativeNetworksReportSteps) {
   FlowRunOptions o;
   o.model = "pwcnet";
