@@ -73,8 +73,10 @@ TrainCurvesView::TrainCurvesView(QWidget* parent) : QWidget(parent) {
   row->addStretch(1);
   ml->addLayout(row);
   ml->addWidget(metric_plot_, 1);
-  lr_plot_ = MakePlot("train_lr_plot", tr("learning rate"));
-  lr_plot_->setMinimumHeight(90);
+  // "lr": a low plot has no room for "learning rate" written vertically (it was clipped).
+  lr_plot_ = MakePlot("train_lr_plot", tr("lr"));
+  lr_plot_->setToolTip(tr("learning rate"));
+  lr_plot_->setMinimumHeight(100);
   lr_plot_->yAxis->setNumberFormat("g");
   lr_plot_->yAxis->ticker()->setTickCount(3);
   lr_plot_->setVisible(false);
