@@ -16,6 +16,17 @@ struct Command {
   std::function<int(int argc, char** argv)> run;
 };
 
+// A command made of sub-commands (`animerun palette extract ...`): RunSubCommands prints
+// the list for no argument (exit 2) or --help (exit 0), runs the named one with argv[0] =
+// "animerun <command> <sub>", and throws UsageError for an unknown name.
+struct SubCommand {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+int RunSubCommands(const std::string& command, const std::string& summary, const std::vector<SubCommand>& subs,
+                   int argc, char** argv);
+
 class CommandRegistry {
  public:
   static std::vector<Command>& All();

@@ -216,33 +216,13 @@ int RunShow(int argc, char** argv) {
   return 0;
 }
 
-struct Sub {
-  const char* name;
-  const char* summary;
-  int (*run)(int, char**);
-};
-const Sub kSubs[] = {
-    {"extract", "extract group palettes from reference frames", RunExtract},
-    {"suggest-groups", "cluster frames into suggested groups by colour histogram", RunSuggest},
-    {"apply", "recolour dataset cuts into a new color_N pass", RunApply},
-    {"show", "list a palette file's groups and colours", RunShow},
-};
-
 int RunPalette(int argc, char** argv) {
-  const std::string sub = argc > 1 ? argv[1] : "";
-  if (sub.empty() || sub == "--help" || sub == "-h") {
-    std::printf("usage: animerun palette <sub-command> [options]\n\n"
-                "Colour augmentation from reference palettes (docs/palette.md).\n\nsub-commands:\n");
-    for (const Sub& s : kSubs) std::printf("  %-16s %s\n", s.name, s.summary);
-    return sub.empty() ? 2 : 0;
-  }
-  for (const Sub& s : kSubs) {
-    if (sub != s.name) continue;
-    std::string argv0 = std::string("animerun palette ") + s.name;
-    argv[1] = argv0.data();
-    return s.run(argc - 1, argv + 1);
-  }
-  throw UsageError("unknown palette sub-command '" + sub + "' (see animerun palette --help)");
+  return RunSubCommands("palette", "Colour augmentation from reference palettes (docs/palette.md).",
+                        {{"extract", "extract group palettes from reference frames", RunExtract},
+                         {"suggest-groups", "cluster frames into suggested groups by colour histogram", RunSuggest},
+                         {"apply", "recolour dataset cuts into a new color_N pass", RunApply},
+                         {"show", "list a palette file's groups and colours", RunShow}},
+                        argc, argv);
 }
 
 }  // namespace

@@ -76,31 +76,12 @@ int RunConvert(int argc, char** argv) {
   return 0;
 }
 
-struct Sub {
-  const char* name;
-  const char* summary;
-  int (*run)(int, char**);
-};
-const Sub kSubs[] = {
-    {"list", "the weights built into this program", RunList},
-    {"info", "what a weights file holds", RunInfo},
-    {"convert", "re-save a weights file in another precision", RunConvert},
-};
-
 int RunWeights(int argc, char** argv) {
-  const std::string sub = argc > 1 ? argv[1] : "";
-  if (sub.empty() || sub == "--help" || sub == "-h") {
-    std::printf("usage: animerun weights <sub-command> [options]\n\nNetwork weights files.\n\nsub-commands:\n");
-    for (const Sub& s : kSubs) std::printf("  %-10s %s\n", s.name, s.summary);
-    return sub.empty() ? 2 : 0;
-  }
-  for (const Sub& s : kSubs) {
-    if (sub != s.name) continue;
-    std::string argv0 = std::string("animerun weights ") + s.name;
-    argv[1] = argv0.data();
-    return s.run(argc - 1, argv + 1);
-  }
-  throw UsageError("unknown weights sub-command '" + sub + "' (see animerun weights --help)");
+  return RunSubCommands("weights", "Network weights files.",
+                        {{"list", "the weights built into this program", RunList},
+                         {"info", "what a weights file holds", RunInfo},
+                         {"convert", "re-save a weights file in another precision", RunConvert}},
+                        argc, argv);
 }
 
 }  // namespace
