@@ -71,8 +71,10 @@ int RunConvert(int argc, char** argv) {
   } catch (const Error& e) {
     throw UsageError(e.what());
   }
-  PrintInfo(o.in, io::InspectWeights(o.in));
-  PrintInfo(o.out, io::ConvertWeights(o));
+  io::WeightsInfo in;
+  const io::WeightsInfo out = io::ConvertWeights(o, &in);  // the input is read once
+  PrintInfo(o.in, in);
+  PrintInfo(o.out, out);
   return 0;
 }
 

@@ -45,9 +45,10 @@ void WeightsConvertOptions::Check() const {
   Require(wrapper.find_first_of("'\"\\") == std::string::npos, "weights convert: bad wrapper key '" + wrapper + "'");
 }
 
-WeightsInfo ConvertWeights(const WeightsConvertOptions& options) {
+WeightsInfo ConvertWeights(const WeightsConvertOptions& options, WeightsInfo* input) {
   options.Check();
   models::StateDict state = Load(options.in);
+  if (input) *input = Describe(state);
   if (options.dtype != "keep") {
     const c10::ScalarType to = options.dtype == "fp16"   ? torch::kHalf
                                : options.dtype == "bf16" ? torch::kBFloat16

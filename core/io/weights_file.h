@@ -29,7 +29,8 @@ struct WeightsConvertOptions {
   void Check() const;            // throws Error
 };
 
-// Writes options.out; keys ("module." prefixes included) and order as in the input.
-WeightsInfo ConvertWeights(const WeightsConvertOptions& options);
+// Writes options.out; keys ("module." prefixes included) and order as in the input. Returns
+// what was written, and in *input (when given) what was read.
+WeightsInfo ConvertWeights(const WeightsConvertOptions& options, WeightsInfo* input = nullptr);
 
 }  // namespace animerun::io

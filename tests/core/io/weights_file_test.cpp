@@ -39,7 +39,10 @@ TEST(WeightsFile, ConvertToHalfKeepsKeysAndValuesWithinHalfPrecision) {
   o.out = out;
   o.dtype = "fp16";
   o.wrapper = "model";
-  const WeightsInfo after = ConvertWeights(o);
+  WeightsInfo read;
+  const WeightsInfo after = ConvertWeights(o, &read);
+  EXPECT_EQ(read.bytes, before.bytes);
+  EXPECT_EQ(read.keys, before.keys);
   EXPECT_EQ(after.bytes, (8 * 4 * 9 + 8) * 2 + 8);
   EXPECT_EQ(after.keys, before.keys);
   EXPECT_EQ(after.dtypes, (std::vector<std::string>{"Half", "Long"}));
