@@ -9,7 +9,9 @@
 set(ANIMERUN_TORCH_PCH "$<$<COMPILE_LANGUAGE:CXX>:<torch/torch.h>>")
 # GCC only: clang (the sanitizer build) cannot build this PCH, as -fpch-instantiate-templates
 # instantiates LibTorch templates over types still incomplete at the end of the header.
-if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+# Unity builds (ANIMERUN_UNITY) parse LibTorch once per batch of sources already, so the
+# PCH would only add its own build.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT ANIMERUN_UNITY)
   set(ANIMERUN_USE_TORCH_PCH ON)
 else()
   set(ANIMERUN_USE_TORCH_PCH OFF)

@@ -2,8 +2,7 @@
 # One-command set-up on Debian 12 (see README):
 #   packaging/setup.sh demo   install dependencies, build, open the GUI on the embedded demo
 #   packaging/setup.sh test   install dependencies, build with tests, run every test (ctest)
-#   packaging/setup.sh test-torch2  the same with LibTorch 2.x + CUDA (pip wheel) in build-torch2/,
-#                                   one ctest entry per test executable (saves each test's LibTorch start)
+#   packaging/setup.sh test-torch2  the same with LibTorch 2.x + CUDA (pip wheel) in build-torch2/
 #   packaging/setup.sh sanitize | fuzz SECONDS | deb [--install-check]   see packaging/hardening.sh
 # Options after the mode: --build-dir DIR (default: build, build-torch2), --no-install (skip apt),
 # --no-gui (test-torch2: without the Qt GUI and its tests, as CI runs it; see .ci/run).
@@ -43,7 +42,7 @@ case "$mode" in
     fi
     t1=$(date +%s)
     cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_GUI="$gui" -DBUILD_TESTS=ON \
-      -DWITH_CUDA=ON -DCMAKE_PREFIX_PATH="$torch_prefix" -DANIMERUN_TESTS_PER_EXECUTABLE=ON
+      -DWITH_CUDA=ON -DCMAKE_PREFIX_PATH="$torch_prefix" -DANIMERUN_UNITY=ON
     t2=$(date +%s)
     cmake --build "$build_dir" -j "$(nproc)"
     t3=$(date +%s)
@@ -62,7 +61,9 @@ fi
 jobs="$(nproc)"
 tests=OFF
 [ "$mode" = test ] && tests=ON
-cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_GUI=ON -DBUILD_TESTS="$tests"
+# Unity batches: a one-shot build (ANIMERUN_UNITY in CMakeLists.txt); configure a folder of
+# your own without it for day-to-day work.
+cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_GUI=ON -DBUILD_TESTS="$tests" -DANIMERUN_UNITY=ON
 start=$(date +%s)
 cmake --build "$build_dir" -j "$jobs"
 echo "setup.sh: build took $(( $(date +%s) - start )) s"

@@ -1,6 +1,5 @@
 // `animerun bench ant`: median time per pair of the AnT matcher (boxes, network, softmax,
 // conversions) on a synthetic pair with a given number of segments, and peak memory.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +12,7 @@
 #include "app/cli/arg_parser.h"
 #include "core/flow/flow_models.h"
 #include "app/cli/bench_registry.h"
+#include "app/cli/bench_util.h"
 #include "core/segments/ant_matcher.h"
 
 namespace animerun::cli {
@@ -20,18 +20,6 @@ namespace {
 
 // Process CPU seconds (user + system): on a shared machine this moves less with the load
 // than wall time does (with 1 thread it is close to the time on an idle core).
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-long PeakRssMb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;  // Linux reports KiB
-}
-
 // Voronoi cells of n distinct random seeds (every seed owns at least its own pixel, so all
 // n ids are present), each filled with a flat colour; frame t+1 is the same scene moved by
 // (3, 2) px. Brute force nearest seed: a fraction of a second even at 960x540 x 400.
@@ -102,11 +90,11 @@ int RunBenchAnt(int argc, char** argv) {
   for (int i = 0; i < warmup; ++i) matcher.Match(in);
   std::vector<double> secs, cpu;
   for (int i = 0; i < repeats; ++i) {
-    const double c0 = CpuSeconds();
+    const double c0 = ProcessCpuSeconds();
     const auto t0 = std::chrono::steady_clock::now();
     matcher.Match(in);
     secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    cpu.push_back(CpuSeconds() - c0);
+    cpu.push_back(ProcessCpuSeconds() - c0);
   }
   std::sort(secs.begin(), secs.end());
   std::sort(cpu.begin(), cpu.end());

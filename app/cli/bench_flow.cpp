@@ -1,5 +1,4 @@
 // `animerun bench flow`: median time per pair and peak memory of a flow network.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +12,7 @@
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/bench_registry.h"
+#include "app/cli/bench_util.h"
 #include "app/cli/flow_cli_options.h"
 #include "core/flow/flow_predictor.h"
 #include "core/io/image_io.h"
@@ -22,18 +22,6 @@ namespace {
 
 // User + system CPU seconds of the process so far: on a shared, loaded machine the wall time
 // depends on the other processes, the CPU time much less.
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-long PeakRssMb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;  // Linux reports KiB
-}
-
 // A cartoon-like pair: flat shapes with dark outlines, the second moved, so that the
 // timing reflects real inputs (GMFlow's softmax and RAFT's lookups don't depend on content,
 // but this keeps the numbers honest).
@@ -109,9 +97,9 @@ int RunBenchFlow(int argc, char** argv) {
   std::vector<double> secs, cpu;
   for (int i = 0; i < repeats; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = CpuSeconds();
+    const double c0 = ProcessCpuSeconds();
     flow = runner.Predict(a, b);
-    cpu.push_back(CpuSeconds() - c0);
+    cpu.push_back(ProcessCpuSeconds() - c0);
     secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::string epe_json;

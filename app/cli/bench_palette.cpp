@@ -13,6 +13,7 @@
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/bench_registry.h"
+#include "app/cli/bench_util.h"
 #include "core/io/image_io.h"
 #include "core/palette/extract.h"
 #include "core/palette/parallel.h"
@@ -38,11 +39,6 @@ cv::Mat CartoonFrame(int w, int h, int index) {
     cv::ellipse(m, c, axes, u(180), 0, 360, cv::Scalar(20, 20, 20), 2, cv::LINE_8);
   }
   return m;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 template <typename Fn>

@@ -10,6 +10,7 @@
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/bench_registry.h"
+#include "app/cli/bench_util.h"
 #include "core/data/synth.h"
 #include "core/data/synth_paint.h"
 #include "core/data/synth_render.h"
@@ -23,11 +24,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double Ms(Clock::time_point t0) { return 1e3 * std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 int RunBenchSynth(int argc, char** argv) {
   std::string size = "960x540";

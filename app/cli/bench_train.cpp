@@ -2,7 +2,6 @@
 // updates: the trainer (core/train) runs the model's recipe on a small generated dataset
 // (loading and augmentation by the worker threads, forward, sequence loss, backward,
 // clipping, AdamW), and the bench reports the median time per update after warm-up.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -14,6 +13,7 @@
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/bench_registry.h"
+#include "app/cli/bench_util.h"
 #include "core/data/synth.h"
 #include "core/train/train_options.h"
 #include "core/train/trainer.h"
@@ -22,12 +22,6 @@ namespace animerun::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-long PeakRssMb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;  // Linux reports KiB
-}
 
 int RunBenchTrain(int argc, char** argv) {
   std::string model = "raft", crop = "368x768", precision = "fp32", device = "cpu";

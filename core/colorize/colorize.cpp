@@ -13,14 +13,13 @@
 #include "core/io/npy.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
+#include "core/util/mat_text.h"
 
 namespace animerun::colorize {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string SizeText(const cv::Mat& m) { return std::to_string(m.cols) + "x" + std::to_string(m.rows); }
 
 struct Key {
   int index = -1;  // frame it sits at; -1 = before the first frame
@@ -71,7 +70,7 @@ std::vector<ColourState> Propagate(const ColorizeOptions& o, segments::SegmentMa
     const cv::Size sz = QuickImageSize(p);
     if (!sz.empty() && sz != first.size())
       throw Error(p.string() + ": size " + std::to_string(sz.width) + "x" + std::to_string(sz.height) +
-                  " differs from " + frames[0].string() + " (" + SizeText(first) + ")");
+                  " differs from " + frames[0].string() + " (" + MatSizeText(first) + ")");
   }
 
   // Keys: read, checked against the frames' size, placed by file stem.
@@ -80,7 +79,7 @@ std::vector<ColourState> Propagate(const ColorizeOptions& o, segments::SegmentMa
     if (job) job->CheckCancel();
     const cv::Mat img = io::ReadImageRgb(o.refs[k]);
     if (img.size() != first.size())
-      throw Error(o.refs[k].string() + ": key is " + SizeText(img) + " but the line-art frames are " + SizeText(first) +
+      throw Error(o.refs[k].string() + ": key is " + MatSizeText(img) + " but the line-art frames are " + MatSizeText(first) +
                   " (" + frames[0].string() + ")");
     cv::Mat labels;
     if (!o.ref_segs.empty()) labels = io::ReadNpyLabels(o.ref_segs[k]);
@@ -109,8 +108,8 @@ std::vector<ColourState> Propagate(const ColorizeOptions& o, segments::SegmentMa
     const fs::path& p = frames[static_cast<size_t>(f)];
     const cv::Mat img = f == 0 ? first : io::ReadImageRgb(p);
     if (img.size() != first.size())
-      throw Error(p.string() + ": size " + SizeText(img) + " differs from " + frames[0].string() + " (" +
-                  SizeText(first) + ")");
+      throw Error(p.string() + ": size " + MatSizeText(img) + " differs from " + frames[0].string() + " (" +
+                  MatSizeText(first) + ")");
     return MakeFrameState(p.filename().string(), img, o.segmentation);
   };
   // Matches frame f to src, applies its overrides, hands it on; returns its state for the

@@ -9,6 +9,7 @@
 #include "core/segments/segment_stats.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
+#include "core/util/mat_text.h"
 
 namespace animerun::colorize {
 
@@ -37,8 +38,6 @@ void ColorizeOptions::Check(bool need_out) const {
 
 namespace {
 
-std::string SizeText(const cv::Mat& m) { return std::to_string(m.cols) + "x" + std::to_string(m.rows); }
-
 void FinishState(ColourState& s, const segments::SegmentationOptions& seg) {
   s.line = segments::DetectLines(s.image, seg.line_threshold);
   s.lineart = segments::LineArtImage(s.image, seg.line_threshold);
@@ -56,7 +55,7 @@ ColourState MakeKeyState(const std::string& name, const cv::Mat& image, const cv
     s.labels = segments::SegmentImage(image, seg);
   } else {
     if (labels.size() != image.size())
-      throw Error(name_for_errors + ": segment map is " + SizeText(labels) + " but the key is " + SizeText(image));
+      throw Error(name_for_errors + ": segment map is " + MatSizeText(labels) + " but the key is " + MatSizeText(image));
     s.labels = labels;
   }
   const int n = segments::CountSegments(s.labels, name_for_errors);  // also checks type and ids
@@ -81,8 +80,8 @@ ColourState MakeFrameState(const std::string& name, const cv::Mat& image, const 
 
 segments::MatchResult ColourFrom(segments::SegmentMatcher& matcher, const ColourState& source, ColourState& target) {
   if (source.labels.size() != target.labels.size())
-    throw Error(target.name + ": size " + SizeText(target.labels) + " differs from " + source.name + " (" +
-                SizeText(source.labels) + ")");
+    throw Error(target.name + ": size " + MatSizeText(target.labels) + " differs from " + source.name + " (" +
+                MatSizeText(source.labels) + ")");
   segments::MatchInput in;
   in.image0 = target.lineart;
   in.image1 = source.lineart;

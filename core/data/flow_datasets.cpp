@@ -23,12 +23,6 @@ namespace animerun::data {
 
 namespace {
 
-std::string LowerExt(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
-}
-
 bool IsDir(const fs::path& p) {
   std::error_code ec;
   return fs::is_directory(p, ec);
@@ -258,7 +252,7 @@ FlowSet IndexFlowSet(const FlowSetOptions& options, const JobContext* job) {
 std::string DetectFlowSetKind(const fs::path& path) {
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
-    const std::string ext = LowerExt(path);
+    const std::string ext = LowerExtension(path);
     return ext == ".txt" || ext == ".json" || ext == ".list" ? "pairs" : "";
   }
   if (!IsDir(path)) return "";
@@ -278,7 +272,7 @@ std::string DetectFlowSetKind(const fs::path& path) {
 }
 
 void ReadTrainingFlow(const fs::path& path, cv::Mat* flow, cv::Mat* valid) {
-  const std::string ext = LowerExt(path);
+  const std::string ext = LowerExtension(path);
   cv::Mat f, v;
   if (ext == ".png") {
     io::KittiFlow k = io::ReadKittiFlow(path);
@@ -327,7 +321,7 @@ FlowSample LoadFlowSample(const FlowPairFiles& files) {
     ThrowFileError(files.flow.string(), "flow size " + SizeKey(s.flow.size()) + " differs from its frame " +
                                             files.image1.string() + " (" + SizeKey(s.image1.size()) + ")");
   if (!files.valid.empty()) {
-    const cv::Mat m = LowerExt(files.valid) == ".npy" ? io::ReadNpyMask(files.valid) : io::ReadImageGray(files.valid);
+    const cv::Mat m = LowerExtension(files.valid) == ".npy" ? io::ReadNpyMask(files.valid) : io::ReadImageGray(files.valid);
     if (m.size() != s.flow.size())
       ThrowFileError(files.valid.string(), "mask size " + SizeKey(m.size()) + " differs from the flow's");
     s.valid.setTo(0, m == 0);

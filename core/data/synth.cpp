@@ -71,7 +71,7 @@ struct Layout {
 };
 
 // A scene and how it is drawn: style is set in the varied style only.
-struct Scene {
+struct DrawnScene {
   synth::SceneSpec spec;
   std::optional<synth::SceneStyle> style;
 
@@ -85,9 +85,9 @@ struct Scene {
 
 // The varied style draws its look from a stream of its own; the scene is built by the
 // flat style's builder, with the style's motion multiplier.
-Scene MakeScene(const SynthOptions& o, int s) {
+DrawnScene MakeScene(const SynthOptions& o, int s) {
   const uint64_t seed = SceneSeed(o.seed, s);
-  Scene scene;
+  DrawnScene scene;
   if (o.style == "flat") {
     scene.spec = synth::RandomScene(seed, s, o.width, o.height, o.frames, o.motion_scale, o.color_passes);
     return scene;
@@ -104,7 +104,7 @@ Scene MakeScene(const SynthOptions& o, int s) {
   return scene;
 }
 
-void WriteFrame(const Layout& out, const Scene& scene, const synth::FrameMaps& f, int t) {
+void WriteFrame(const Layout& out, const DrawnScene& scene, const synth::FrameMaps& f, int t) {
   io::WriteImage(out.Frame("original", t), scene.Colour(f, 0));
   for (size_t k = 1; k <= scene.spec.recolours.size(); ++k)
     io::WriteImage(out.Frame("color_" + std::to_string(k), t), scene.Colour(f, static_cast<int>(k)));
@@ -132,7 +132,7 @@ void GenerateSynthDataset(const fs::path& out_root, const SynthOptions& options,
   const int total = options.scenes * options.frames;
   for (int s = 0; s < options.scenes; ++s) {
     const Layout out{out_root / options.split, SceneName(s)};
-    const Scene scene = MakeScene(options, s);
+    const DrawnScene scene = MakeScene(options, s);
     synth::FrameMaps prev;
     for (int t = 0; t < options.frames; ++t) {
       if (job) job->CheckCancel();

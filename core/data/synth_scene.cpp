@@ -8,7 +8,6 @@
 namespace animerun::data::synth {
 
 namespace {
-constexpr double kPi = 3.14159265358979323846;
 using Poly = std::vector<cv::Point2d>;
 using K = RegionKind;
 }  // namespace
@@ -105,13 +104,13 @@ cv::Vec3b HsvToRgb(double h, double s, double v) {
 namespace {
 
 Poly EllipsePoly(double cx, double cy, double rx, double ry, double rot = 0.0) {
-  const double perim = 2 * kPi * std::sqrt(0.5 * (rx * rx + ry * ry));
+  const double perim = 2 * CV_PI * std::sqrt(0.5 * (rx * rx + ry * ry));
   const int n = std::clamp(static_cast<int>(perim / 5.0), 12, 72);
   Poly p;
   p.reserve(n);
   const double cr = std::cos(rot), sr = std::sin(rot);
   for (int i = 0; i < n; ++i) {
-    const double a = 2 * kPi * i / n;
+    const double a = 2 * CV_PI * i / n;
     const double x = rx * std::cos(a), y = ry * std::sin(a);
     p.push_back({cx + cr * x - sr * y, cy + sr * x + cr * y});
   }
@@ -125,7 +124,7 @@ Poly LimbPoly(double x, double y, double w, double len) {
   Poly p{{x - w / 2, y}, {x + w / 2, y}};
   const int n = 10;
   for (int i = 0; i <= n; ++i) {
-    const double a = kPi * i / n;
+    const double a = CV_PI * i / n;
     p.push_back({x + (w / 2) * std::cos(a), y + len + (w / 2) * std::sin(a)});
   }
   return p;
@@ -134,7 +133,7 @@ Poly LimbPoly(double x, double y, double w, double len) {
 Poly StarPoly(double cx, double cy, double r_out, double r_in, int points, double rot) {
   Poly p;
   for (int i = 0; i < 2 * points; ++i) {
-    const double a = rot + kPi * i / points;
+    const double a = rot + CV_PI * i / points;
     const double r = (i % 2 == 0) ? r_out : r_in;
     p.push_back({cx + r * std::cos(a), cy + r * std::sin(a)});
   }
@@ -207,14 +206,14 @@ class Builder {
     const char kind = kKinds[scene_index_ % 10];
     if (kind != 'S') {
       const double speed = (kind == 'p' ? rng_.Uniform(8.0, 28.0) : rng_.Uniform(32.0, 52.0)) * m_;
-      const double dir = (rng_.Chance(0.5) ? 0.0 : kPi) + rng_.Uniform(-0.35, 0.35);
+      const double dir = (rng_.Chance(0.5) ? 0.0 : CV_PI) + rng_.Uniform(-0.35, 0.35);
       near.vel = {speed * std::cos(dir), speed * std::sin(dir)};
       near.acc = {rng_.Uniform(-0.6, 0.6) * m_, rng_.Uniform(-0.3, 0.3) * m_};
       near.period = rng_.Uniform(35, 60);
       if (rng_.Chance(0.3)) {  // hand-held shake
         near.wob_amp = {rng_.Uniform(0, 3) * m_, rng_.Uniform(0, 3) * m_};
         near.wob_freq = rng_.Uniform(0.8, 2.0);
-        near.wob_phase = rng_.Uniform(0, 2 * kPi);
+        near.wob_phase = rng_.Uniform(0, 2 * CV_PI);
       }
     }
     if (rng_.Chance(0.35)) near.scale_rate = rng_.Uniform(-0.012, 0.012) * std::min(1.0, m_ / k_);
@@ -348,7 +347,7 @@ class Builder {
   // leaving through one.
   void PlaceActor(Trajectory& tr, double size, double speed_lo, double speed_hi) {
     const double speed = rng_.Uniform(speed_lo, speed_hi) * m_;
-    double dir = rng_.Uniform(-0.5, 0.5) + (rng_.Chance(0.5) ? 0.0 : kPi);
+    double dir = rng_.Uniform(-0.5, 0.5) + (rng_.Chance(0.5) ? 0.0 : CV_PI);
     const double mode = rng_.Uniform();
     double x = rng_.Uniform(0.1, 0.9) * w_;
     const double y = rng_.Uniform(std::min(horizon_ + size * 0.2, h_ * 0.9), h_ * 0.9);
@@ -373,12 +372,12 @@ class Builder {
     tr.p0.y -= h * 0.3;
     tr.wob_amp = {0, rng_.Uniform(1, 6) * m_};
     tr.wob_freq = rng_.Uniform(0.6, 1.4);
-    tr.wob_phase = rng_.Uniform(0, 2 * kPi);
+    tr.wob_phase = rng_.Uniform(0, 2 * CV_PI);
     tr.angle0 = rng_.Uniform(-0.2, 0.2);
     tr.omega = rng_.Uniform(-0.03, 0.03) * std::min(2.0, m_ / k_);
     tr.ang_amp = rng_.Uniform(0, 0.08);
     tr.ang_freq = rng_.Uniform(0.3, 0.9);
-    tr.ang_phase = rng_.Uniform(0, 2 * kPi);
+    tr.ang_phase = rng_.Uniform(0, 2 * CV_PI);
     tr.scale_rate = rng_.Uniform(-0.015, 0.015) * std::min(2.0, m_ / k_);
     const int body_g = Group(tr);
 
@@ -404,10 +403,10 @@ class Builder {
       AddNew(g, mat, K::kCloth, LimbPoly(px, py, w, len));
       AddNew(g, end_mat, end_kind, EllipsePoly(px, py + len + w * 0.3, w * 0.75, w * 0.6));
     };
-    const double phase = rng_.Uniform(0, 2 * kPi);
-    limb(-0.19 * h, -0.2 * h, 0.07 * h, 0.28 * h, shirt, skin, K::kSkin, phase + kPi);  // back arm
+    const double phase = rng_.Uniform(0, 2 * CV_PI);
+    limb(-0.19 * h, -0.2 * h, 0.07 * h, 0.28 * h, shirt, skin, K::kSkin, phase + CV_PI);  // back arm
     limb(-0.08 * h, 0.22 * h, 0.09 * h, 0.26 * h, pants, shoe, K::kShoe, phase);
-    limb(0.08 * h, 0.22 * h, 0.09 * h, 0.26 * h, pants, shoe, K::kShoe, phase + kPi);
+    limb(0.08 * h, 0.22 * h, 0.09 * h, 0.26 * h, pants, shoe, K::kShoe, phase + CV_PI);
     AddNew(body_g, shirt, K::kCloth, EllipsePoly(0, 0, 0.2 * h, 0.29 * h));
     if (rng_.Chance(0.5)) AddNew(body_g, button, K::kTrim, EllipsePoly(0, 0.05 * h, 0.09 * h, 0.12 * h));  // chest patch
     const int n_buttons = rng_.Int(0, 3);
@@ -445,7 +444,7 @@ class Builder {
     tr.p0.y = rng_.Uniform(0.15, 0.9) * h_;
     tr.vel.y = rng_.Uniform(-0.4, 0.4) * std::fabs(tr.vel.x);
     tr.omega = rng_.Uniform(-0.15, 0.15) * std::min(2.0, m_ / k_);
-    tr.angle0 = rng_.Uniform(0, 2 * kPi);
+    tr.angle0 = rng_.Uniform(0, 2 * CV_PI);
     tr.scale_amp = rng_.Uniform(0, 0.08);
     tr.scale_freq = rng_.Uniform(0.3, 1.0);
     const int g = Group(tr);
@@ -470,7 +469,7 @@ class Builder {
         wing.parent = g;
         wing.ang_amp = rng_.Uniform(0.4, 0.9);
         wing.ang_freq = rng_.Uniform(1.0, 2.0);
-        wing.ang_phase = rng_.Uniform(0, 2 * kPi);
+        wing.ang_phase = rng_.Uniform(0, 2 * CV_PI);
         const int wg = Group(wing);
         AddNew(wg, b, K::kProp, {{-s * 0.4, 0}, {s * 0.4, 0}, {-s * 0.2, -s * 1.3}});
       }

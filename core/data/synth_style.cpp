@@ -11,7 +11,6 @@ namespace animerun::data::synth {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 using K = RegionKind;
 
 bool IsBackground(RegionKind k) { return k < RegionKind::kSkin; }
@@ -88,7 +87,7 @@ class StyleBuilder {
     const double m = rng_.Uniform();
     style_.mood = m < 0.35 ? "normal" : m < 0.55 ? "saturated" : m < 0.7 ? "pastel" : m < 0.85 ? "dark" : "warm";
     // The light comes mostly from above: shadows fall downwards, to one side.
-    const double a = rng_.Chance(0.8) ? kPi / 2 + rng_.Uniform(-1.3, 1.3) : rng_.Uniform(0, 2 * kPi);
+    const double a = rng_.Chance(0.8) ? CV_PI / 2 + rng_.Uniform(-1.3, 1.3) : rng_.Uniform(0, 2 * CV_PI);
     shadow_dir_ = {std::cos(a), std::sin(a)};
     static const cv::Vec3f kTints[] = {{1.0f, 1.0f, 1.0f}, {0.92f, 0.95f, 1.1f}, {1.06f, 0.95f, 0.88f},
                                        {1.0f, 0.9f, 1.1f}};
@@ -183,7 +182,7 @@ class StyleBuilder {
   }
   // A soft ramp across the part in a random direction (lit to unlit side).
   void PartGradient(Surface& s, double amp) {
-    const double a = rng_.Uniform(0, 2 * kPi);
+    const double a = rng_.Uniform(0, 2 * CV_PI);
     const cv::Point2d d(std::cos(a), std::sin(a));
     Gradient(s, s.centre - d * s.radius, s.centre + d * s.radius, Tone(1 + amp), Tone(1 - amp));
   }
@@ -301,7 +300,7 @@ class StyleBuilder {
           Pattern(s, P::kTiles, c, c, 0, rng_.Uniform(0.6, 1.2), 1.0, rng_.Uniform(0.7, 0.85), rng_.Uniform(0.02, 0.06));
         } else if (p < 0.8) {  // planks
           const double c = rng_.Uniform(10, 22);
-          Pattern(s, P::kStripes, c, c, kPi / 2, rng_.Uniform(0.6, 1.0), 1.0, 0.75, 0.08);
+          Pattern(s, P::kStripes, c, c, CV_PI / 2, rng_.Uniform(0.6, 1.0), 1.0, 0.75, 0.08);
         }
         Noise(s, p < 0.8 ? 0.03 : rng_.Uniform(0.04, 0.09), p < 0.8 ? 15 : rng_.Uniform(20, 60), p < 0.8 ? 2 : 4);
         Vertical(s, e.y0, e.y1, 1.05, 0.85);
@@ -319,7 +318,7 @@ class StyleBuilder {
         break;
       case K::kDoor:
       case K::kTrunk:
-        Pattern(s, P::kStripes, 8, rng_.Uniform(5, 10), kPi / 2, rng_.Uniform(0.6, 1.2), 1.0, rng_.Uniform(0.75, 0.9), 0.06);
+        Pattern(s, P::kStripes, 8, rng_.Uniform(5, 10), CV_PI / 2, rng_.Uniform(0.6, 1.2), 1.0, rng_.Uniform(0.75, 0.9), 0.06);
         Noise(s, 0.04, 20, 2);
         if (reg.kind == K::kTrunk) Bands(s, 1, {side_dir.x, 0});
         break;
@@ -364,7 +363,7 @@ class StyleBuilder {
         const double p = rng_.Uniform();
         if (p < 0.15) {  // striped fabric
           const double c = rng_.Uniform(6, 16);
-          Pattern(s, P::kStripes, c, c, (rng_.Chance(0.5) ? 0 : kPi / 2) + rng_.Uniform(-0.2, 0.2),
+          Pattern(s, P::kStripes, c, c, (rng_.Chance(0.5) ? 0 : CV_PI / 2) + rng_.Uniform(-0.2, 0.2),
                   c * rng_.Uniform(0.15, 0.3), 1.0, rng_.Uniform(0.6, 0.85), 0);
         } else if (p < 0.23) {  // checks
           const double c = rng_.Uniform(8, 18);
@@ -398,7 +397,7 @@ class StyleBuilder {
         if (rng_.Chance(0.15)) Noise(s, 0.05, 0.5 * s.radius / k_, 2);
         if (rng_.Chance(0.6)) {
           const double rx = rng_.Uniform(0.12, 0.25);
-          Highlight(s, rx, rx * rng_.Uniform(0.5, 1.0), rng_.Uniform(0, kPi), rng_.Uniform(0.5, 0.85), 0.45);
+          Highlight(s, rx, rx * rng_.Uniform(0.5, 1.0), rng_.Uniform(0, CV_PI), rng_.Uniform(0.5, 0.85), 0.45);
         }
         break;
     }

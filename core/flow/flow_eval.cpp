@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Only what a predictor-driven evaluation reads: images, flow and masks.
-data::FramePair TrimPair(const data::FramePair& p) {
+data::FramePair FlowEvalInputs(const data::FramePair& p) {
   data::FramePair t = data::PairIdentity(p);
   t.image1 = p.image1;
   t.image2 = p.image2;
@@ -27,7 +27,7 @@ data::FramePair TrimPair(const data::FramePair& p) {
 // LoadPair always decodes the frames; a prediction folder needs only the flow and masks,
 // so those are read directly (sizes are checked by the accumulator).
 data::PairData LoadTargets(const data::FramePair& p, bool with_images) {
-  if (with_images) return data::LoadPair(TrimPair(p));
+  if (with_images) return data::LoadPair(FlowEvalInputs(p));
   data::PairData d;
   d.flow_forward = io::ReadFlo(p.flow_forward);
   if (!p.unmatched_forward.empty()) d.unmatched_forward = io::ReadNpyMask(p.unmatched_forward);

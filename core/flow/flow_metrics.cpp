@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "core/util/error.h"
+#include "core/util/mat_text.h"
+#include "core/util/json_text.h"
 
 namespace animerun::flow {
 
@@ -13,13 +15,11 @@ const std::array<const char*, kNumFlowBuckets> kFlowBucketNames = {
 
 namespace {
 
-std::string SizeText(const cv::Mat& m) { return std::to_string(m.cols) + "x" + std::to_string(m.rows); }
-
 void CheckMask(const cv::Mat& mask, const cv::Mat& gt, const std::string& what, const std::string& gt_name) {
   if (mask.empty()) return;
   if (mask.type() != CV_8UC1) throw Error(gt_name + ": " + what + " mask must be CV_8UC1");
   if (mask.size() != gt.size())
-    throw Error(gt_name + ": " + what + " mask is " + SizeText(mask) + " but the flow is " + SizeText(gt));
+    throw Error(gt_name + ": " + what + " mask is " + MatSizeText(mask) + " but the flow is " + MatSizeText(gt));
 }
 
 // Counts NaN/inf pixels (either component) of a CV_32FC2 flow.
@@ -33,8 +33,6 @@ int64_t CountNonFinite(const cv::Mat& flow) {
   return n;
 }
 
-nlohmann::json OptJson(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
-
 }  // namespace
 
 void FlowMetricsAccumulator::Add(const std::string& scene, const cv::Mat& pred, const cv::Mat& gt,
@@ -43,7 +41,7 @@ void FlowMetricsAccumulator::Add(const std::string& scene, const cv::Mat& pred, 
   if (gt.empty() || gt.type() != CV_32FC2) throw Error(gt_name + ": ground-truth flow must be a non-empty CV_32FC2");
   if (pred.empty() || pred.type() != CV_32FC2) throw Error(pred_name + ": predicted flow must be a non-empty CV_32FC2");
   if (pred.size() != gt.size())
-    throw Error(pred_name + ": predicted flow is " + SizeText(pred) + " but the ground truth is " + SizeText(gt));
+    throw Error(pred_name + ": predicted flow is " + MatSizeText(pred) + " but the ground truth is " + MatSizeText(gt));
   CheckMask(unmatched_forward, gt, "UnmatchedForward", gt_name);
   CheckMask(line_area, gt, "LineArea", gt_name);
   if (int64_t n = CountNonFinite(pred))
@@ -133,12 +131,12 @@ nlohmann::json FlowMetrics::ToJson() const {
   nlohmann::json j = nlohmann::json::object();
   nlohmann::json counts = nlohmann::json::object();
   for (int i = 0; i < kNumFlowBuckets; ++i) {
-    j[kFlowBucketNames[i]] = OptJson(epe[i]);
+    j[kFlowBucketNames[i]] = OptionalJson(epe[i]);
     counts[kFlowBucketNames[i]] = bucket_pixels[i];
   }
-  j["px1"] = OptJson(px1);
-  j["px3"] = OptJson(px3);
-  j["px5"] = OptJson(px5);
+  j["px1"] = OptionalJson(px1);
+  j["px3"] = OptionalJson(px3);
+  j["px5"] = OptionalJson(px5);
   j["pairs"] = pairs;
   j["pixels"] = pixels;
   j["bucket_pixels"] = counts;

@@ -7,12 +7,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/util/error.h"
+#include "core/util/mat_text.h"
 
 namespace animerun::flow {
 
 namespace {
-
-std::string SizeText(const cv::Mat& m) { return std::to_string(m.cols) + "x" + std::to_string(m.rows); }
 
 }  // namespace
 
@@ -21,8 +20,8 @@ WarpResult WarpBack(const cv::Mat& frame_t, const cv::Mat& frame_t1, const cv::M
   Require(frame_t.type() == CV_8UC3 && frame_t1.type() == CV_8UC3, "warp: frames must be 8-bit RGB");
   Require(flow.type() == CV_32FC2, "warp: the flow must be CV_32FC2");
   Require(frame_t.size() == frame_t1.size() && flow.size() == frame_t.size(),
-          "warp: sizes differ (frame t " + SizeText(frame_t) + ", frame t+1 " + SizeText(frame_t1) + ", flow " +
-              SizeText(flow) + ")");
+          "warp: sizes differ (frame t " + MatSizeText(frame_t) + ", frame t+1 " + MatSizeText(frame_t1) + ", flow " +
+              MatSizeText(flow) + ")");
   Require(unmatched_forward.empty() || (unmatched_forward.type() == CV_8UC1 && unmatched_forward.size() == flow.size()),
           "warp: the occlusion mask must be CV_8UC1 of the flow's size");
   const int w = flow.cols, h = flow.rows;

@@ -11,6 +11,7 @@
 #include "core/io/image_io.h"
 #include "core/io/npy.h"
 #include "core/util/error.h"
+#include "core/util/fs.h"
 
 namespace animerun::io {
 
@@ -20,12 +21,6 @@ namespace {
 
 // Far beyond any frame (16k x 16k); a header claiming more is corrupt or hostile.
 constexpr int64_t kMaxSide = 1 << 15;
-
-std::string LowerExt(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
-}
 
 // The first n bytes (fewer when the file is shorter) and the file's length.
 std::string ReadHead(const fs::path& path, size_t n, uintmax_t* length) {
@@ -115,12 +110,12 @@ cv::Size ProbePfm(const fs::path& path) {
 }  // namespace
 
 cv::Size ProbeImageSize(const fs::path& path) {
-  if (LowerExt(path) == ".png") return ProbePng(path).size;
+  if (LowerExtension(path) == ".png") return ProbePng(path).size;
   return ReadImageRgb(path).size();
 }
 
 cv::Size ProbeFlowSize(const fs::path& path) {
-  const std::string ext = LowerExt(path);
+  const std::string ext = LowerExtension(path);
   if (ext == ".flo") return ProbeFlo(path);
   if (ext == ".pfm") return ProbePfm(path);
   if (ext == ".png") {

@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "core/io/image_io.h"
+#include "core/util/byte_order.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
 
@@ -24,13 +25,6 @@ constexpr float kFloMagic = 202021.25f;
 // The largest files a field within the limits can need (header + data).
 constexpr uint64_t kMaxFloBytes = 12 + static_cast<uint64_t>(kMaxFlowPixels) * 8;
 constexpr uint64_t kMaxPfmBytes = 256 + static_cast<uint64_t>(kMaxFlowPixels) * 12;
-
-constexpr bool kHostLittleEndian =
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    false;
-#else
-    true;
-#endif
 
 // Copies n 4-byte words from src to dst, swapping the byte order when the file's byte
 // order differs from the host's.
@@ -55,12 +49,6 @@ void AppendWordsLe(std::vector<uint8_t>& out, const void* src, size_t n) {
   out.resize(at + n * 4);
   // Host -> little endian is the same swap as little endian -> host.
   CopyWords32(static_cast<const uint8_t*>(src), out.data() + at, n, true);
-}
-
-std::string LowerExt(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
 }
 
 // Refuses a header's size before anything is allocated for it.
@@ -291,7 +279,7 @@ cv::Mat ReadPfmFlow(const fs::path& path) {
 }
 
 cv::Mat ReadFlowAuto(const fs::path& path) {
-  const std::string ext = LowerExt(path);
+  const std::string ext = LowerExtension(path);
   if (ext == ".flo") return ReadFlo(path);
   if (ext == ".png") return ReadKittiFlow(path).flow;
   if (ext == ".pfm") return ReadPfmFlow(path);

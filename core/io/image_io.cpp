@@ -17,12 +17,6 @@ namespace animerun::io {
 namespace fs = std::filesystem;
 namespace {
 
-std::string LowerExt(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
-}
-
 // Bounds-checked reads of the header bytes; every reader below goes through them.
 class HeaderBytes {
  public:
@@ -271,7 +265,7 @@ cv::Mat ReadImageGray(const fs::path& path) {
 
 void WriteImage(const fs::path& path, const cv::Mat& image) {
   const std::string p = path.string();
-  const std::string ext = LowerExt(path);
+  const std::string ext = LowerExtension(path);
   static const char* const kExts[] = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"};
   if (std::find(std::begin(kExts), std::end(kExts), ext) == std::end(kExts) || !cv::haveImageWriter(p))
     ThrowFileError(p, "unsupported image extension '" + ext + "' (use .png, .jpg, .bmp, .tif or .webp)");

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/util/byte_order.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
 
@@ -18,13 +19,6 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 // numpy aligns the start of the data to 64 bytes (ARRAY_ALIGN) so it can be memory-mapped.
 constexpr size_t kAlign = 64;
-
-constexpr bool kHostLittleEndian =
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    false;
-#else
-    true;
-#endif
 
 std::string ShapeString(const std::vector<int64_t>& shape) {
   std::string s = "(";

@@ -31,7 +31,7 @@ std::vector<data::FramePair> PairsWithMatching(const data::AnimeRunDataset& data
 
 // What LoadPair reads for a predictor: images, contours and segment maps. The ground truth
 // is read here (not by LoadPair) so that its length is len(json), as in the official reader.
-data::FramePair TrimPair(const data::FramePair& p) {
+data::FramePair MatchEvalInputs(const data::FramePair& p) {
   data::FramePair t = data::PairIdentity(p);
   t.segment1 = p.segment1;
   t.segment2 = p.segment2;
@@ -59,7 +59,7 @@ MatchEvalResult Evaluate(const data::AnimeRunDataset& dataset, bool for_predicto
     const std::vector<int> gt = io::ReadMatchJson(p.match_forward);
     data::PairData d;
     if (for_predictor) {
-      d = data::LoadPair(TrimPair(p));
+      d = data::LoadPair(MatchEvalInputs(p));
     } else {  // LoadPair always decodes the frames; a prediction folder needs only the segment maps
       if (!p.segment1.empty()) d.segment1 = io::ReadNpyLabels(p.segment1);
       if (!p.segment2.empty()) d.segment2 = io::ReadNpyLabels(p.segment2);

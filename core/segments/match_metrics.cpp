@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "core/util/error.h"
+#include "core/util/json_text.h"
 
 namespace animerun::segments {
 
@@ -13,8 +14,6 @@ namespace {
 
 // torch's true division of integer counts: both cast to float32, divided in float32.
 double Ratio32(int64_t num, int64_t den) { return static_cast<double>(static_cast<float>(num) / static_cast<float>(den)); }
-
-nlohmann::json OptJson(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 std::optional<double> Mean(const std::vector<double>& v) {
   if (v.empty()) return std::nullopt;
@@ -94,9 +93,9 @@ nlohmann::json MatchPairMetrics::ToJson() const {
   j["segments"] = num_segments;
   j["gt_unmatched"] = num_gt_unmatched;
   j["acc"] = accuracy;
-  j["valid_acc"] = OptJson(valid_accuracy);
-  j["invalid_acc"] = OptJson(invalid_accuracy);
-  j["area_acc"] = OptJson(area_accuracy);
+  j["valid_acc"] = OptionalJson(valid_accuracy);
+  j["invalid_acc"] = OptionalJson(invalid_accuracy);
+  j["area_acc"] = OptionalJson(area_accuracy);
   j["max_label2"] = max_label2 ? nlohmann::json(*max_label2) : nlohmann::json(nullptr);
   return j;
 }
@@ -131,11 +130,11 @@ MatchMetrics SummarizeMatchPairs(const std::vector<const MatchPairMetrics*>& pai
 
 nlohmann::json MatchMetrics::ToJson() const {
   nlohmann::json j = nlohmann::json::object();
-  j["acc"] = OptJson(acc);
-  j["valid_acc"] = OptJson(valid_acc);
-  j["invalid_acc"] = OptJson(invalid_acc);
-  j["acc_300"] = OptJson(acc_300);
-  j["area_acc"] = OptJson(area_acc);
+  j["acc"] = OptionalJson(acc);
+  j["valid_acc"] = OptionalJson(valid_acc);
+  j["invalid_acc"] = OptionalJson(invalid_acc);
+  j["acc_300"] = OptionalJson(acc_300);
+  j["area_acc"] = OptionalJson(area_acc);
   j["pairs"] = pairs;
   j["pairs_valid"] = pairs_valid;
   j["pairs_invalid"] = pairs_invalid;

@@ -106,4 +106,10 @@ std::vector<std::string> ListSubdirs(const fs::path& dir) {
   return out;
 }
 
+std::string LowerExtension(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
 }  // namespace animerun

@@ -37,4 +37,7 @@ std::vector<std::filesystem::path> ListFiles(const std::filesystem::path& dir,
 // Sub-folders of a folder, sorted by name. A missing folder gives an empty list.
 std::vector<std::string> ListSubdirs(const std::filesystem::path& dir);
 
+// The extension in lower case, with its dot (".flo"), or "" when there is none.
+std::string LowerExtension(const std::filesystem::path& path);
+
 }  // namespace animerun

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,5 +21,8 @@ constexpr uint64_t kMaxJsonFileBytes = uint64_t{1} << 24;  // 16 MiB; real files
 nlohmann::json ParseJsonText(const std::string& text, const std::string& origin);
 // Reads (at most kMaxJsonFileBytes) and parses a file; errors name it.
 nlohmann::json ReadJsonFile(const std::filesystem::path& path);
+
+// The value, or null when there is none (a metric undefined on an empty subset).
+inline nlohmann::json OptionalJson(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 }  // namespace animerun

@@ -6,10 +6,10 @@ namespace nn = torch::nn;
 
 namespace {
 
-nn::Conv2d Conv(int64_t in, int64_t out, int64_t kh, int64_t kw, int64_t ph, int64_t pw) {
+nn::Conv2d UpdateConv(int64_t in, int64_t out, int64_t kh, int64_t kw, int64_t ph, int64_t pw) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, {kh, kw}).padding({ph, pw}));
 }
-nn::Conv2d Conv(int64_t in, int64_t out, int64_t k) { return Conv(in, out, k, k, k / 2, k / 2); }
+nn::Conv2d UpdateConv(int64_t in, int64_t out, int64_t k) { return UpdateConv(in, out, k, k, k / 2, k / 2); }
 
 // One GRU step with gates from convz/convr on [h, x] and the candidate from convq on [r*h, x].
 torch::Tensor GruStep(nn::Conv2d& convz, nn::Conv2d& convr, nn::Conv2d& convq, const torch::Tensor& h,
@@ -58,8 +58,8 @@ torch::Tensor GruStepPlanned(const GruHalfPlan& plan, const torch::Tensor& h, co
 }
 
 FlowHeadImpl::FlowHeadImpl(int64_t input_dim, int64_t hidden_dim) {
-  conv1_ = register_module("conv1", Conv(input_dim, hidden_dim, 3));
-  conv2_ = register_module("conv2", Conv(hidden_dim, 2, 3));
+  conv1_ = register_module("conv1", UpdateConv(input_dim, hidden_dim, 3));
+  conv2_ = register_module("conv2", UpdateConv(hidden_dim, 2, 3));
 }
 
 torch::Tensor FlowHeadImpl::forward(const torch::Tensor& x) {
@@ -67,9 +67,9 @@ torch::Tensor FlowHeadImpl::forward(const torch::Tensor& x) {
 }
 
 ConvGRUImpl::ConvGRUImpl(int64_t hidden_dim, int64_t input_dim) {
-  convz_ = register_module("convz", Conv(hidden_dim + input_dim, hidden_dim, 3));
-  convr_ = register_module("convr", Conv(hidden_dim + input_dim, hidden_dim, 3));
-  convq_ = register_module("convq", Conv(hidden_dim + input_dim, hidden_dim, 3));
+  convz_ = register_module("convz", UpdateConv(hidden_dim + input_dim, hidden_dim, 3));
+  convr_ = register_module("convr", UpdateConv(hidden_dim + input_dim, hidden_dim, 3));
+  convq_ = register_module("convq", UpdateConv(hidden_dim + input_dim, hidden_dim, 3));
 }
 
 torch::Tensor ConvGRUImpl::forward(const torch::Tensor& h, const torch::Tensor& x) {
@@ -84,12 +84,12 @@ torch::Tensor ConvGRUImpl::Step(const GruPlan& plan, const torch::Tensor& h, con
 
 SepConvGRUImpl::SepConvGRUImpl(int64_t hidden_dim, int64_t input_dim) {
   const int64_t in = hidden_dim + input_dim;
-  convz1_ = register_module("convz1", Conv(in, hidden_dim, 1, 5, 0, 2));
-  convr1_ = register_module("convr1", Conv(in, hidden_dim, 1, 5, 0, 2));
-  convq1_ = register_module("convq1", Conv(in, hidden_dim, 1, 5, 0, 2));
-  convz2_ = register_module("convz2", Conv(in, hidden_dim, 5, 1, 2, 0));
-  convr2_ = register_module("convr2", Conv(in, hidden_dim, 5, 1, 2, 0));
-  convq2_ = register_module("convq2", Conv(in, hidden_dim, 5, 1, 2, 0));
+  convz1_ = register_module("convz1", UpdateConv(in, hidden_dim, 1, 5, 0, 2));
+  convr1_ = register_module("convr1", UpdateConv(in, hidden_dim, 1, 5, 0, 2));
+  convq1_ = register_module("convq1", UpdateConv(in, hidden_dim, 1, 5, 0, 2));
+  convz2_ = register_module("convz2", UpdateConv(in, hidden_dim, 5, 1, 2, 0));
+  convr2_ = register_module("convr2", UpdateConv(in, hidden_dim, 5, 1, 2, 0));
+  convq2_ = register_module("convq2", UpdateConv(in, hidden_dim, 5, 1, 2, 0));
 }
 
 torch::Tensor SepConvGRUImpl::forward(const torch::Tensor& h, const torch::Tensor& x) {
@@ -107,16 +107,16 @@ torch::Tensor SepConvGRUImpl::Step(const GruPlan& plan, const torch::Tensor& h, 
 
 MotionEncoderImpl::MotionEncoderImpl(bool small, int64_t cor_planes) : small_(small) {
   if (small) {
-    convc1_ = register_module("convc1", Conv(cor_planes, 96, 1));
-    convf1_ = register_module("convf1", Conv(2, 64, 7));
-    convf2_ = register_module("convf2", Conv(64, 32, 3));
-    conv_ = register_module("conv", Conv(128, 80, 3));
+    convc1_ = register_module("convc1", UpdateConv(cor_planes, 96, 1));
+    convf1_ = register_module("convf1", UpdateConv(2, 64, 7));
+    convf2_ = register_module("convf2", UpdateConv(64, 32, 3));
+    conv_ = register_module("conv", UpdateConv(128, 80, 3));
   } else {
-    convc1_ = register_module("convc1", Conv(cor_planes, 256, 1));
-    convc2_ = register_module("convc2", Conv(256, 192, 3));
-    convf1_ = register_module("convf1", Conv(2, 128, 7));
-    convf2_ = register_module("convf2", Conv(128, 64, 3));
-    conv_ = register_module("conv", Conv(64 + 192, 128 - 2, 3));
+    convc1_ = register_module("convc1", UpdateConv(cor_planes, 256, 1));
+    convc2_ = register_module("convc2", UpdateConv(256, 192, 3));
+    convf1_ = register_module("convf1", UpdateConv(2, 128, 7));
+    convf2_ = register_module("convf2", UpdateConv(128, 64, 3));
+    conv_ = register_module("conv", UpdateConv(64 + 192, 128 - 2, 3));
   }
 }
 
@@ -130,7 +130,7 @@ torch::Tensor MotionEncoderImpl::forward(const torch::Tensor& flow, const torch:
 }
 
 nn::Sequential MakeMaskHead(int64_t hidden_dim) {
-  return nn::Sequential(Conv(hidden_dim, 256, 3), nn::ReLU(nn::ReLUOptions(true)), Conv(256, 64 * 9, 1));
+  return nn::Sequential(UpdateConv(hidden_dim, 256, 3), nn::ReLU(nn::ReLUOptions(true)), UpdateConv(256, 64 * 9, 1));
 }
 
 UpdateBlockImpl::UpdateBlockImpl(bool small, int64_t cor_planes, int64_t hidden_dim) : small_(small) {

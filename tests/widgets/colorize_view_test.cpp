@@ -43,7 +43,7 @@ Seq MakeSequence() {
           split / "contour/synth_000"};
 }
 
-ColorizeViewOptions Quiet() {
+ColorizeViewOptions QuietColorize() {
   ColorizeViewOptions o;
   o.modal_errors = false;
   return o;
@@ -80,7 +80,7 @@ void Click(ColorizeCanvas* c, cv::Point image_point) {
 
 TEST(ColorizeView, PropagatesPaintsFlipsAndExports) {
   const Seq seq = MakeSequence();
-  ColorizeView view(nullptr, Quiet());
+  ColorizeView view(nullptr, QuietColorize());
   view.resize(900, 520);
   view.show();
   bool propagated = false;
@@ -205,7 +205,7 @@ TEST(ColorizeView, PropagatesPaintsFlipsAndExports) {
 
 TEST(ColorizeView, CancelKeepsResultsAndErrorsAreReported) {
   const Seq seq = MakeSequence();
-  ColorizeView view(nullptr, Quiet());
+  ColorizeView view(nullptr, QuietColorize());
   view.SetSequence({seq.key}, {seq.seg}, seq.contour);
   ASSERT_TRUE(view.WaitIdle(60000));
   ASSERT_EQ(view.FrameCount(), 4);
@@ -216,7 +216,7 @@ TEST(ColorizeView, CancelKeepsResultsAndErrorsAreReported) {
   EXPECT_EQ(view.FrameCount(), 4);
   EXPECT_FALSE(view.FrameImage(3).isNull());
   // Nothing to export while empty; a bad folder is reported, not thrown.
-  ColorizeView empty(nullptr, Quiet());
+  ColorizeView empty(nullptr, QuietColorize());
   EXPECT_FALSE(empty.ExportTo(QString::fromStdString(test::ScratchDir("x").string())));
   empty.SetSequence({seq.key}, {}, test::ScratchDir("x") / "missing");
   ASSERT_TRUE(empty.WaitIdle(60000));

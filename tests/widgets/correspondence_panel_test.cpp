@@ -26,13 +26,12 @@
 #include "widgets/common/image_pane.h"
 #include "widgets/common/qt_image.h"
 #include "widgets/correspondence/correspondence_panel.h"
+#include "qstring_path.h"
 
 namespace animerun::widgets {
 namespace {
 
 namespace fs = std::filesystem;
-
-QString Q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 // A small synthetic dataset in the running test's scratch folder (annotations go beside it).
 struct Fixture {
@@ -58,7 +57,7 @@ Fixture MakeData() {
   return f;
 }
 
-CorrespondencePanelOptions Quiet(int autosave_ms = 10000) {
+CorrespondencePanelOptions QuietCorrespondence(int autosave_ms = 10000) {
   CorrespondencePanelOptions o;
   o.modal_errors = false;
   o.autosave_delay_ms = autosave_ms;
@@ -92,7 +91,7 @@ void Key(QWidget* w, Qt::Key key, Qt::KeyboardModifiers mods = Qt::NoModifier) {
 
 TEST(CorrespondencePanel, SelectReassignUnmatchAndUndoRedoExactly) {
   const Fixture f = MakeData();
-  CorrespondencePanel panel(nullptr, Quiet());
+  CorrespondencePanel panel(nullptr, QuietCorrespondence());
   panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession()) << panel.LastError().toStdString();
   ASSERT_GE(f.data.match_forward.size(), 3u);
@@ -161,7 +160,7 @@ TEST(CorrespondencePanel, SelectReassignUnmatchAndUndoRedoExactly) {
 }
 
 TEST(CorrespondencePanel, PanelKeysWinOverTheWindowShortcuts) {
-  CorrespondencePanel panel(nullptr, Quiet());
+  CorrespondencePanel panel(nullptr, QuietCorrespondence());
   for (auto [key, mods] : std::vector<std::pair<Qt::Key, Qt::KeyboardModifiers>>{
            {Qt::Key_N, Qt::NoModifier}, {Qt::Key_N, Qt::ShiftModifier}, {Qt::Key_U, Qt::NoModifier},
            {Qt::Key_Delete, Qt::NoModifier}, {Qt::Key_Z, Qt::ControlModifier}}) {
@@ -178,7 +177,7 @@ TEST(CorrespondencePanel, PanelKeysWinOverTheWindowShortcuts) {
 
 TEST(CorrespondencePanel, ReviewQueueStepsLeastConfidentFirst) {
   const Fixture f = MakeData();
-  CorrespondencePanel panel(nullptr, Quiet());
+  CorrespondencePanel panel(nullptr, QuietCorrespondence());
   panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession());
   QSignalSpy done(&panel, &CorrespondencePanel::matcherFinished);
@@ -262,7 +261,7 @@ TEST(CorrespondencePanel, AutosavesTheEditsAndReopeningRestoresThem) {
   std::vector<int> edited;
   fs::path saved_file;
   {
-    CorrespondencePanel panel(nullptr, Quiet(30));
+    CorrespondencePanel panel(nullptr, QuietCorrespondence(30));
     panel.setPair(Q(f.split), f.pair, Shared(f.data));
     ASSERT_TRUE(panel.HasSession());
     saved_file = panel.Files().matches;
@@ -292,7 +291,7 @@ TEST(CorrespondencePanel, AutosavesTheEditsAndReopeningRestoresThem) {
   }
   EXPECT_EQ(ReadFileText(f.pair.match_forward), gt_bytes);  // the ground truth untouched
 
-  CorrespondencePanel reopened(nullptr, Quiet());
+  CorrespondencePanel reopened(nullptr, QuietCorrespondence());
   reopened.setPair(Q(f.split), f.pair, Shared(f.data));
   EXPECT_EQ(reopened.session().matches(), edited);
   EXPECT_EQ(reopened.session().proposal().source, "gt");
@@ -307,7 +306,7 @@ TEST(CorrespondencePanel, EditsSurviveAKillBeforeTheAutosave) {
   const Fixture f = MakeData();
   std::vector<int> edited;
   {
-    CorrespondencePanel panel(nullptr, Quiet(600000));
+    CorrespondencePanel panel(nullptr, QuietCorrespondence(600000));
     panel.setPair(Q(f.split), f.pair, Shared(f.data));
     const auto [s, other] = SegmentAndOtherTarget(f);
     panel.SelectSegment(s);
@@ -316,7 +315,7 @@ TEST(CorrespondencePanel, EditsSurviveAKillBeforeTheAutosave) {
     edited = panel.session().matches();
     EXPECT_FALSE(fs::exists(panel.Files().matches));  // not saved yet
     // Reopen while the first panel still holds the unsaved edit, as after a SIGKILL.
-    CorrespondencePanel reopened(nullptr, Quiet());
+    CorrespondencePanel reopened(nullptr, QuietCorrespondence());
     reopened.setPair(Q(f.split), f.pair, Shared(f.data));
     EXPECT_EQ(reopened.session().matches(), edited);
     EXPECT_NE(reopened.Status().indexOf("recovered after an interruption"), -1) << reopened.Status().toStdString();
@@ -329,7 +328,7 @@ TEST(CorrespondencePanel, CorruptAnnotationIsReportedKeptAsideAndGroundTruthShow
   const std::string gt_bytes = ReadFileText(f.pair.match_forward);
   const fs::path file = f.split / "Annotations" / "SegMatching" / f.pair.scene / "forward" / (f.pair.name1 + ".json");
   WriteFileAtomic(file, std::string("{\"0\": [3], \"1\": ["));  // truncated
-  CorrespondencePanel panel(nullptr, Quiet(20));
+  CorrespondencePanel panel(nullptr, QuietCorrespondence(20));
   panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession());
   EXPECT_NE(panel.LastError().indexOf(Q(file)), -1) << panel.LastError().toStdString();
@@ -350,7 +349,7 @@ TEST(CorrespondencePanel, UnwritableDatasetSavesInTheUserFolder) {
   // Annotations cannot be created beside the dataset (as on a read-only mount; a file of
   // that name blocks it even for root): the user's data folder takes the edits.
   WriteFileAtomic(f.split / "Annotations", std::string("blocked"));
-  const CorrespondencePanelOptions o = Quiet(20);
+  const CorrespondencePanelOptions o = QuietCorrespondence(20);
   CorrespondencePanel panel(nullptr, o);
   panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession()) << panel.LastError().toStdString();
@@ -368,7 +367,7 @@ TEST(CorrespondencePanel, UnwritableDatasetSavesInTheUserFolder) {
 
 TEST(CorrespondencePanel, NoSegmentMapsAndScreenshot) {
   const Fixture f = MakeData();
-  CorrespondencePanel panel(nullptr, Quiet());
+  CorrespondencePanel panel(nullptr, QuietCorrespondence());
   data::PairData bare = f.data;
   bare.segment2 = cv::Mat();
   panel.setPair(Q(f.split), f.pair, Shared(bare));
@@ -416,7 +415,7 @@ TEST(CorrespondencePanel, NoSegmentMapsAndScreenshot) {
 TEST(CorrespondencePanel, AntMatcherWithTheGoldenCheckpoint) {
   ANIMERUN_REQUIRE_GOLDEN();
   const Fixture f = MakeData();
-  CorrespondencePanel panel(nullptr, Quiet());
+  CorrespondencePanel panel(nullptr, QuietCorrespondence());
   panel.setPair(Q(f.split), f.pair, Shared(f.data));
   ASSERT_TRUE(panel.HasSession());
   QSignalSpy done(&panel, &CorrespondencePanel::matcherFinished);
@@ -438,7 +437,7 @@ TEST(CorrespondencePanel, AntMatcherWithTheGoldenCheckpoint) {
   EXPECT_FLOAT_EQ(sess.Confidence(panel.Selected()), lo);
   // Saved with its confidences: reopening shows the same review order.
   ASSERT_TRUE(panel.SaveNow());
-  CorrespondencePanel reopened(nullptr, Quiet());
+  CorrespondencePanel reopened(nullptr, QuietCorrespondence());
   reopened.setPair(Q(f.split), f.pair, Shared(f.data));
   EXPECT_EQ(reopened.session().proposal().source, "ant");
   EXPECT_EQ(reopened.session().ReviewQueue(), sess.ReviewQueue());

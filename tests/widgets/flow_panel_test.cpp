@@ -35,13 +35,12 @@
 #include "widgets/common/qt_image.h"
 #include "widgets/common/qt_jobs.h"
 #include "widgets/flow/flow_panel.h"
+#include "qstring_path.h"
 
 namespace animerun::widgets {
 namespace {
 
 namespace fs = std::filesystem;
-
-QString Q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 // Two small synthetic pairs (one scene, three frames), made once per process.
 const std::vector<data::PairData>& Pairs() {
@@ -79,7 +78,7 @@ QString SaveRandomWeights(const std::string& model, const fs::path& dir) {
   return Q(p);
 }
 
-FlowPanelOptions Quiet() {
+FlowPanelOptions QuietFlowPanel() {
   FlowPanelOptions o;
   o.use_settings = false;
   o.threads = 2;
@@ -97,7 +96,7 @@ cv::Mat RunnerFlow(const std::string& model, const QString& weights, int iters, 
 }
 
 TEST(FlowPanel, MissingWeightsShowsHowToGetThem) {
-  FlowPanel panel(nullptr, Quiet());
+  FlowPanel panel(nullptr, QuietFlowPanel());
   panel.resize(500, 600);
   panel.show();
   Show(panel, Pairs()[0], "synth_000 0 -> 1");
@@ -122,7 +121,7 @@ TEST(FlowPanel, MissingWeightsShowsHowToGetThem) {
 TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
   const fs::path dir = test::ScratchDir("weights");
   const QString w = SaveRandomWeights("raft-small", dir);
-  FlowPanel panel(nullptr, Quiet());
+  FlowPanel panel(nullptr, QuietFlowPanel());
   panel.resize(500, 600);
   panel.show();
   panel.SetModel(0, "raft-small");
@@ -195,7 +194,7 @@ TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
 
 TEST(FlowPanel, CancelDropsTheRun) {
   const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
-  FlowPanel panel(nullptr, Quiet());
+  FlowPanel panel(nullptr, QuietFlowPanel());
   panel.SetModel(0, "raft-small");
   panel.SetWeights(0, w);
   panel.SetIterations(0, 2);
@@ -234,7 +233,7 @@ data::PairData BiggerPair() {
 TEST(FlowPanel, ProgressPerIterationAndPromptCancel) {
   constexpr int kIters = 32;
   const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
-  auto panel = std::make_unique<FlowPanel>(nullptr, Quiet());
+  auto panel = std::make_unique<FlowPanel>(nullptr, QuietFlowPanel());
   panel->resize(520, 640);
   panel->show();
   panel->SetModel(0, "raft-small");
@@ -309,7 +308,7 @@ TEST(FlowPanel, BadAndWrongWeightsAreReported) {
   const fs::path junk = dir / "junk.pth";
   std::ofstream(junk) << "not a checkpoint at all";
   const QString small = SaveRandomWeights("raft-small", dir);
-  FlowPanel panel(nullptr, Quiet());
+  FlowPanel panel(nullptr, QuietFlowPanel());
   Show(panel, Pairs()[0], "pair 0");
   panel.SetModel(0, "raft-small");
   panel.SetWeights(0, Q(junk));
@@ -332,7 +331,7 @@ TEST(FlowPanel, CompareShowsBothWithOneScaleAndScreenshot) {
   const fs::path dir = test::ScratchDir("weights");
   const QString a = SaveRandomWeights("raft-small", dir);
   const QString b = SaveRandomWeights("pwcnet", dir);
-  FlowPanel panel(nullptr, Quiet());
+  FlowPanel panel(nullptr, QuietFlowPanel());
   panel.resize(520, 640);
   panel.show();
   panel.SetModel(0, "raft-small");
@@ -392,7 +391,7 @@ TEST(FlowPanel, CompareShowsBothWithOneScaleAndScreenshot) {
 
 TEST(FlowPanel, BlinkShowsFrameTAndFrameT1WarpedBackWithTheError) {
   const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
-  FlowPanel panel(nullptr, Quiet());
+  FlowPanel panel(nullptr, QuietFlowPanel());
   panel.resize(900, 420);
   panel.show();
   const data::PairData& pair = Pairs()[0];
@@ -446,7 +445,7 @@ TEST(FlowPanel, RemembersWeightsPerModel) {
   QCoreApplication::setOrganizationName("AnimeRunFlowPanelTest");
   QCoreApplication::setApplicationName("flow_panel_test");
   {
-    FlowPanelOptions o = Quiet();
+    FlowPanelOptions o = QuietFlowPanel();
     o.use_settings = true;
     FlowPanel panel(nullptr, o);
     panel.SetModel(0, "raft");
@@ -457,7 +456,7 @@ TEST(FlowPanel, RemembersWeightsPerModel) {
     panel.SetModel(0, "raft");
     EXPECT_EQ(panel.Weights(0), "/w/raft-things.pth");
   }
-  FlowPanelOptions o = Quiet();
+  FlowPanelOptions o = QuietFlowPanel();
   o.use_settings = true;
   FlowPanel again(nullptr, o);
   again.SetModel(1, "gma");
@@ -468,7 +467,7 @@ TEST(FlowPanel, RemembersWeightsPerModel) {
 TEST(FlowPanel, RunsTheGoldenRaftSmallCheckpoint) {
   ANIMERUN_REQUIRE_GOLDEN();
   const QString w = Q(test::GoldenDir() / "raft-small/raft-small.pth");
-  FlowPanel panel(nullptr, Quiet());
+  FlowPanel panel(nullptr, QuietFlowPanel());
   panel.SetModel(0, "raft-small");
   panel.SetWeights(0, w);
   panel.SetIterations(0, 4);

@@ -21,13 +21,12 @@
 #include "widgets/common/session_model.h"
 #include "widgets/palette/palette_panel.h"
 #include "widgets/palette/palette_views.h"
+#include "qstring_path.h"
 
 namespace animerun::widgets {
 namespace {
 
 namespace fs = std::filesystem;
-
-QString Q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 // A small synthetic AnimeRun dataset, generated once per test binary run.
 fs::path Dataset() {
@@ -61,7 +60,7 @@ fs::path References() {
   return root;
 }
 
-PalettePanelOptions Quiet() {
+PalettePanelOptions QuietPalette() {
   PalettePanelOptions o;
   o.modal_errors = false;
   return o;
@@ -102,7 +101,7 @@ TEST(PaletteViews, SquarifiedLayoutAreasFollowValues) {
 }
 
 TEST(PalettePanel, EditsGroupsAndAcceptsDrops) {
-  PalettePanel panel(nullptr, Quiet());
+  PalettePanel panel(nullptr, QuietPalette());
   EXPECT_TRUE(panel.AddGroup("warm", "disney"));
   EXPECT_FALSE(panel.AddGroup("warm"));  // duplicate name refused
   EXPECT_EQ(panel.CurrentGroup(), "warm");
@@ -135,7 +134,7 @@ TEST(PalettePanel, EditsGroupsAndAcceptsDrops) {
 }
 
 TEST(PalettePanel, ExtractsInBackgroundAndExports) {
-  PalettePanel panel(nullptr, Quiet());
+  PalettePanel panel(nullptr, QuietPalette());
   panel.AddGroup("warm", "disney");
   panel.AddFrames("warm", {Q(References() / "warm")});
   panel.ExtractGroups({});
@@ -157,7 +156,7 @@ TEST(PalettePanel, ExtractsInBackgroundAndExports) {
   EXPECT_FALSE(panel.Modified());
   const palette::PaletteFile back = palette::LoadPalettes(out);
   EXPECT_EQ(palette::SerializePalettes(back), palette::SerializePalettes(panel.Palettes()));
-  PalettePanel other(nullptr, Quiet());
+  PalettePanel other(nullptr, QuietPalette());
   ASSERT_TRUE(other.loadPalettes(Q(out)));
   EXPECT_EQ(other.groupList()->count(), 1);
   EXPECT_FALSE(other.loadPalettes(Q(out.parent_path() / "missing.json")));
@@ -165,7 +164,7 @@ TEST(PalettePanel, ExtractsInBackgroundAndExports) {
 }
 
 TEST(PalettePanel, SuggestedGroupsCanBeAccepted) {
-  PalettePanel panel(nullptr, Quiet());
+  PalettePanel panel(nullptr, QuietPalette());
   panel.AddGroup("all", "western");
   panel.AddFrames("all", {Q(References())});
   QStringList frames;
@@ -185,7 +184,7 @@ TEST(PalettePanel, SuggestedGroupsCanBeAccepted) {
 }
 
 TEST(PalettePanel, PreviewMatchesApplyAndScreenshot) {
-  PalettePanel panel(nullptr, Quiet());
+  PalettePanel panel(nullptr, QuietPalette());
   panel.resize(1280, 760);
   panel.show();
   panel.AddGroup("warm", "disney");

@@ -26,6 +26,7 @@
 #include "widgets/train/train_curves_view.h"
 #include "widgets/train/train_dialog.h"
 #include "widgets/train/train_options_form.h"
+#include "qstring_path.h"
 
 #include <QPushButton>
 #include <QTableWidget>
@@ -37,7 +38,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-QString Q(const fs::path& p) { return QString::fromStdString(p.string()); }
 const QString kAnimerun = QString(ANIMERUN_EXE);
 
 fs::path TinyData() {

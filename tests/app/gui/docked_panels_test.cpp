@@ -26,13 +26,12 @@
 #include "widgets/flow/flow_panel.h"
 #include "widgets/pair/pair_view.h"
 #include "widgets/train/train_dialog.h"
+#include "qstring_path.h"
 
 namespace animerun::gui {
 namespace {
 
 namespace fs = std::filesystem;
-
-QString Q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 QString SaveRandomWeights(const std::string& model, const fs::path& dir) {
   const fs::path p = dir / (model + "_random.pth");

@@ -32,6 +32,7 @@
 #include "widgets/pair/pair_view.h"
 #include "widgets/pair/scene_list.h"
 #include "widgets/palette/palette_panel.h"
+#include "qstring_path.h"
 
 namespace animerun::gui {
 namespace {
@@ -80,8 +81,6 @@ MainWindowOptions TestOptions() {
   o.modal_errors = false;
   return o;
 }
-
-QString Q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 void Open(MainWindow& w, const fs::path& root) {
   w.OpenFolder(Q(root));

@@ -24,7 +24,7 @@ cv::Mat Pattern() {
 }
 
 // Sum, sum of squares and an index-weighted sum: three numbers that pin an image down.
-std::array<int64_t, 3> Stats(const cv::Mat& img) {
+std::array<int64_t, 3> ChannelStats(const cv::Mat& img) {
   int64_t s = 0, s2 = 0, w = 0, i = 0;
   for (int y = 0; y < img.rows; ++y) {
     const uint8_t* p = img.ptr<uint8_t>(y);
@@ -38,7 +38,7 @@ std::array<int64_t, 3> Stats(const cv::Mat& img) {
 }
 
 TEST(ColorJitter, MatchesPillow) {
-  EXPECT_EQ(Stats(Pattern()), (std::array<int64_t, 3>{71376, 11845968, 16561}));
+  EXPECT_EQ(ChannelStats(Pattern()), (std::array<int64_t, 3>{71376, 11845968, 16561}));
   struct Ref {
     void (*op)(cv::Mat&, double);
     double factor;
@@ -53,7 +53,7 @@ TEST(ColorJitter, MatchesPillow) {
   for (const Ref& r : refs) {
     cv::Mat img = Pattern();
     r.op(img, r.factor);
-    EXPECT_EQ(Stats(img), r.want) << "factor " << r.factor;
+    EXPECT_EQ(ChannelStats(img), r.want) << "factor " << r.factor;
   }
 }
 
@@ -111,7 +111,7 @@ FlowSample AffinePair(int w, int h) {
 }
 
 // Mean |image1(p) - image2(p + flow(p))| over pixels whose target lies inside image 2.
-double WarpError(const FlowSample& s) {
+double SampleWarpError(const FlowSample& s) {
   cv::Mat map(s.flow.size(), CV_32FC2);
   for (int y = 0; y < s.flow.rows; ++y)
     for (int x = 0; x < s.flow.cols; ++x) {
@@ -135,11 +135,11 @@ double WarpError(const FlowSample& s) {
 
 TEST(FlowAugment, SpatialOpsKeepTheFlowConsistent) {
   const FlowSample pair = AffinePair(160, 120);
-  ASSERT_LT(WarpError(pair), 1.5);  // the construction itself
+  ASSERT_LT(SampleWarpError(pair), 1.5);  // the construction itself
   FlowSample broken = pair;  // a sign error would be seen
   broken.flow = cv::Mat();    // a new buffer: pair shares the old one
   cv::multiply(pair.flow, cv::Scalar(-1.0, 1.0), broken.flow);
-  ASSERT_GT(WarpError(broken), 10.0);
+  ASSERT_GT(SampleWarpError(broken), 10.0);
 
   FlowAugmentOptions o;
   o.crop_height = 64;
@@ -152,7 +152,7 @@ TEST(FlowAugment, SpatialOpsKeepTheFlowConsistent) {
     const FlowSample out = AugmentFlowSample(pair, o, rng, &d);
     ASSERT_EQ(out.image1.size(), cv::Size(96, 64));
     ASSERT_EQ(out.flow.size(), cv::Size(96, 64));
-    EXPECT_LT(WarpError(out), 3.0) << "seed " << seed << " resize " << d.resized << " (" << d.scale_x << ", "
+    EXPECT_LT(SampleWarpError(out), 3.0) << "seed " << seed << " resize " << d.resized << " (" << d.scale_x << ", "
                                    << d.scale_y << ") hflip " << d.hflip << " vflip " << d.vflip;
     EXPECT_EQ(cv::countNonZero(out.valid), 64 * 96);
     seen_h |= d.hflip, seen_v |= d.vflip, seen_resize |= d.resized, seen_plain |= !d.resized,

@@ -13,10 +13,10 @@
 namespace animerun::flow {
 namespace {
 
-cv::Mat Flow(int w, int h, float u, float v) { return cv::Mat(h, w, CV_32FC2, cv::Scalar(u, v)); }
+cv::Mat ConstantFlow(int w, int h, float u, float v) { return cv::Mat(h, w, CV_32FC2, cv::Scalar(u, v)); }
 
 TEST(FlowCompare, EndPointErrorPerPixel) {
-  cv::Mat gt = Flow(4, 3, 1.f, -2.f);
+  cv::Mat gt = ConstantFlow(4, 3, 1.f, -2.f);
   cv::Mat pred = gt.clone();
   pred.at<cv::Vec2f>(1, 2) += cv::Vec2f(3.f, 4.f);
   pred.at<cv::Vec2f>(0, 0)[1] = std::numeric_limits<float>::infinity();
@@ -26,12 +26,12 @@ TEST(FlowCompare, EndPointErrorPerPixel) {
   EXPECT_FLOAT_EQ(e.at<float>(1, 2), 5.f);
   EXPECT_FLOAT_EQ(e.at<float>(2, 3), 0.f);
   EXPECT_TRUE(std::isnan(e.at<float>(0, 0)));
-  EXPECT_THROW(EndPointError(Flow(4, 2, 0, 0), gt), Error);
+  EXPECT_THROW(EndPointError(ConstantFlow(4, 2, 0, 0), gt), Error);
   EXPECT_THROW(EndPointError(cv::Mat(3, 4, CV_32FC1, cv::Scalar(0)), cv::Mat(3, 4, CV_32FC1, cv::Scalar(0))), Error);
 }
 
 TEST(FlowCompare, MaxFlowMagnitudeSkipsNonFinite) {
-  cv::Mat f = Flow(3, 2, 1.f, 0.f);
+  cv::Mat f = ConstantFlow(3, 2, 1.f, 0.f);
   f.at<cv::Vec2f>(1, 1) = cv::Vec2f(-6.f, 8.f);
   f.at<cv::Vec2f>(0, 2) = cv::Vec2f(std::numeric_limits<float>::quiet_NaN(), 100.f);
   EXPECT_DOUBLE_EQ(MaxFlowMagnitude(f), 10.0);

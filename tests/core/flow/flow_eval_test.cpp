@@ -52,7 +52,7 @@ fs::path MakeDataset(const std::string& name) {
   return root;
 }
 
-double Val(const std::optional<double>& v) {
+double EvalVal(const std::optional<double>& v) {
   EXPECT_TRUE(v.has_value());
   return v.value_or(-1.0);
 }
@@ -65,15 +65,15 @@ TEST(FlowEval, PredictionFolderGivesKnownEpe) {
   const double n = kW * kH;
   EXPECT_EQ(r.overall.pairs, 3);
   EXPECT_EQ(r.overall.pixels, 3 * kW * kH);
-  EXPECT_NEAR(Val(r.overall.Get(FlowBucket::kAll)), (2 * n * 5 + n * 1) / (3 * n), 1e-12);
-  EXPECT_NEAR(Val(r.overall.Get(FlowBucket::kOcc)), 11.0 / 3, 1e-12);  // every row has the same mix
-  EXPECT_NEAR(Val(r.overall.Get(FlowBucket::kLine)), 11.0 / 3, 1e-12);
+  EXPECT_NEAR(EvalVal(r.overall.Get(FlowBucket::kAll)), (2 * n * 5 + n * 1) / (3 * n), 1e-12);
+  EXPECT_NEAR(EvalVal(r.overall.Get(FlowBucket::kOcc)), 11.0 / 3, 1e-12);  // every row has the same mix
+  EXPECT_NEAR(EvalVal(r.overall.Get(FlowBucket::kLine)), 11.0 / 3, 1e-12);
   EXPECT_EQ(r.overall.bucket_pixels[static_cast<int>(FlowBucket::kOcc)], 3 * kW);
   EXPECT_EQ(r.overall.bucket_pixels[static_cast<int>(FlowBucket::kLine)], 3 * kH);
-  EXPECT_NEAR(Val(r.overall.px3), 1.0 / 3, 1e-12);  // only s2 (EPE 1 < 3)
-  EXPECT_DOUBLE_EQ(Val(r.overall.px1), 0.0);        // EPE 1 is not < 1
-  EXPECT_DOUBLE_EQ(Val(r.scenes.at("s1").Get(FlowBucket::kAll)), 5.0);
-  EXPECT_DOUBLE_EQ(Val(r.scenes.at("s2").Get(FlowBucket::kNonOcc)), 1.0);
+  EXPECT_NEAR(EvalVal(r.overall.px3), 1.0 / 3, 1e-12);  // only s2 (EPE 1 < 3)
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.px1), 0.0);        // EPE 1 is not < 1
+  EXPECT_DOUBLE_EQ(EvalVal(r.scenes.at("s1").Get(FlowBucket::kAll)), 5.0);
+  EXPECT_DOUBLE_EQ(EvalVal(r.scenes.at("s2").Get(FlowBucket::kNonOcc)), 1.0);
   EXPECT_EQ(r.scenes.at("s1").pairs, 2);
 }
 
@@ -89,8 +89,8 @@ TEST(FlowEval, PredictorCallbackSeesThePair) {
     return cv::Mat(d.flow_forward.clone());  // perfect prediction
   });
   EXPECT_EQ(calls, 3);
-  EXPECT_DOUBLE_EQ(Val(r.overall.Get(FlowBucket::kAll)), 0.0);
-  EXPECT_DOUBLE_EQ(Val(r.overall.px1), 1.0);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.Get(FlowBucket::kAll)), 0.0);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.px1), 1.0);
 }
 
 TEST(FlowEval, MissingOrBadPredictionsAreClearErrors) {
@@ -149,8 +149,8 @@ TEST(FlowEvalGolden, PredictionFolderMatchesOfficialNumbers) {
       {"epe", FlowBucket::kAll}, {"occ", FlowBucket::kOcc}, {"flat", FlowBucket::kFlat}, {"s>50", FlowBucket::kS50Plus}};
   for (const auto& [key, bucket] : keys)
     test::ExpectParity("eval_flow_pred_folder", key,
-                       std::abs(Val(r.overall.Get(bucket)) - e[key]["value_float64_mean"].get<double>()), 1e-9);
-  test::ExpectParity("eval_flow_pred_folder", "px3", std::abs(Val(r.overall.px3) - e["px3"]["value"].get<double>()),
+                       std::abs(EvalVal(r.overall.Get(bucket)) - e[key]["value_float64_mean"].get<double>()), 1e-9);
+  test::ExpectParity("eval_flow_pred_folder", "px3", std::abs(EvalVal(r.overall.px3) - e["px3"]["value"].get<double>()),
                      1e-12);
   EXPECT_EQ(r.scenes.size(), 2u);
   EXPECT_EQ(r.scenes.at("scene_a").pairs, 2);

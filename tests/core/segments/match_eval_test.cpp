@@ -43,7 +43,7 @@ fs::path MakeDataset(const std::string& name) {
   return root;
 }
 
-double Val(const std::optional<double>& v) {
+double EvalVal(const std::optional<double>& v) {
   EXPECT_TRUE(v.has_value());
   return v.value_or(-1.0);
 }
@@ -55,15 +55,15 @@ TEST(MatchEval, PredictionFolderGivesKnownAccuracies) {
   const MatchEvalResult r = EvaluateMatchPredictions(ds, root / "pred");
   ASSERT_EQ(r.per_pair.size(), 2u);
   EXPECT_DOUBLE_EQ(r.per_pair[0].accuracy, 0.75);
-  EXPECT_DOUBLE_EQ(Val(r.per_pair[0].area_accuracy), 0.75);
+  EXPECT_DOUBLE_EQ(EvalVal(r.per_pair[0].area_accuracy), 0.75);
   EXPECT_EQ(r.per_pair[0].name, "Image0000");
-  EXPECT_DOUBLE_EQ(Val(r.overall.acc), (0.75 + 1.0) / 2);
-  EXPECT_DOUBLE_EQ(Val(r.overall.valid_acc), (static_cast<float>(2.0 / 3.0) + 1.0) / 2);
-  EXPECT_DOUBLE_EQ(Val(r.overall.invalid_acc), 1.0);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.acc), (0.75 + 1.0) / 2);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.valid_acc), (static_cast<float>(2.0 / 3.0) + 1.0) / 2);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.invalid_acc), 1.0);
   EXPECT_EQ(r.overall.pairs_invalid, 1);
-  EXPECT_DOUBLE_EQ(Val(r.overall.acc_300), 1.0);  // only pair 1 (frame t+1 has id 301)
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.acc_300), 1.0);  // only pair 1 (frame t+1 has id 301)
   EXPECT_EQ(r.overall.pairs_300, 1);
-  EXPECT_DOUBLE_EQ(Val(r.overall.area_acc), (0.75 + 1.0) / 2);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.area_acc), (0.75 + 1.0) / 2);
   EXPECT_EQ(r.scenes.at("sc").pairs, 2);
 }
 
@@ -75,9 +75,9 @@ TEST(MatchEval, PredictorCallbackAndShortPredictions) {
     EXPECT_FALSE(d.segment1.empty());
     return std::vector<int>(4, -1);  // everything unmatched
   });
-  EXPECT_DOUBLE_EQ(Val(r.overall.acc), (0.25 + 0.0) / 2);
-  EXPECT_DOUBLE_EQ(Val(r.overall.invalid_acc), 1.0);
-  EXPECT_DOUBLE_EQ(Val(r.overall.valid_acc), 0.0);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.acc), (0.25 + 0.0) / 2);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.invalid_acc), 1.0);
+  EXPECT_DOUBLE_EQ(EvalVal(r.overall.valid_acc), 0.0);
   // A predictor returning the wrong length is an error.
   EXPECT_THROW(EvaluateMatch(ds, [](const data::FramePair&, const data::PairData&) { return std::vector<int>(3, 0); }),
                Error);

@@ -138,10 +138,10 @@ INSTANTIATE_TEST_SUITE_P(AllNetworks, FlowPresets, ::testing::ValuesIn(AllPreset
   return n;
 });
 
-struct OneThread {  // bit-identical comparisons need one intra-op thread
+struct OneIntraOpThread {  // bit-identical comparisons need one intra-op thread
   int before = torch::get_num_threads();
-  OneThread() { torch::set_num_threads(1); }
-  ~OneThread() { torch::set_num_threads(before); }
+  OneIntraOpThread() { torch::set_num_threads(1); }
+  ~OneIntraOpThread() { torch::set_num_threads(before); }
 };
 
 TrainOptions TinyFlow(const fs::path& data, const std::string& model) {
@@ -160,7 +160,7 @@ TrainOptions TinyFlow(const fs::path& data, const std::string& model) {
 }
 
 TEST(FlowTraining, StoppedAndResumedRunGivesBitIdenticalLosses) {
-  OneThread one;
+  OneIntraOpThread one;
   const fs::path data = test::MakeFlowData("resume");
   for (const std::string model : {"raft-small", "pwcnet"}) {
     const TrainOptions o = TinyFlow(data, model);

@@ -31,11 +31,11 @@ fs::path Data() {
   return root;
 }
 
-struct Fixture {
+struct MixtureFixture {
   CallQueue queue;
   MixtureController controller{queue.Poster()};
   int rows_events = 0, errors = 0;
-  Fixture() {
+  MixtureFixture() {
     controller.Observe([this](MixtureController::Event e) {
       rows_events += e == MixtureController::Event::kRows;
       errors += e == MixtureController::Event::kError;
@@ -55,7 +55,7 @@ TrainOptions Flow(const std::string& datasets) {
 }
 
 TEST(MixtureController, RowsFollowTheSpecAndWriteItBack) {
-  Fixture f;
+  MixtureFixture f;
   ASSERT_TRUE(f.controller.SetOptions(Flow("anime:200,things@/nowhere/FlyingThings3D:1")));
   ASSERT_EQ(f.controller.rows().size(), 2u);
   EXPECT_EQ(f.controller.rows()[0].kind, "anime");
@@ -78,7 +78,7 @@ TEST(MixtureController, RowsFollowTheSpecAndWriteItBack) {
 }
 
 TEST(MixtureController, ScanFindsPairsAndNamesProblems) {
-  Fixture f;
+  MixtureFixture f;
   ASSERT_TRUE(f.controller.SetOptions(Flow("anime:5")));
   // The same AnimeRun folder added by path is detected as anime; a text file that is not a
   // pairs list and a missing folder get rows whose problem the scan names.
@@ -114,7 +114,7 @@ TEST(MixtureController, ScanFindsPairsAndNamesProblems) {
 }
 
 TEST(MixtureController, AnEditDuringAScanDropsItsResult) {
-  Fixture f;
+  MixtureFixture f;
   ASSERT_TRUE(f.controller.SetOptions(Flow("anime:1")));
   f.controller.Scan();
   f.controller.AddRow("anime", Data().string(), 2);  // before the scan's result is delivered

@@ -23,7 +23,7 @@
 namespace animerun::train {
 namespace {
 
-void Expect(bool cond, const std::string& what) {
+void ExpectOrFail(bool cond, const std::string& what) {
   if (!cond) throw std::runtime_error(what);
 }
 
@@ -34,12 +34,12 @@ void Collectives(ProcessGroup& pg) {
   std::vector<at::Tensor> ts{torch::full({1000}, r + 1.0f), torch::arange(5, torch::kLong) * (r + 1)};
   pg.AllReduceSum(ts);
   const float sum = world * (world + 1) / 2.0f;
-  Expect(torch::equal(ts[0], torch::full({1000}, sum)), "float allreduce: got " + std::to_string(ts[0][0].item<float>()));
-  Expect(torch::equal(ts[1], torch::arange(5, torch::kLong) * static_cast<int64_t>(sum)), "int64 allreduce wrong");
+  ExpectOrFail(torch::equal(ts[0], torch::full({1000}, sum)), "float allreduce: got " + std::to_string(ts[0][0].item<float>()));
+  ExpectOrFail(torch::equal(ts[1], torch::arange(5, torch::kLong) * static_cast<int64_t>(sum)), "int64 allreduce wrong");
 
   std::vector<at::Tensor> b{torch::full({3, 4}, static_cast<float>(r))};
   pg.Broadcast(b, world - 1);
-  Expect(torch::equal(b[0], torch::full({3, 4}, static_cast<float>(world - 1))), "broadcast wrong");
+  ExpectOrFail(torch::equal(b[0], torch::full({3, 4}, static_cast<float>(world - 1))), "broadcast wrong");
   pg.Barrier();
 }
 
@@ -63,7 +63,7 @@ TEST(ProcessGroup, GlooOverFileStoreSumsOverTwoProcesses) {
   const std::string store = (test::ScratchDir("store") / "rendezvous").string();
   const auto errors = RunRanks(2, [&](int rank) {
     ProcessGroup pg(FileStoreRank(rank, 2, store));
-    Expect(pg.backend() == "gloo", "backend");
+    ExpectOrFail(pg.backend() == "gloo", "backend");
     Collectives(pg);
   });
   for (int r = 0; r < 2; ++r) EXPECT_EQ(errors[r], "") << "rank " << r;

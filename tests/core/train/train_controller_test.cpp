@@ -31,12 +31,12 @@ TrainOptions Valid(const fs::path& data) {
   return o;
 }
 
-struct Fixture {
+struct TrainFixture {
   CallQueue queue;
   TrainController controller{queue.Poster()};
   std::vector<std::string> log;
   int finished = 0;
-  Fixture() {
+  TrainFixture() {
     controller.Observe([this](TrainController::Event e) {
       if (e == TrainController::Event::kLog) log.push_back(controller.LastLogLine());
       finished += e == TrainController::Event::kFinished;
@@ -71,7 +71,7 @@ TEST(TrainCurves, EveryNumericFieldIsASeries) {
 
 TEST(TrainController, FollowsAChildToTheEndAndKeepsUnknownOutput) {
   const fs::path dir = test::ScratchDir("fake");
-  Fixture f;
+  TrainFixture f;
   f.controller.SetProgram(Script(dir, "trainer.sh",
                                  "echo '{\"event\":\"start\",\"iter\":0,\"iterations\":3}'\n"
                                  "echo '{\"event\":\"step\",\"iter\":1,\"loss\":2.5,\"acc\":0.25,\"lr\":0.001,\"seconds\":0.1}'\n"
@@ -105,7 +105,7 @@ TEST(TrainController, StopsGracefullyAndResumesWithTheEarlierCurve) {
   const fs::path run = dir / "run";
   fs::create_directories(run);
   // Steps until RUN_DIR/STOP appears, then checkpoints and stops, as the trainer does.
-  Fixture f;
+  TrainFixture f;
   f.controller.SetProgram(Script(dir, "trainer.sh",
                                  "out=$(echo \"$@\" | sed 's/.*--out \\([^ ]*\\).*/\\1/')\n"
                                  "i=0\n"
@@ -149,7 +149,7 @@ TEST(TrainController, StartsAndResumesWithSeveralProcesses) {
   const fs::path dir = test::ScratchDir("nproc");
   const fs::path run = dir / "run";
   fs::create_directories(run);
-  Fixture f;
+  TrainFixture f;
   f.controller.SetProgram(Script(dir, "trainer.sh",
                                  "echo '{\"event\":\"step\",\"iter\":1,\"loss\":1.0}'\n"
                                  "echo '{\"event\":\"done\",\"iter\":1,\"reason\":\"finished\"}'\n"));
@@ -179,7 +179,7 @@ TEST(TrainController, StartsAndResumesWithSeveralProcesses) {
 
 TEST(TrainController, ACrashedChildAndThingsThatCannotStart) {
   const fs::path dir = test::ScratchDir("fake");
-  Fixture f;
+  TrainFixture f;
   f.controller.SetProgram(Script(dir, "crash.sh",
                                  "echo '{\"event\":\"step\",\"iter\":1,\"loss\":2.5}'\n"
                                  "echo boom >&2\n"

@@ -47,7 +47,7 @@ TEST(ViewGeometry, ZoomStepsAndFit) {
   EXPECT_DOUBLE_EQ(FitZoom({0, 0}, {400, 300}), 1.0);
 }
 
-data::PairData Pair() {
+data::PairData ProbePair() {
   data::PairData p;
   p.image1 = cv::Mat(20, 30, CV_8UC3, cv::Scalar(0, 0, 0));
   p.image2 = p.image1.clone();
@@ -65,7 +65,7 @@ data::PairData Pair() {
 }
 
 TEST(FlowProbe, ReportsFlowTargetAndMasks) {
-  const FlowProbe probe = ProbeFlow(Pair(), 0, {7, 5});
+  const FlowProbe probe = ProbeFlow(ProbePair(), 0, {7, 5});
   ASSERT_TRUE(probe.inside);
   ASSERT_TRUE(probe.has_flow);
   EXPECT_FLOAT_EQ(probe.flow.x, 2.5f);
@@ -81,24 +81,24 @@ TEST(FlowProbe, ReportsFlowTargetAndMasks) {
   EXPECT_NE(text.find("(2.50, -1.25)"), std::string::npos) << text;
   EXPECT_NE(text.find("occluded"), std::string::npos) << text;
 
-  const FlowProbe plain = ProbeFlow(Pair(), 0, {0, 0});
+  const FlowProbe plain = ProbeFlow(ProbePair(), 0, {0, 0});
   EXPECT_EQ(plain.occluded, 0);
   EXPECT_EQ(plain.line, 0);
   EXPECT_EQ(plain.Describe().find("occluded"), std::string::npos);
 }
 
 TEST(FlowProbe, TargetOutsideAndNonFiniteFlow) {
-  const FlowProbe far = ProbeFlow(Pair(), 0, {8, 5});
+  const FlowProbe far = ProbeFlow(ProbePair(), 0, {8, 5});
   EXPECT_TRUE(far.has_flow);
   EXPECT_FALSE(far.target_inside);
   EXPECT_NE(far.Describe().find("outside"), std::string::npos);
-  const FlowProbe nan = ProbeFlow(Pair(), 0, {9, 5});
+  const FlowProbe nan = ProbeFlow(ProbePair(), 0, {9, 5});
   EXPECT_TRUE(nan.inside);
   EXPECT_FALSE(nan.has_flow);
 }
 
 TEST(FlowProbe, SecondFrameUsesBackwardFlowAndNoMasks) {
-  const FlowProbe probe = ProbeFlow(Pair(), 1, {7, 5});
+  const FlowProbe probe = ProbeFlow(ProbePair(), 1, {7, 5});
   EXPECT_TRUE(probe.has_flow);
   EXPECT_FLOAT_EQ(probe.flow.x, -1.0f);
   EXPECT_DOUBLE_EQ(probe.target.x, 6.5);
@@ -109,9 +109,9 @@ TEST(FlowProbe, SecondFrameUsesBackwardFlowAndNoMasks) {
 }
 
 TEST(FlowProbe, OutsideAndMissingFlow) {
-  EXPECT_FALSE(ProbeFlow(Pair(), 0, {30, 0}).inside);
-  EXPECT_FALSE(ProbeFlow(Pair(), 0, {0, -1}).inside);
-  data::PairData p = Pair();
+  EXPECT_FALSE(ProbeFlow(ProbePair(), 0, {30, 0}).inside);
+  EXPECT_FALSE(ProbeFlow(ProbePair(), 0, {0, -1}).inside);
+  data::PairData p = ProbePair();
   p.flow_forward.release();
   const FlowProbe probe = ProbeFlow(p, 0, {1, 1});
   EXPECT_TRUE(probe.inside);

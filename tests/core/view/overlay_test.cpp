@@ -12,7 +12,7 @@ namespace {
 
 // A 32x24 pair: grey gradient frames, two segments split at x = 16, a flow that moves
 // right by 3 px on the left half, an occluded band (rows 0..3) and a line column (x = 10).
-data::PairData Pair() {
+data::PairData OverlayPair() {
   data::PairData p;
   p.image1 = cv::Mat(24, 32, CV_8UC3);
   for (int y = 0; y < 24; ++y)
@@ -56,7 +56,7 @@ TEST(Overlay, TintBlendsOnlyMaskedPixels) {
 }
 
 TEST(Overlay, MaskPolarityFollowsTheOfficialEvaluation) {
-  const data::PairData p = Pair();
+  const data::PairData p = OverlayPair();
   const cv::Mat occ = OcclusionMask(p.unmatched_forward);
   EXPECT_EQ(cv::countNonZero(occ), 32 * 4);
   EXPECT_EQ(occ.at<uint8_t>(0, 0), 255);
@@ -68,13 +68,13 @@ TEST(Overlay, MaskPolarityFollowsTheOfficialEvaluation) {
 }
 
 TEST(Overlay, NoOverlayShowsTheFrame) {
-  const data::PairData p = Pair();
+  const data::PairData p = OverlayPair();
   EXPECT_EQ(ChangedPixels(ComposeFrameView(p, 0, {}), p.image1), 0);
   EXPECT_EQ(ChangedPixels(ComposeFrameView(p, 1, {}), p.image2), 0);
 }
 
 TEST(Overlay, OcclusionTintsOccludedPixelsOfFrameTOnly) {
-  const data::PairData p = Pair();
+  const data::PairData p = OverlayPair();
   OverlayOptions o;
   o.occlusion = true;
   const cv::Mat v = ComposeFrameView(p, 0, o);
@@ -88,7 +88,7 @@ TEST(Overlay, OcclusionTintsOccludedPixelsOfFrameTOnly) {
 }
 
 TEST(Overlay, LinesAndBoundariesMarkTheirPixels) {
-  const data::PairData p = Pair();
+  const data::PairData p = OverlayPair();
   OverlayOptions o;
   o.lines = true;
   EXPECT_EQ(ChangedPixels(ComposeFrameView(p, 0, o), p.image1), 24);
@@ -101,7 +101,7 @@ TEST(Overlay, LinesAndBoundariesMarkTheirPixels) {
 }
 
 TEST(Overlay, HighlightChangesOnlyTheSegment) {
-  const data::PairData p = Pair();
+  const data::PairData p = OverlayPair();
   const cv::Mat v = ComposeFrameView(p, 0, {}, 1);
   cv::Mat diff;
   cv::absdiff(v, p.image1, diff);
@@ -111,7 +111,7 @@ TEST(Overlay, HighlightChangesOnlyTheSegment) {
 }
 
 TEST(Overlay, FlowColorAndArrowsUseTheFramesFlow) {
-  const data::PairData p = Pair();
+  const data::PairData p = OverlayPair();
   OverlayOptions o;
   o.flow_color = true;
   o.flow_opacity = 1.0;
@@ -133,7 +133,7 @@ TEST(Overlay, FlowColorAndArrowsUseTheFramesFlow) {
 }
 
 TEST(Overlay, MissingImageStartsFromGrey) {
-  data::PairData p = Pair();
+  data::PairData p = OverlayPair();
   p.image2.release();
   const cv::Mat v = ComposeFrameView(p, 1, {});
   EXPECT_EQ(v.size(), cv::Size(32, 24));
@@ -151,7 +151,7 @@ TEST(Overlay, OptionsAreChecked) {
   EXPECT_THROW(o.Check(), Error);
   o = OverlayOptions();
   o.max_flow = -1;
-  EXPECT_THROW(ComposeFrameView(Pair(), 0, o), Error);
+  EXPECT_THROW(ComposeFrameView(OverlayPair(), 0, o), Error);
 }
 
 TEST(Overlay, MaxFlowMagnitudeIgnoresNonFinite) {

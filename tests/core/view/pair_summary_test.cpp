@@ -12,7 +12,7 @@ namespace {
 
 // 10x4 pair: flow (3, 4) (|5|) on the left 5 columns, 0 on the right; row 0 occluded;
 // column 0 is line; segments 0/1/2 in t, 0/1 in t+1; matching 0->1, 1->-1, 2->0.
-data::PairData Pair() {
+data::PairData SummaryPair() {
   data::PairData p;
   p.image1 = cv::Mat(4, 10, CV_8UC3, cv::Scalar(9, 9, 9));
   p.image2 = p.image1.clone();
@@ -39,7 +39,7 @@ double Bucket(const std::vector<std::pair<std::string, double>>& v, const std::s
 }
 
 TEST(PairSummary, CountsSegmentsMatchesAndMasks) {
-  const PairSummary s = SummarizePair(Pair());
+  const PairSummary s = SummarizePair(SummaryPair());
   EXPECT_EQ(s.size, cv::Size(10, 4));
   EXPECT_EQ(*s.segments1, 3);
   EXPECT_EQ(*s.segments2, 2);
@@ -55,7 +55,7 @@ TEST(PairSummary, CountsSegmentsMatchesAndMasks) {
 }
 
 TEST(PairSummary, MeanMotionPerBucketUsesTheOfficialMasks) {
-  const PairSummary s = SummarizePair(Pair());
+  const PairSummary s = SummarizePair(SummaryPair());
   EXPECT_NEAR(Bucket(s.mean_motion, "epe"), 2.5, 1e-6);
   EXPECT_NEAR(Bucket(s.mean_motion, "epe_occ"), 2.5, 1e-6);   // row 0: 5 moving of 10
   EXPECT_NEAR(Bucket(s.mean_motion, "epe_line"), 5.0, 1e-6);  // column 0 moves
@@ -86,7 +86,7 @@ TEST(PairSummary, AbsentDataIsAbsent) {
 }
 
 TEST(PairSummary, ScoresAPrediction) {
-  const data::PairData p = Pair();
+  const data::PairData p = SummaryPair();
   cv::Mat pred = p.flow_forward.clone();
   pred.at<cv::Vec2f>(3, 9) = cv::Vec2f(6, 8);  // one pixel off by 10
   const PredictionScore score = ScorePrediction(p, pred, "pred.flo");

@@ -47,7 +47,7 @@ TEST(SegmentView, MaskAndLookup) {
   EXPECT_EQ(MatchOf({2, -1, 0}, -1), -1);
 }
 
-data::PairData Pair() {
+data::PairData SegmentPair() {
   data::PairData p;
   p.image1 = cv::Mat(4, 6, CV_8UC3, cv::Scalar(0, 0, 0));
   p.image2 = p.image1.clone();
@@ -61,7 +61,7 @@ data::PairData Pair() {
 }
 
 TEST(SegmentView, PickFollowsForwardMatching) {
-  const SegmentPick pick = PickSegment(Pair(), 0, {4, 1});
+  const SegmentPick pick = PickSegment(SegmentPair(), 0, {4, 1});
   EXPECT_TRUE(pick.valid());
   EXPECT_EQ(pick.segment, 1);
   EXPECT_EQ(pick.area, 11);
@@ -73,7 +73,7 @@ TEST(SegmentView, PickFollowsForwardMatching) {
 }
 
 TEST(SegmentView, PickReportsUnmatched) {
-  const SegmentPick pick = PickSegment(Pair(), 0, {5, 3});
+  const SegmentPick pick = PickSegment(SegmentPair(), 0, {5, 3});
   EXPECT_EQ(pick.segment, 2);
   EXPECT_FALSE(pick.matched());
   EXPECT_EQ(pick.match_area, 0);
@@ -81,7 +81,7 @@ TEST(SegmentView, PickReportsUnmatched) {
 }
 
 TEST(SegmentView, PickInSecondFrameUsesBackwardMatching) {
-  const SegmentPick pick = PickSegment(Pair(), 1, {0, 0});
+  const SegmentPick pick = PickSegment(SegmentPair(), 1, {0, 0});
   EXPECT_EQ(pick.frame, 1);
   EXPECT_EQ(pick.segment, 1);
   EXPECT_EQ(pick.match, 0);
@@ -89,20 +89,20 @@ TEST(SegmentView, PickInSecondFrameUsesBackwardMatching) {
 }
 
 TEST(SegmentView, PickOutsideOrWithoutData) {
-  EXPECT_FALSE(PickSegment(Pair(), 0, {6, 0}).valid());
-  EXPECT_NE(PickSegment(Pair(), 0, {-1, 0}).Describe().find("outside"), std::string::npos);
-  data::PairData p = Pair();
+  EXPECT_FALSE(PickSegment(SegmentPair(), 0, {6, 0}).valid());
+  EXPECT_NE(PickSegment(SegmentPair(), 0, {-1, 0}).Describe().find("outside"), std::string::npos);
+  data::PairData p = SegmentPair();
   p.segment1.release();
   const SegmentPick no_map = PickSegment(p, 0, {1, 1});
   EXPECT_FALSE(no_map.valid());
   EXPECT_NE(no_map.Describe().find("no segment map"), std::string::npos);
-  p = Pair();
+  p = SegmentPair();
   p.match_forward.clear();
   const SegmentPick no_match_file = PickSegment(p, 0, {1, 1});
   EXPECT_TRUE(no_match_file.valid());
   EXPECT_FALSE(no_match_file.has_matching);
   EXPECT_NE(no_match_file.Describe().find("no matching file"), std::string::npos);
-  EXPECT_THROW(PickSegment(Pair(), 2, {0, 0}), Error);
+  EXPECT_THROW(PickSegment(SegmentPair(), 2, {0, 0}), Error);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ namespace {
 using test::PickleBuilder;
 namespace pk = pickle;
 
-std::string LoadError(const std::string& bytes) {
+std::string LoadBytesError(const std::string& bytes) {
   pk::Arena arena;
   pk::Unpickler up(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "t.pkl", &arena);
   try {
@@ -35,7 +35,7 @@ TEST(ReaderLimits, PickleValueCountIsBounded) {
   // N (None) pushes one value per byte: 3 MB of them would be ~1 GB of values.
   static_assert(pk::kMaxPickleValues == (1u << 20), "documented limit");
   const std::string many = std::string("\x80\x02(", 3) + std::string(pk::kMaxPickleValues + 10, 'N') + "l.";
-  const std::string msg = LoadError(many);
+  const std::string msg = LoadBytesError(many);
   EXPECT_NE(msg.find("t.pkl: pickle: more than"), std::string::npos) << msg;
 }
 
@@ -49,7 +49,7 @@ TEST(ReaderLimits, PickleCopiesOfOneBigListAreBounded) {
   b.Global("builtins", "set").Op('q').Le(1, 1).Op('0');
   b.Op(']');  // results go in a list
   for (int i = 0; i < 300; ++i) b.Op('h').Le(1, 1).Op('h').Le(0, 1).Op('\x85').Op('R').Op('a');
-  const std::string msg = LoadError(b.Done());
+  const std::string msg = LoadBytesError(b.Done());
   EXPECT_NE(msg.find("copies more than"), std::string::npos) << msg;
 }
 

@@ -15,7 +15,9 @@ constexpr Bf16Limits kGmaEmulated{0.08, 0.2};  // no bf16 hardware: measured mea
 
 TEST(GmaPrecision, Bf16CloseToFp32OnGolden) {
   ANIMERUN_REQUIRE_GOLDEN();
-  for (const char* pair : {"dev_a", "dev_b"}) {
+  const char* const pairs[] = {"dev_a", "dev_b"};
+  for (int k = 0, n = Bf16PairCount(2); k < n; ++k) {
+    const char* pair = pairs[k];
     auto m = models::CreateGma();
     ExpectBf16CloseToFp32(*m, "gma/gma.pth", std::string("inputs/") + pair,
                           std::string("gma/gma_") + pair + "_it4/flow_final.npy", 2e-4, 4, kGmaLimits, kGmaEmulated);

@@ -19,7 +19,9 @@ constexpr Bf16Limits kGmflowRefineEmulated{2.0, 8.0};  // no bf16 hardware: meas
 
 TEST(GmflowPrecision, Bf16CloseToFp32OnGolden) {
   ANIMERUN_REQUIRE_GOLDEN();
-  for (const char* pair : {"dev_a", "dev_b"}) {
+  const char* const pairs[] = {"dev_a", "dev_b"};
+  for (int k = 0, n = Bf16PairCount(2); k < n; ++k) {
+    const char* pair = pairs[k];
     auto m = models::CreateGmflow(false);
     ExpectBf16CloseToFp32(*m, "gmflow/gmflow.pth", std::string("inputs/") + pair,
                           std::string("gmflow/gmflow_") + pair + "/flow_final.npy", 5e-4, 1, kGmflowLimits,
@@ -31,7 +33,9 @@ TEST(GmflowPrecision, RefineBf16CloseToFp32OnGolden) {
   ANIMERUN_REQUIRE_GOLDEN();
   const double atol[] = {2e-3, 1e-2};  // the manifest's, per case
   int i = 0;
-  for (const char* pair : {"dev_a", "dev_b"}) {
+  const char* const pairs[] = {"dev_a", "dev_b"};
+  for (int k = 0, n = Bf16PairCount(2); k < n; ++k) {
+    const char* pair = pairs[k];
     auto m = models::CreateGmflow(true);
     ExpectBf16CloseToFp32(*m, "gmflow-refine/gmflow-refine.pth", std::string("inputs/") + pair,
                           std::string("gmflow-refine/gmflowrefine_") + pair + "/flow_final.npy", atol[i++], 1,

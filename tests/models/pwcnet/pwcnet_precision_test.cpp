@@ -16,7 +16,8 @@ TEST(PwcPrecision, Bf16CloseToFp32OnGolden) {
   ANIMERUN_REQUIRE_GOLDEN();
   const std::pair<const char*, const char*> cases[] = {
       {"dev_c", "pwc_dev_c_64x128"}, {"dev_a", "pwc_dev_a_128x160"}, {"dev_b", "pwc_dev_b_160x224"}};
-  for (const auto& [pair, id] : cases) {
+  for (int k = 0, n = Bf16PairCount(3); k < n; ++k) {
+    const auto& [pair, id] = cases[k];
     auto m = models::CreatePwcNet();
     ExpectBf16CloseToFp32(*m, "pwc/pwc.pytorch", std::string("inputs/") + pair,
                           std::string("pwc/") + id + "/flow_final.npy", 1e-4, 1, kPwcLimits, kPwcEmulated);
