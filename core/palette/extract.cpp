@@ -7,6 +7,7 @@
 #include "core/io/image_io.h"
 #include "core/palette/parallel.h"
 #include "core/util/error.h"
+#include "core/util/fs.h"
 
 namespace animerun::palette {
 
@@ -168,8 +169,7 @@ std::vector<PaletteGroup> ExtractGroups(const std::vector<PaletteGroup>& groups,
 }
 
 bool IsImageFile(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string ext = LowerExtension(path);
   static const char* kExts[] = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"};
   return std::any_of(std::begin(kExts), std::end(kExts), [&](const char* e) { return ext == e; });
 }

@@ -88,8 +88,7 @@ std::vector<fs::path> ListFiles(const fs::path& dir, const std::vector<std::stri
   if (!fs::is_directory(dir, ec)) return out;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     if (!e.is_regular_file()) continue;
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string ext = LowerExtension(e.path());
     if (std::find(exts.begin(), exts.end(), ext) != exts.end()) out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
