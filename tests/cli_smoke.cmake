@@ -215,12 +215,34 @@ if(NOT rc EQUAL 0 OR NOT out MATCHES "\"compose_cached_ms\"")
   message(FATAL_ERROR "bench overlay (${rc}):\n${out}\n${err}")
 endif()
 
-# bench flow in bf16 with its EPE against fp32.
+# bench flow in bf16 with its EPE against fp32, the official work and the fraction of a
+# given peak.
 execute_process(COMMAND ${ANIMERUN} bench flow --model raft-small --size 128x160 --iters 2 --repeats 1 --warmup 0
-                        --precision bf16 --epe-vs-fp32
+                        --precision bf16 --epe-vs-fp32 --peak-gflops 100
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "\"epe_vs_fp32_mean\"")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\"epe_vs_fp32_mean\"" OR NOT out MATCHES "\"fraction_of_peak\"")
   message(FATAL_ERROR "bench flow --precision bf16 --epe-vs-fp32 (${rc}):\n${out}\n${err}")
+endif()
+string(JSON gflop GET "${out}" official_gflop)
+if(NOT gflop GREATER 0)
+  message(FATAL_ERROR "bench flow: official_gflop ${gflop}")
+endif()
+# --iters auto: early stop, the iterations it ran reported.
+execute_process(COMMAND ${ANIMERUN} bench flow --model raft-small --size 128x160 --iters auto --repeats 1 --warmup 0
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\"iters\": 32")
+  message(FATAL_ERROR "bench flow --iters auto (${rc}):\n${out}\n${err}")
+endif()
+run_fails(${ANIMERUN} flow --model raft-small --iters fast a.png b.png -o x.flo)
+# The machine's peak, measured (briefly).
+execute_process(COMMAND ${ANIMERUN} bench peak --seconds 0.2 --size 256 --precision fp32
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "bench peak (${rc}):\n${out}\n${err}")
+endif()
+string(JSON peak GET "${out}" peak_gflops)
+if(NOT peak GREATER 0)
+  message(FATAL_ERROR "bench peak: peak_gflops ${peak}")
 endif()
 
 # flow reports its iterations on stderr.

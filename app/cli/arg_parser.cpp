@@ -17,6 +17,15 @@ void ArgParser::Add(const std::string& name, std::string* value, const std::stri
   options_.push_back(std::move(o));
 }
 
+void ArgParser::AddCustom(const std::string& name, const std::string& metavar, const std::string& default_text,
+                          std::function<void(const std::string&)> set, const std::string& help) {
+  Option o;
+  o.name = name; o.help = help; o.metavar = metavar;
+  o.default_text = default_text;
+  o.set = std::move(set);
+  options_.push_back(std::move(o));
+}
+
 void ArgParser::Add(const std::string& name, int* value, const std::string& help, const std::string& alias) {
   Option o;
   o.name = name; o.alias = alias; o.help = help; o.metavar = "N";

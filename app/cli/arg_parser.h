@@ -26,6 +26,10 @@ class ArgParser {
            const std::string& alias = "", bool required = false);
   void Add(const std::string& name, int* value, const std::string& help, const std::string& alias = "");
   void Add(const std::string& name, double* value, const std::string& help, const std::string& alias = "");
+  // --name VALUE handled by `set` (which throws UsageError on a bad value), for values that
+  // are not one plain type, e.g. "--iters N|auto". default_text is shown in --help.
+  void AddCustom(const std::string& name, const std::string& metavar, const std::string& default_text,
+                 std::function<void(const std::string&)> set, const std::string& help);
   // A flag without value: present -> true.
   void AddFlag(const std::string& name, bool* value, const std::string& help);
   // An option that may be given several times (--set a=1 --set b=2).

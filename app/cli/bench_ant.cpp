@@ -14,6 +14,7 @@
 #include "app/cli/bench_registry.h"
 #include "app/cli/bench_util.h"
 #include "core/segments/ant_matcher.h"
+#include "models/common/peak_rate.h"
 
 namespace animerun::cli {
 namespace {
@@ -64,6 +65,7 @@ int RunBenchAnt(int argc, char** argv) {
   o.allow_random_weights = true;
   std::string size = "540x960";
   int n = 100, repeats = 3, warmup = 1;
+  double peak_gflops = 0;
   ArgParser p(argv[0], "Times the AnT matcher on one synthetic pair with --segments Voronoi segments per frame: "
                        "median seconds per pair over --repeats runs after --warmup runs, and peak resident memory. "
                        "Random weights unless --weights is given (speed does not depend on the weights).");
@@ -74,6 +76,8 @@ int RunBenchAnt(int argc, char** argv) {
   p.Add("--threads", &o.threads, "LibTorch CPU threads (0 = the process setting)");
   p.Add("--repeats", &repeats, "timed runs");
   p.Add("--warmup", &warmup, "untimed runs first");
+  p.Add("--peak-gflops", &peak_gflops,
+        "the machine's fp32 peak GFLOP/s (from `animerun bench peak`); 0 measures it after the run (2 s)");
   if (!p.Parse(argc, argv)) return 0;
   int h = 0, w = 0;
   if (std::sscanf(size.c_str(), "%dx%d", &h, &w) != 2 || h < 8 || w < 8) throw UsageError("--size must be HxW, e.g. 540x960");
@@ -98,10 +102,21 @@ int RunBenchAnt(int argc, char** argv) {
   }
   std::sort(secs.begin(), secs.end());
   std::sort(cpu.begin(), cpu.end());
+  const long rss = PeakRssMb();
+  const double median = secs[secs.size() / 2];
+  double flop = 0;
+  for (const auto& part : matcher.OfficialFlops(h, w, n, n)) flop += part.second;
+  if (peak_gflops <= 0 && o.device == "cpu") peak_gflops = models::MeasurePeakRate("fp32", 2.0).best();
+  const double gflops = flop / 1e9 / median;
+  char roof[160] = "";
+  if (peak_gflops > 0)
+    std::snprintf(roof, sizeof roof, ", \"peak_gflops\": %.1f, \"fraction_of_peak\": %.3f", peak_gflops,
+                  gflops / peak_gflops);
   std::printf("{\"bench\": \"ant\", \"size\": \"%dx%d\", \"segments\": %d, \"device\": \"%s\", \"threads\": %d, "
-              "\"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld}\n",
-              h, w, n, o.device.c_str(), o.threads, secs[secs.size() / 2], secs.front(), cpu[cpu.size() / 2],
-              PeakRssMb());
+              "\"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld, "
+              "\"official_gflop\": %.1f, \"achieved_gflops\": %.1f%s}\n",
+              h, w, n, o.device.c_str(), o.threads, median, secs.front(), cpu[cpu.size() / 2], rss, flop / 1e9, gflops,
+              roof);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "app/cli/flow_cli_options.h"
 #include "core/flow/flow_predictor.h"
 #include "core/io/image_io.h"
+#include "models/common/peak_rate.h"
 
 namespace animerun::cli {
 namespace {
@@ -63,6 +65,7 @@ int RunBenchFlow(int argc, char** argv) {
   int repeats = 5, warmup = 1;
   std::string image1, image2;
   bool epe_vs_fp32 = false;
+  double peak_gflops = 0;
   ArgParser p(argv[0], "Times a flow network on one cartoon-like pair: median seconds per pair over --repeats runs "
                        "after --warmup runs, and the process's peak resident memory. Random weights unless "
                        "--weights is given (speed does not depend on the weights).");
@@ -73,8 +76,10 @@ int RunBenchFlow(int argc, char** argv) {
   p.Add("--image1", &image1, "time this pair (with --image2) instead of a generated one; --size is then ignored");
   p.Add("--image2", &image2, "second frame of the pair");
   p.AddFlag("--epe-vs-fp32", &epe_vs_fp32,
-            "also run the pair in fp32 and report the mean/max endpoint error of the timed precision against it "
-            "(the accuracy cost of --precision bf16)");
+            "also run the pair in fp32 (without early stop) and report the mean/max endpoint error of the timed "
+            "run against it (the accuracy cost of --precision bf16 or --iters auto)");
+  p.Add("--peak-gflops", &peak_gflops,
+        "the machine's peak GFLOP/s for --precision (from `animerun bench peak`); 0 measures it first (2 s)");
   if (!p.Parse(argc, argv)) return 0;
   int h = 0, w = 0;
   if (std::sscanf(size.c_str(), "%dx%d", &h, &w) != 2 || h < 16 || w < 16) throw UsageError("--size must be HxW, e.g. 440x1024");
@@ -95,10 +100,14 @@ int RunBenchFlow(int argc, char** argv) {
   cv::Mat flow;
   for (int i = 0; i < warmup; ++i) flow = runner.Predict(a, b);
   std::vector<double> secs, cpu;
+  // RAFT/GMA iterations run (fewer than --iters with early stop): one preview per iteration
+  // but the last, counted without computing it.
+  int previews = 0;
+  const flow::FlowPreviewFn count_iterations = [&](int, int, const std::function<cv::Mat()>&) { ++previews; };
   for (int i = 0; i < repeats; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = ProcessCpuSeconds();
-    flow = runner.Predict(a, b);
+    flow = runner.Predict(a, b, nullptr, count_iterations);
     cpu.push_back(ProcessCpuSeconds() - c0);
     secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
@@ -107,6 +116,7 @@ int RunBenchFlow(int argc, char** argv) {
     // After the timing, so that the fp32 network's memory does not count in the peak.
     flow::FlowRunOptions ref_options = o;
     ref_options.precision = "fp32";
+    ref_options.early_stop_px = 0;  // --iters auto against all the iterations
     flow::FlowRunner ref(ref_options);
     const auto [mean, max] = Epe(flow, ref.Predict(a, b));
     char buf[128];
@@ -116,10 +126,31 @@ int RunBenchFlow(int argc, char** argv) {
   std::sort(secs.begin(), secs.end());
   std::sort(cpu.begin(), cpu.end());
   const double median = secs[secs.size() / 2];
+  const long rss = PeakRssMb();  // before the peak measurement allocates its own tensors
+  // The roofline: the official network's work at this size, the rate achieved on it, and
+  // that rate against the machine's peak for the precision (CPU only: the GPU's peak is
+  // recorded by packaging/gpu_check.sh).
+  double flop = 0;
+  for (const auto& part : runner.OfficialFlops(h, w)) flop += part.second;
+  // With early stop the iterations vary; the work of --iters would overstate the rate.
+  if (o.early_stop_px > 0) peak_gflops = -1;
+  if (peak_gflops == 0 && o.device == "cpu") peak_gflops = models::MeasurePeakRate(o.precision, 2.0).best();
+  const double gflops = flop / 1e9 / median;
+  if (o.early_stop_px > 0 && previews > 0) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, ", \"early_stop_px\": %g, \"mean_iterations\": %.2f", o.early_stop_px,
+                  1.0 + double(previews) / repeats);
+    epe_json += buf;
+  }
+  char roof[160] = "";
+  if (peak_gflops > 0)
+    std::snprintf(roof, sizeof roof, ", \"peak_gflops\": %.1f, \"fraction_of_peak\": %.3f", peak_gflops,
+                  gflops / peak_gflops);
   std::printf("{\"bench\": \"flow\", \"model\": \"%s\", \"size\": \"%dx%d\", \"iters\": %d, \"device\": \"%s\", "
-              "\"precision\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld%s}\n",
+              "\"precision\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, "
+              "\"peak_rss_mb\": %ld, \"official_gflop\": %.1f, \"achieved_gflops\": %.1f%s%s}\n",
               o.model.c_str(), h, w, o.iters, o.device.c_str(), o.precision.c_str(), o.threads, median, secs.front(),
-              cpu[cpu.size() / 2], PeakRssMb(), epe_json.c_str());
+              cpu[cpu.size() / 2], rss, flop / 1e9, gflops, roof, epe_json.c_str());
   return 0;
 }
 

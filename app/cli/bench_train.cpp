@@ -15,8 +15,10 @@
 #include "app/cli/bench_registry.h"
 #include "app/cli/bench_util.h"
 #include "core/data/synth.h"
+#include "core/flow/flow_predictor.h"
 #include "core/train/train_options.h"
 #include "core/train/trainer.h"
+#include "models/common/peak_rate.h"
 
 namespace animerun::cli {
 namespace {
@@ -26,6 +28,7 @@ namespace fs = std::filesystem;
 int RunBenchTrain(int argc, char** argv) {
   std::string model = "raft", crop = "368x768", precision = "fp32", device = "cpu";
   int batch = 6, iters = 12, steps = 5, warmup = 1, threads = 0;
+  double peak_gflops = 0;
   ArgParser p(argv[0],
               "Times training updates of a flow network (the AnimeRun recipe of that network: sequence loss, "
               "AdamW, clipping, RAFT's augmentation) on a generated dataset: median seconds per update after "
@@ -39,6 +42,8 @@ int RunBenchTrain(int argc, char** argv) {
   p.Add("--steps", &steps, "timed updates");
   p.Add("--warmup", &warmup, "untimed updates first");
   p.Add("--threads", &threads, "LibTorch CPU threads (0 = all cores)");
+  p.Add("--peak-gflops", &peak_gflops,
+        "the machine's peak GFLOP/s for --precision (from `animerun bench peak`); 0 measures it after the run (2 s)");
   if (!p.Parse(argc, argv)) return 0;
   int h = 0, w = 0;
   if (std::sscanf(crop.c_str(), "%dx%d", &h, &w) != 2 || h < 16 || w < 16)
@@ -98,11 +103,29 @@ int RunBenchTrain(int argc, char** argv) {
   std::sort(secs.begin(), secs.end());
   std::sort(cpu.begin(), cpu.end());
   const double median = secs[secs.size() / 2];
+  const long rss = PeakRssMb();
+  // The official work of an update: the training forward (the inference count at the crop,
+  // times the batch) and its backward, counted as twice the forward (a gradient for the
+  // input and one for the weights of every convolution and product, as FlopCounterMode
+  // counts a backward pass).
+  flow::FlowRunOptions fo;
+  fo.model = model;
+  fo.iters = iters;
+  fo.allow_random_weights = true;
+  double forward = 0;
+  for (const auto& part : flow::FlowRunner(fo).OfficialFlops(h, w)) forward += part.second;
+  const double flop = 3.0 * batch * forward, gflops = flop / 1e9 / median;
+  if (peak_gflops <= 0 && device == "cpu") peak_gflops = models::MeasurePeakRate(precision, 2.0).best();
+  char roof[160] = "";
+  if (peak_gflops > 0)
+    std::snprintf(roof, sizeof roof, ", \"peak_gflops\": %.1f, \"fraction_of_peak\": %.3f", peak_gflops,
+                  gflops / peak_gflops);
   std::printf("{\"bench\": \"train\", \"model\": \"%s\", \"batch\": %d, \"crop\": \"%dx%d\", \"iters\": %d, "
               "\"precision\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, "
-              "\"updates_per_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld}\n",
+              "\"updates_per_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld, \"official_gflop\": %.1f, "
+              "\"achieved_gflops\": %.1f%s}\n",
               model.c_str(), batch, h, w, iters, precision.c_str(), device.c_str(), threads, median, secs.front(),
-              1.0 / median, cpu[cpu.size() / 2], PeakRssMb());
+              1.0 / median, cpu[cpu.size() / 2], rss, flop / 1e9, gflops, roof);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -10,13 +11,42 @@
 #include "core/io/flow_io.h"
 
 namespace animerun::cli {
+namespace {
+
+std::string FormatPixels(double px) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", px);
+  return buf;
+}
+
+}  // namespace
 
 void AddFlowRunOptions(ArgParser& p, flow::FlowRunOptions* o) {
   p.Add("--model", &o->model, "raft, raft-small, gma, gmflow, gmflow-refine or pwcnet");
   p.Add("--weights", &o->weights, "official checkpoint (raft-things.pth, gma-sintel.pth, gmflow_sintel-0c07dcb3.pth, "
                                   "network-default.pytorch, ...) or one saved by this program" +
                                       flow::BuiltinWeightsHelp());
-  p.Add("--iters", &o->iters, "RAFT/GMA refinement iterations");
+  p.AddCustom(
+      "--iters", "N|auto", std::to_string(o->iters),
+      [o](const std::string& v) {
+        if (v == "auto") {
+          o->iters = 32;
+          o->early_stop_px = flow::kAutoEarlyStopPx;
+          return;
+        }
+        size_t pos = 0;
+        try {
+          o->iters = std::stoi(v, &pos);
+        } catch (...) {
+          pos = std::string::npos;
+        }
+        if (pos != v.size()) throw UsageError("--iters expects a number or 'auto', got '" + v + "'");
+      },
+      "RAFT/GMA refinement iterations; auto: up to 32, ending once the mean update is below " +
+          FormatPixels(flow::kAutoEarlyStopPx) + " px (faster; not the paper's protocol, docs/benchmarks.md)");
+  p.Add("--early-stop", &o->early_stop_px,
+        "RAFT/GMA: end the iterations (--iters is then the most) once the mean update is below this many pixels; "
+        "0 = off");
   p.Add("--padding", &o->padding, "RAFT/GMA padding mode: sintel (centred) or kitti (bottom)");
   p.Add("--device", &o->device, "cpu, cuda or cuda:N");
   p.Add("--precision", &o->precision,

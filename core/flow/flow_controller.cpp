@@ -1,6 +1,8 @@
 #include "core/flow/flow_controller.h"
 
+#include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 #include <vector>
 
@@ -37,6 +39,12 @@ struct FlowController::Job {
   double max_flow = 0.0;  // colour normalisation shared by ground truth and predictions
   std::array<FlowSlotResult, kSlots> results;
   std::optional<EpeScale> scale;
+  // The newest intermediate estimate, written by the worker, taken by the owner thread
+  // when the progress report that follows it arrives.
+  std::mutex preview_mutex;
+  FlowSlotPreview preview;
+  int preview_slot = -1;
+  int preview_serial = 0;
 };
 
 FlowController::FlowController(PostFn post, const FlowControllerOptions& options)
@@ -71,6 +79,11 @@ void FlowController::SetIterations(int slot, int iterations) {
   Changed();
 }
 
+void FlowController::SetAutoIterations(int slot, bool on) {
+  slots_[slot].auto_iters = on;
+  Changed();
+}
+
 void FlowController::SetCompare(bool on) {
   compare_ = on;
   Changed();
@@ -87,14 +100,15 @@ std::string FlowController::EffectiveWeights(int slot) const {
 std::string FlowController::RunnerKey(int slot) const {
   const Slot& s = slots_[slot];
   const std::string weights = EffectiveWeights(slot);
-  if (!BuiltinWeightsLabel(weights).empty()) return s.model + '|' + weights + '|' + std::to_string(s.iters);
+  // The runner holds the iterations and the early stop (FlowRunOptions).
+  const std::string iters = std::to_string(s.iters) + (s.auto_iters ? "|auto" : "");
+  if (!BuiltinWeightsLabel(weights).empty()) return s.model + '|' + weights + '|' + iters;
   std::error_code ec;
   const fs::path p = fs::absolute(fs::path(weights), ec);
   const auto stamp = fs::last_write_time(p, ec).time_since_epoch().count();
   const auto size = fs::file_size(p, ec);
   // A rewritten weights file (same name, a new training step) is loaded again.
-  return s.model + '|' + p.string() + '|' + std::to_string(stamp) + '|' + std::to_string(ec ? 0 : size) + '|' +
-         std::to_string(s.iters);
+  return s.model + '|' + p.string() + '|' + std::to_string(stamp) + '|' + std::to_string(ec ? 0 : size) + '|' + iters;
 }
 
 void FlowController::SetPair(const data::PairKey& key, std::shared_ptr<const data::PairData> pair) {
@@ -132,6 +146,7 @@ void FlowController::ClearPair(const std::string& why) {
 void FlowController::ClearResults() {
   ++results_version_;
   for (auto& r : results_) r = FlowSlotResult();
+  for (auto& p : previews_) p = FlowSlotPreview();
   scale_.reset();
   for (auto& w : warps_) w.reset();
 }
@@ -188,11 +203,13 @@ bool FlowController::Run() {
     o.model = Model(s);
     o.weights = EffectiveWeights(s);
     o.iters = Iterations(s);
+    o.early_stop_px = AutoIterations(s) && UsesIterations(s) ? kAutoEarlyStopPx : 0.0;
     o.threads = options_.threads;
     job->keys[s] = RunnerKey(s);
     if (cache_[s].runner && cache_[s].key == job->keys[s]) job->runners[s] = cache_[s].runner;
   }
   ClearResults();
+  preview_serial_ = 0;
   progress_ = 0.0;
   SetStatus("Starting…");
   const int serial = pair_serial_;
@@ -221,7 +238,23 @@ bool FlowController::Run() {
           const SubJob step_job(&ctx, begin, static_cast<double>(done + slot_steps) / steps, tag + ": ");
           FlowSlotResult& r = job->results[s];
           r.model = o.model;
-          r.flow = job->runners[s]->Predict(job->pair->image1, job->pair->image2, &step_job);
+          // Previews: the first iteration's, then one per kPreviewIntervalMs; the step
+          // report that follows each delivers it to the owner thread (TakePreview).
+          std::chrono::steady_clock::time_point last_preview;
+          bool previewed = false;
+          const FlowPreviewFn preview = [&](int it, int total, const std::function<cv::Mat()>& flow) {
+            const auto now = std::chrono::steady_clock::now();
+            if (previewed && now - last_preview < std::chrono::milliseconds(kPreviewIntervalMs)) return;
+            const cv::Mat f = flow();
+            FlowSlotPreview p{o.model, FlowColors(f, job->max_flow > 0 ? job->max_flow : MaxFlowMagnitude(f)), it, total};
+            std::lock_guard<std::mutex> lock(job->preview_mutex);
+            job->preview = std::move(p);
+            job->preview_slot = s;
+            ++job->preview_serial;
+            previewed = true;
+            last_preview = std::chrono::steady_clock::now();
+          };
+          r.flow = job->runners[s]->Predict(job->pair->image1, job->pair->image2, &step_job, preview);
           done += slot_steps;
           ctx.CheckCancel();
           r.flow_rgb = FlowColors(r.flow, job->max_flow > 0 ? job->max_flow : MaxFlowMagnitude(r.flow));
@@ -241,10 +274,11 @@ bool FlowController::Run() {
         ctx.Report(1.0, "done");
       },
       [this, job, serial](const JobOutcome& outcome) { OnRunEnded(job, outcome, serial); },
-      [this](double fraction, const std::string& message) {
+      [this, job](double fraction, const std::string& message) {
         progress_ = fraction;
         SetStatus(message);
         observers_.Notify(Event::kProgress);
+        TakePreview(*job);
       });
   Changed();
   return true;
@@ -268,6 +302,7 @@ void FlowController::OnRunEnded(const std::shared_ptr<Job>& job, const JobOutcom
     last_run_message_ = outcome.error;
   } else {
     results_ = job->results;
+    for (auto& p : previews_) p = FlowSlotPreview();  // the final flows replace them
     scale_ = job->scale;
     ++results_version_;
     for (auto& w : warps_) w.reset();
@@ -281,6 +316,16 @@ void FlowController::OnRunEnded(const std::shared_ptr<Job>& job, const JobOutcom
     run_after_ = false;
     Run();
   }
+}
+
+void FlowController::TakePreview(Job& job) {
+  {
+    std::lock_guard<std::mutex> lock(job.preview_mutex);
+    if (job.preview_serial == preview_serial_ || job.preview_slot < 0) return;
+    preview_serial_ = job.preview_serial;
+    previews_[job.preview_slot] = job.preview;
+  }
+  observers_.Notify(Event::kPreview);
 }
 
 void FlowController::Cancel() {

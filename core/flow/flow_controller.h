@@ -46,16 +46,30 @@ struct FlowSlotResult {
   bool Empty() const { return flow.empty(); }
 };
 
+// An intermediate estimate of a running RAFT/GMA slot, for a progressive display: at
+// 960x540 on 2 cores the first comes after one iteration (under a second), then at most
+// one per FlowController::kPreviewIntervalMs. Kept until the slot's result replaces it or
+// the results are cleared (a cancelled run leaves its last preview).
+struct FlowSlotPreview {
+  std::string model;
+  cv::Mat flow_rgb;     // colours as FlowSlotResult::flow_rgb
+  int iteration = 0;    // after this many iterations
+  int iterations = 0;   // of at most this many
+  bool Empty() const { return flow_rgb.empty(); }
+};
+
 // Which flow warps frame t+1 back for the blink check.
 enum class WarpSource { kGroundTruth = 0, kA = 1, kB = 2 };
 
 class FlowController {
  public:
   static constexpr int kSlots = 2;  // 0 = A, 1 = B
+  static constexpr int kPreviewIntervalMs = 400;  // the least time between two previews of a run
 
   // kChanged: settings, pair, state or results changed. kProgress: Progress() / Status()
-  // moved during a run. kFinished: a run ended (LastRunOk(), LastRunMessage()).
-  enum class Event { kChanged, kProgress, kFinished };
+  // moved during a run. kPreview: Preview(slot) has a new intermediate flow. kFinished: a
+  // run ended (LastRunOk(), LastRunMessage()).
+  enum class Event { kChanged, kProgress, kPreview, kFinished };
 
   explicit FlowController(PostFn post, const FlowControllerOptions& options = {});
   ~FlowController();  // stops a run within one network step
@@ -69,6 +83,10 @@ class FlowController {
   bool SetModel(int slot, const std::string& model);
   void SetWeights(int slot, const std::string& path);
   void SetIterations(int slot, int iterations);
+  // RAFT/GMA: end the iterations (Iterations() is then the most) once the mean update is
+  // below kAutoEarlyStopPx (flow_predictor.h); off by default, as the paper runs 32.
+  void SetAutoIterations(int slot, bool on);
+  bool AutoIterations(int slot) const { return slots_[slot].auto_iters; }
   void SetCompare(bool on);  // also run B
   void SetAutoRun(bool on);  // run every new pair when possible
   const std::string& Model(int slot) const { return slots_[slot].model; }
@@ -107,6 +125,7 @@ class FlowController {
   int NetworksLoaded() const { return networks_loaded_; }  // weights loads so far (cache misses)
 
   const FlowSlotResult& Result(int slot) const { return results_[slot]; }
+  const FlowSlotPreview& Preview(int slot) const { return previews_[slot]; }
   const std::optional<EpeScale>& Scale() const { return scale_; }
   // Bumped whenever the results change (a view converts pictures once per version).
   int ResultsVersion() const { return results_version_; }
@@ -120,6 +139,7 @@ class FlowController {
   struct Slot {
     std::string model, weights;
     int iters = 32;
+    bool auto_iters = false;
   };
   struct CachedRunner {
     std::shared_ptr<FlowRunner> runner;
@@ -149,7 +169,11 @@ class FlowController {
   cv::Mat gt_rgb_;
   double gt_max_flow_ = 0.0;
 
+  void TakePreview(Job& job);
+
   std::array<FlowSlotResult, kSlots> results_;
+  std::array<FlowSlotPreview, kSlots> previews_;
+  int preview_serial_ = 0;  // the last preview taken from the running job
   std::optional<EpeScale> scale_;
   int results_version_ = 0;
   std::array<std::optional<WarpResult>, 3> warps_;

@@ -26,6 +26,7 @@ void FlowRunOptions::Check() const {
           "--weights is required: the official checkpoint of " + model + " is " + info->CheckpointHint() +
               (builtin.empty() ? std::string() : " (or --weights " + builtin + ", built in, trained on synthetic frames)"));
   Require(iters >= 1 && iters <= 1000, "iters must be in [1, 1000]");
+  Require(early_stop_px >= 0 && early_stop_px <= 100, "early_stop_px must be in [0, 100] pixels");
   Require(padding == "sintel" || padding == "kitti", "padding must be sintel or kitti");
   Require(precision == "fp32" || precision == "bf16", "precision must be fp32 or bf16");
   Require(info->SupportsPrecision(precision), model + " does not run in " + precision);
@@ -41,6 +42,10 @@ struct FlowRunner::Impl {
   std::unique_ptr<models::FlowModel> net;
   torch::Device device{torch::kCPU};
 };
+
+std::vector<std::pair<std::string, double>> FlowRunner::OfficialFlops(int height, int width) const {
+  return impl_->net->OfficialFlops(height, width, options_.iters).parts();
+}
 
 FlowRunner::FlowRunner(const FlowRunOptions& options) : options_(options), impl_(std::make_unique<Impl>()) {
   options_.Check();
@@ -71,6 +76,14 @@ torch::Tensor ToBatch(const cv::Mat& rgb, const torch::Device& device) {
   return t.to(device).permute({0, 3, 1, 2}).to(torch::kFloat32).contiguous();
 }
 
+// The first flow of a [B, 2, rows, cols] tensor as a CV_32FC2 image.
+cv::Mat FlowToMat(const torch::Tensor& batch, int rows, int cols) {
+  const auto flow = batch[0].permute({1, 2, 0}).to(torch::kCPU, torch::kFloat32).contiguous();
+  cv::Mat out(rows, cols, CV_32FC2);
+  std::memcpy(out.data, flow.data_ptr<float>(), out.total() * sizeof(float) * 2);
+  return out;
+}
+
 }  // namespace
 
 int PredictSteps(const FlowRunOptions& options) {
@@ -79,16 +92,19 @@ int PredictSteps(const FlowRunOptions& options) {
   return info ? info->Steps(options.iters) : options.iters;
 }
 
-cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job) {
+cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const JobContext* job,
+                            const FlowPreviewFn& preview) {
   models::FlowInferenceOptions o;
   o.iters = options_.iters;
+  o.early_stop_px = options_.early_stop_px;
   o.padding = options_.padding;
   o.precision = options_.precision;
-  return PredictWithModel(*impl_->net, image1, image2, o, options_.model, job);
+  return PredictWithModel(*impl_->net, image1, image2, o, options_.model, job, preview);
 }
 
 cv::Mat PredictWithModel(models::FlowModel& net, const cv::Mat& image1, const cv::Mat& image2,
-                         models::FlowInferenceOptions o, const std::string& name, const JobContext* job) {
+                         models::FlowInferenceOptions o, const std::string& name, const JobContext* job,
+                         const FlowPreviewFn& preview) {
   Require(image1.type() == CV_8UC3 && image2.type() == CV_8UC3, "flow: images must be 8-bit RGB");
   Require(image1.size() == image2.size(), "flow: the two images differ in size (" + std::to_string(image1.cols) + "x" +
                                               std::to_string(image1.rows) + " vs " + std::to_string(image2.cols) +
@@ -103,6 +119,10 @@ cv::Mat PredictWithModel(models::FlowModel& net, const cv::Mat& image1, const cv
       return true;
     };
   }
+  if (preview)
+    o.on_preview = [&](int done, int total, const std::function<torch::Tensor()>& flow) {
+      preview(done, total, [&] { return FlowToMat(flow(), image1.rows, image1.cols); });
+    };
   torch::Tensor flow;
   try {
     torch::InferenceMode guard;
@@ -115,10 +135,7 @@ cv::Mat PredictWithModel(models::FlowModel& net, const cv::Mat& image1, const cv
   } catch (const std::invalid_argument& e) {
     throw Error(name + ": " + e.what());
   }
-  flow = flow[0].permute({1, 2, 0}).to(torch::kCPU, torch::kFloat32).contiguous();
-  cv::Mat out(image1.rows, image1.cols, CV_32FC2);
-  std::memcpy(out.data, flow.data_ptr<float>(), out.total() * sizeof(float) * 2);
-  return out;
+  return FlowToMat(flow, image1.rows, image1.cols);
 }
 
 }  // namespace animerun::flow

@@ -27,6 +27,10 @@ struct AntMatcher::Impl {
   torch::Device device{torch::kCPU};
 };
 
+std::vector<std::pair<std::string, double>> AntMatcher::OfficialFlops(int height, int width, int n0, int n1) const {
+  return impl_->net->CountOfficialFlops(height, width, n0, n1).parts();
+}
+
 AntMatcher::AntMatcher(const AntMatcherOptions& options) : options_(options), impl_(std::make_unique<Impl>()) {
   options_.Check();
   if (options_.threads > 0) models::ConfigureThreads(options_.threads);

@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/segments/matcher.h"
 
@@ -44,6 +46,10 @@ class AntMatcher : public SegmentMatcher {
   //    and its row and column in scores hold -inf (its dustbin entry keeps bin_score).
   // Throws Error on bad inputs.
   MatchResult Match(const MatchInput& input) override;
+
+  // The official network's work on two height x width frames with n0 and n1 segments, as
+  // (part, FLOP) (models::AntNetImpl::CountOfficialFlops), for `animerun bench ant`.
+  std::vector<std::pair<std::string, double>> OfficialFlops(int height, int width, int n0, int n1) const;
 
  private:
   struct Impl;

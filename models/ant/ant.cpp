@@ -177,6 +177,19 @@ std::pair<torch::Tensor, int64_t> CheckFrame(const AntFrame& f, const char* whic
 
 }  // namespace
 
+FlopCount AntNetImpl::CountOfficialFlops(int64_t h, int64_t w, int64_t n0, int64_t n1) const {
+  FlopCount count;
+  for (const int64_t n : {n0, n1}) {  // each frame: full-resolution encoder, box encoder
+    segment_desc_->CountFlops(count, 1, h, w);
+    kenc_->CountFlops(count, 1, n);
+  }
+  gnn_->CountFlops(count, 1, n0, n1);
+  count.Conv1d("attention", *final_proj_, 1, n0);
+  count.Conv1d("attention", *final_proj_, 1, n1);
+  count.Matmul("scores", 1, n0, n1, config_.descriptor_dim);  // einsum('bdn,bdm->bnm')
+  return count;
+}
+
 AntOutput AntNetImpl::Forward(const AntFrame& frame0, const AntFrame& frame1) {
   const auto [seg0, n0] = CheckFrame(frame0, "frame 0");
   const auto [seg1, n1] = CheckFrame(frame1, "frame 1");

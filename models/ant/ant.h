@@ -21,6 +21,7 @@
 
 #include "models/ant/ant_layers.h"
 #include "models/common/checkpoint.h"
+#include "models/common/flop_count.h"
 
 namespace animerun::models {
 
@@ -97,6 +98,8 @@ class AntNetImpl : public torch::nn::Module {
   // otherwise. Differentiable; run under InferenceMode for inference.
   AntOutput Forward(const AntFrame& frame0, const AntFrame& frame1);
 
+  // The official forward's work on two h x w frames with n0 and n1 segments (FlopCount).
+  FlopCount CountOfficialFlops(int64_t h, int64_t w, int64_t n0, int64_t n1) const;
   const AntConfig& config() const { return config_; }
   const torch::Tensor& bin_score() const { return bin_score_; }
 

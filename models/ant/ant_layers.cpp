@@ -52,6 +52,16 @@ torch::Tensor AntInstanceNorm(torch::Tensor x, bool relu) {
   return x;
 }
 
+void AntMlpImpl::CountFlops(FlopCount& count, const std::string& part, int64_t batch, int64_t points) const {
+  for (const auto& conv : convs_) count.Conv1d(part, *conv, batch, points);
+}
+
+void AntEncoderImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const {
+  auto size = count.Conv("encoder", *layer1_, batch, h, w);
+  size = count.Conv("encoder", *layer2_, batch, size.first, size.second);
+  count.Conv("encoder", *layer3_, batch, size.first, size.second);
+}
+
 AntEncoderImpl::AntEncoderImpl(int64_t enc_dim) {
   using torch::nn::Conv2d;
   using torch::nn::Conv2dOptions;
@@ -160,6 +170,29 @@ torch::Tensor AntMultiHeadedAttentionImpl::forward(const torch::Tensor& query, c
   const torch::Tensor prob = torch::softmax(scores, -1);
   const torch::Tensor x = torch::matmul(prob, v);  // [B, heads, N, dim]
   return merge_->forward(x.permute({0, 3, 1, 2}).reshape({b, dim_ * num_heads_, -1}));
+}
+
+void AntMultiHeadedAttentionImpl::CountFlops(FlopCount& count, int64_t batch, int64_t queries, int64_t sources) const {
+  count.Conv1d("attention", *proj_convs_[0], batch, queries);
+  count.Conv1d("attention", *proj_convs_[1], batch, sources);
+  count.Conv1d("attention", *proj_convs_[2], batch, sources);
+  // einsum('bdhn,bdhm->bhnm') and einsum('bhnm,bdhm->bdhn'): batched products per head.
+  count.Matmul("attention", batch * num_heads_, queries, sources, dim_);
+  count.Matmul("attention", batch * num_heads_, queries, dim_, sources);
+  count.Conv1d("attention", *merge_, batch, queries);
+}
+
+void AntAttentionalPropagationImpl::CountFlops(FlopCount& count, int64_t batch, int64_t points, int64_t sources) const {
+  attn_->CountFlops(count, batch, points, sources);
+  mlp_->CountFlops(count, "attention", batch, points);
+}
+
+void AntAttentionalGnnImpl::CountFlops(FlopCount& count, int64_t batch, int64_t n0, int64_t n1) const {
+  for (size_t i = 0; i < layer_refs_.size(); ++i) {
+    // Both descriptor sets are updated per layer: from themselves (self) or the other (cross).
+    layer_refs_[i]->CountFlops(count, batch, n0, cross_[i] ? n1 : n0);
+    layer_refs_[i]->CountFlops(count, batch, n1, cross_[i] ? n0 : n1);
+  }
 }
 
 AntAttentionalPropagationImpl::AntAttentionalPropagationImpl(int64_t feature_dim, int64_t num_heads) {

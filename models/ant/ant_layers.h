@@ -11,6 +11,8 @@
 
 #include <torch/torch.h>
 
+#include "models/common/flop_count.h"
+
 namespace animerun::models {
 
 // MLP(channels) of the original: Conv1d(k=1) layers; every layer but the last is followed by
@@ -22,6 +24,7 @@ class AntMlpImpl : public torch::nn::Module {
   explicit AntMlpImpl(const std::vector<int64_t>& channels);
   torch::Tensor forward(const torch::Tensor& x);  // [B, channels[0], N] -> [B, channels.back(), N]
   torch::nn::Conv1d& last() { return convs_.back(); }
+  void CountFlops(FlopCount& count, const std::string& part, int64_t batch, int64_t points) const;
 
  private:
   std::vector<torch::nn::Conv1d> convs_;
@@ -42,6 +45,7 @@ class AntEncoderImpl : public torch::nn::Module {
   // The output of layer3 before its InstanceNorm (norm3); forward applies norm3 to it.
   torch::Tensor forward_before_norm3(const torch::Tensor& img);
   torch::Tensor forward(const torch::Tensor& img);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
 
  private:
   torch::nn::Conv2d layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
@@ -60,6 +64,8 @@ class AntSegmentDescriptorImpl : public torch::nn::Module {
  public:
   explicit AntSegmentDescriptorImpl(int64_t enc_dim);
   torch::Tensor forward(const torch::Tensor& img, const torch::Tensor& segments, int64_t num_segments);
+  // The encoder's convolutions (the pooling is a scatter, no multiply-adds).
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const { encoder_->CountFlops(count, batch, h, w); }
 
  private:
   AntEncoder encoder_{nullptr};
@@ -71,6 +77,9 @@ class AntKeypointEncoderImpl : public torch::nn::Module {
  public:
   AntKeypointEncoderImpl(int64_t feature_dim, const std::vector<int64_t>& layers);
   torch::Tensor forward(const torch::Tensor& kpts);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t points) const {
+    encoder_->CountFlops(count, "box encoder", batch, points);
+  }
 
  private:
   AntMlp encoder_{nullptr};
@@ -84,6 +93,8 @@ class AntMultiHeadedAttentionImpl : public torch::nn::Module {
  public:
   AntMultiHeadedAttentionImpl(int64_t num_heads, int64_t d_model);
   torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value);
+  // queries attending to `sources` points.
+  void CountFlops(FlopCount& count, int64_t batch, int64_t queries, int64_t sources) const;
 
  private:
   int64_t num_heads_, dim_;
@@ -98,6 +109,7 @@ class AntAttentionalPropagationImpl : public torch::nn::Module {
  public:
   AntAttentionalPropagationImpl(int64_t feature_dim, int64_t num_heads);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& source);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t points, int64_t sources) const;
 
  private:
   AntMultiHeadedAttention attn_{nullptr};
@@ -112,6 +124,7 @@ class AntAttentionalGnnImpl : public torch::nn::Module {
   AntAttentionalGnnImpl(int64_t feature_dim, const std::vector<bool>& cross_layers, int64_t num_heads);
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor desc0, torch::Tensor desc1);
   size_t num_layers() const { return cross_.size(); }
+  void CountFlops(FlopCount& count, int64_t batch, int64_t n0, int64_t n1) const;
 
  private:
   std::vector<bool> cross_;  // per layer: true = 'cross', false = 'self'

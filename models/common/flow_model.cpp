@@ -13,6 +13,8 @@ void FlowInferenceOptions::Check() const {
     throw std::invalid_argument("padding must be 'sintel' or 'kitti', got '" + padding + "'");
   if (precision != "fp32" && precision != "bf16")
     throw std::invalid_argument("precision must be 'fp32' or 'bf16', got '" + precision + "'");
+  if (!(early_stop_px >= 0 && early_stop_px <= 100))  // also refuses NaN
+    throw std::invalid_argument("early_stop_px must be in [0, 100] pixels, got " + std::to_string(early_stop_px));
   if (flow_init.defined()) {
     if (flow_init.dim() != 4 || flow_init.size(1) != 2)
       throw std::invalid_argument("flow_init must be [B, 2, H/8, W/8], got " + c10::str(flow_init.sizes()));

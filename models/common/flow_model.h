@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "models/common/checkpoint.h"
+#include "models/common/flop_count.h"
 
 namespace animerun::models {
 
@@ -19,6 +20,12 @@ namespace animerun::models {
 // GMA), stages (GMFlow: backbone, then each transformer block and the matching per scale),
 // pyramid levels (PWC-Net). Lets a GUI show progress and cancel within one step instead of one pass.
 using FlowStepFn = std::function<bool(int done, int total)>;
+
+// Called by RAFT/GMA after each refinement iteration but the last, for a progressive display:
+// flow() computes the current estimate, upsampled like the final one ([B,2,H,W] at the
+// input size, fp32), only when called, so that a caller showing one preview per second
+// pays the upsampling once per second. Not called where no one is listening.
+using FlowPreviewFn = std::function<void(int done, int total, const std::function<torch::Tensor()>& flow)>;
 
 // Thrown out of Estimate/Forward when the FlowStepFn returned false.
 class EstimateCancelled : public std::runtime_error {
@@ -38,6 +45,9 @@ struct FlowInferenceOptions {
                                      // correlation volumes, their softmaxes, coordinates and flows in fp32
   torch::Tensor flow_init;           // optional warm start at 1/8 resolution [B,2,H/8,W/8] (RAFT/GMA)
   FlowStepFn on_step;                // optional progress/cancel hook (see FlowStepFn); no effect on the flow
+  FlowPreviewFn on_preview;          // optional intermediate estimates (RAFT/GMA; see FlowPreviewFn)
+  double early_stop_px = 0;          // RAFT/GMA: end the iterations (at most iters) once the mean update over
+                                     // the image falls below this many input pixels; 0 = always iters
   void Check() const;                // throws std::invalid_argument on bad values
 };
 
@@ -116,6 +126,13 @@ class FlowModel {
   // official inference code does, undone here). Runs under inference mode.
   virtual torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                                  const FlowInferenceOptions& options) = 0;
+
+  // The work of the official network's inference on one height x width pair (after the
+  // padding or resizing its inference code applies; `iters` for RAFT/GMA), counted as
+  // PyTorch's FlopCounterMode counts it (models/common/flop_count.h), from this network's
+  // layer shapes. What this implementation skips still counts: `bench` reports speed as
+  // the official work done per second.
+  virtual FlopCount OfficialFlops(int64_t height, int64_t width, int iters) const = 0;
 };
 
 }  // namespace animerun::models

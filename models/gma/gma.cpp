@@ -41,6 +41,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& fmap) {
   return torch::matmul(q, k).softmax(-1);  // 'b h x y d, b h u v d -> b h (x y) (u v)'
 }
 
+void AttentionImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const {
+  count.Conv("attention", *to_qk_, batch, h, w);
+  // einsum('b h x y d, b h u v d -> b h x y u v'): a batched matrix product.
+  count.Matmul("attention", batch * heads_, h * w, h * w, dim_head_);
+}
+
 AggregateImpl::AggregateImpl(int64_t dim, int64_t heads, int64_t dim_head) : heads_(heads), dim_head_(dim_head) {
   const int64_t inner = heads * dim_head;
   to_v_ = register_module("to_v", Conv1x1NoBias(dim, inner));
@@ -57,6 +63,12 @@ torch::Tensor AggregateImpl::forward(const torch::Tensor& attn, const torch::Ten
   out = out.permute({0, 1, 3, 2}).reshape({b, heads_ * dim_head_, h, w});
   if (project_) out = project_->forward(out);
   return fmap + gamma_ * out;
+}
+
+void AggregateImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const {
+  count.Conv("aggregation", *to_v_, batch, h, w, times);
+  count.Matmul("aggregation", batch * heads_, h * w, dim_head_, h * w, times);  // attn @ v
+  if (project_) count.Conv("aggregation", *project_, batch, h, w, times);
 }
 
 GmaUpdateBlockImpl::GmaUpdateBlockImpl(int64_t cor_planes, int64_t hidden_dim, int64_t heads) {
@@ -80,6 +92,14 @@ std::pair<torch::Tensor, torch::Tensor> GmaUpdateBlockImpl::Step(const GruPlan& 
   return {h, flow_head_->forward(h)};
 }
 
+void GmaUpdateBlockImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const {
+  encoder_->CountFlops(count, batch, h, w, times);
+  aggregator_->CountFlops(count, batch, h, w, times);
+  gru_->CountFlops(count, batch, h, w, times);
+  flow_head_->CountFlops(count, batch, h, w, times);
+  count.Sequential("upsampling mask", *mask_, batch, h, w, times);
+}
+
 torch::Tensor GmaUpdateBlockImpl::Mask(const torch::Tensor& net) { return mask_->forward(net).mul_(0.25); }
 
 GmaNetImpl::GmaNetImpl(int64_t num_heads) {
@@ -89,6 +109,16 @@ GmaNetImpl::GmaNetImpl(int64_t num_heads) {
   cnet_ = register_module("cnet", Encoder(false, hidden_dim_ + context_dim_, NormFn::kBatch));
   update_block_ = register_module("update_block", GmaUpdateBlock(cor_planes, hidden_dim_, num_heads));
   att_ = register_module("att", Attention(context_dim_, num_heads, context_dim_, 160));
+}
+
+FlopCount GmaNetImpl::CountOfficialFlops(int64_t batch, int64_t h, int64_t w, int iters) const {
+  FlopCount count;
+  const auto [h8, w8] = fnet_->CountFlops(count, "encoders", 2 * batch, h, w);
+  cnet_->CountFlops(count, "encoders", batch, h, w);
+  count.Matmul("correlation", batch, h8 * w8, h8 * w8, fnet_->output_dim());
+  att_->CountFlops(count, batch, h8, w8);
+  update_block_->CountFlops(count, batch, h8, w8, iters);
+  return count;
 }
 
 RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor& image2,
@@ -138,8 +168,12 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
 std::unique_ptr<FlowModel> CreateGma(int64_t num_heads) {
   auto net = GmaNet(num_heads);
   auto ptr = net.ptr();
-  return MakeRaftFamilyModel("gma", ptr, [ptr](const torch::Tensor& a, const torch::Tensor& b,
-                                              const RaftForwardOptions& o) { return ptr->Forward(a, b, o); });
+  return MakeRaftFamilyModel(
+      "gma", ptr,
+      [ptr](const torch::Tensor& a, const torch::Tensor& b, const RaftForwardOptions& o) {
+        return ptr->Forward(a, b, o);
+      },
+      [ptr](int64_t h, int64_t w, int iters) { return ptr->CountOfficialFlops(1, h, w, iters); });
 }
 
 }  // namespace animerun::models

@@ -31,6 +31,7 @@ class AttentionImpl : public torch::nn::Module {
   AttentionImpl(int64_t dim, int64_t heads, int64_t dim_head, int64_t max_pos_size);
   // fmap [B, dim, h, w] -> attention [B, heads, h*w, h*w]
   torch::Tensor forward(const torch::Tensor& fmap);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
 
  private:
   int64_t heads_, dim_head_;
@@ -45,6 +46,7 @@ class AggregateImpl : public torch::nn::Module {
  public:
   AggregateImpl(int64_t dim, int64_t heads, int64_t dim_head);
   torch::Tensor forward(const torch::Tensor& attn, const torch::Tensor& fmap);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const;
 
  private:
   int64_t heads_, dim_head_;
@@ -63,6 +65,8 @@ class GmaUpdateBlockImpl : public torch::nn::Module {
                                                const torch::Tensor& corr, const torch::Tensor& flow,
                                                const torch::Tensor& attention);
   torch::Tensor Mask(const torch::Tensor& net);
+  // As UpdateBlock::CountFlops, with the aggregation.
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const;
 
  private:
   MotionEncoder encoder_{nullptr};
@@ -79,6 +83,8 @@ class GmaNetImpl : public torch::nn::Module {
   // As RaftNet::Forward; intermediates->attention is filled too.
   RaftOutput Forward(const torch::Tensor& image1, const torch::Tensor& image2, const RaftForwardOptions& options,
                      RaftIntermediates* intermediates = nullptr);
+  // As RaftNet::CountOfficialFlops, with the attention once and the aggregation per iteration.
+  FlopCount CountOfficialFlops(int64_t batch, int64_t h, int64_t w, int iters) const;
 
  private:
   int64_t hidden_dim_ = 128, context_dim_ = 128;

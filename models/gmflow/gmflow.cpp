@@ -1,5 +1,6 @@
 #include "models/gmflow/gmflow.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -156,6 +157,26 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
   throw std::logic_error("gmflow: no scale ran");
 }
 
+FlopCount GmflowNetImpl::CountOfficialFlops(int64_t batch, int64_t h, int64_t w) const {
+  FlopCount count;
+  const auto sizes = backbone_->CountFlops(count, 2 * batch, h, w);  // both images as one batch
+  const int num_scales = config_.num_scales;
+  for (int s = 0; s < num_scales; ++s) {
+    const auto [fh, fw] = sizes[num_scales - 1 - s];
+    const int64_t hw = fh * fw, c = config_.feature_channels;
+    transformer_->CountFlops(count, batch, fh, fw, config_.attn_splits_list[s]);
+    // Matching: correlation with every position (global) or the (2r+1)^2 window, its
+    // softmax times the candidate coordinates.
+    const int radius = config_.corr_radius_list[s];
+    const int64_t candidates = radius == -1 ? hw : (2 * radius + 1) * (2 * radius + 1);
+    count.Matmul("matching", batch, hw, candidates, c);
+    count.Matmul("matching", batch, hw, 2, candidates);
+    feature_flow_attn_->CountFlops(count, batch, fh, fw, std::max(0, config_.prop_radius_list[s]));
+    if (s == num_scales - 1) count.Sequential("upsampling", *upsampler_, batch, fh, fw);
+  }
+  return count;
+}
+
 GmflowModel::GmflowModel(const GmflowConfig& config) : net_(config) { net_->eval(); }
 
 torch::nn::Module& GmflowModel::module() {
@@ -173,6 +194,11 @@ std::vector<torch::Tensor> GmflowModel::TrainForward(const torch::Tensor& image1
   std::vector<torch::Tensor> preds;
   net_->forward(image1.to(torch::kFloat), image2.to(torch::kFloat), nullptr, {}, &preds);
   return preds;
+}
+
+FlopCount GmflowModel::OfficialFlops(int64_t height, int64_t width, int /*iters*/) const {
+  const InputPadder padder(height, width, "sintel", net_->config().padding_factor);
+  return net_->CountOfficialFlops(1, padder.padded_height(), padder.padded_width());
 }
 
 std::string GmflowModel::name() const { return net_->config().num_scales > 1 ? "gmflow-refine" : "gmflow"; }

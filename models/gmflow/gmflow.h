@@ -54,6 +54,8 @@ class GmflowNetImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& img0, const torch::Tensor& img1,
                         GmflowIntermediates* intermediates = nullptr, const FlowStepFn& on_step = {},
                         std::vector<torch::Tensor>* train_predictions = nullptr);
+  // The official forward's work (eval mode) on [batch, 3, h, w], h and w padded (FlopCount).
+  FlopCount CountOfficialFlops(int64_t batch, int64_t h, int64_t w) const;
   const GmflowConfig& config() const { return config_; }
   // 1 + (num_transformer_layers + 1) * num_scales: 8 (GMFlow), 15 (with refinement).
   int Steps() const { return 1 + (config_.num_transformer_layers + 1) * config_.num_scales; }
@@ -85,6 +87,8 @@ class GmflowModel : public FlowModel {
   // returned on image1's device.
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override;
+
+  FlopCount OfficialFlops(int64_t height, int64_t width, int iters) const override;
 
   GmflowNet& net() { return net_; }
 

@@ -31,6 +31,14 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
   return torch::relu(skip + y);
 }
 
+std::pair<int64_t, int64_t> ResidualBlockImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h,
+                                                          int64_t w) const {
+  const auto out = count.Conv("encoder", *conv1_, batch, h, w);
+  count.Conv("encoder", *conv2_, batch, out.first, out.second);
+  if (downsample_) count.Sequential("encoder", *downsample_, batch, h, w);
+  return out;
+}
+
 TridentConvImpl::TridentConvImpl(int64_t channels, std::vector<int64_t> strides) : strides_(std::move(strides)) {
   weight_ = register_parameter("weight", torch::empty({channels, channels, 3, 3}));
   torch::nn::init::kaiming_uniform_(weight_, 0, torch::kFanIn, torch::kReLU);
@@ -61,6 +69,26 @@ nn::Sequential CnnEncoderImpl::MakeLayer(int64_t dim, int64_t stride) {
   nn::Sequential layer(ResidualBlock(in_planes_, dim, stride), ResidualBlock(dim, dim, 1));
   in_planes_ = dim;
   return layer;
+}
+
+std::vector<std::pair<int64_t, int64_t>> CnnEncoderImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h,
+                                                                    int64_t w) const {
+  auto size = count.Conv("encoder", *conv1_, batch, h, w);
+  for (const auto& layer : {layer1_, layer2_, layer3_})
+    for (const auto& block : layer->children())
+      size = block->as<ResidualBlockImpl>()->CountFlops(count, batch, size.first, size.second);
+  size = count.Conv("encoder", *conv2_, batch, size.first, size.second);
+  if (num_branch_ == 1) return {size};
+  // The trident conv: one 3x3 conv (padding 1) per output stride, on the same input.
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const int64_t channels = conv2_->options.out_channels();
+  for (int i = 0; i < num_branch_; ++i) {
+    const int64_t s = int64_t{1} << i;
+    const int64_t oh = (size.first - 1) / s + 1, ow = (size.second - 1) / s + 1;
+    count.ConvShape("encoder", batch, channels, channels, 3, 3, oh, ow);
+    out.emplace_back(oh, ow);
+  }
+  return out;
 }
 
 std::vector<torch::Tensor> CnnEncoderImpl::forward(const torch::Tensor& input) {

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "models/common/flop_count.h"
+
 namespace animerun::models::gmflow {
 
 // nn.InstanceNorm2d with its defaults (no affine, no running stats, eps 1e-5).
@@ -17,6 +19,7 @@ class ResidualBlockImpl : public torch::nn::Module {
  public:
   ResidualBlockImpl(int64_t in_planes, int64_t planes, int64_t stride);
   torch::Tensor forward(const torch::Tensor& x);
+  std::pair<int64_t, int64_t> CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
 
  private:
   torch::nn::Conv2d conv1_{nullptr};
@@ -44,6 +47,8 @@ class CnnEncoderImpl : public torch::nn::Module {
   CnnEncoderImpl(int64_t output_dim, int num_output_scales);
   // Features from high to low resolution: [1/8] for one scale, [1/4, 1/8] for two.
   std::vector<torch::Tensor> forward(const torch::Tensor& x);
+  // Counts its convolutions on [batch, 3, h, w]; returns the feature sizes, high to low.
+  std::vector<std::pair<int64_t, int64_t>> CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
 
  private:
   torch::nn::Sequential MakeLayer(int64_t dim, int64_t stride);

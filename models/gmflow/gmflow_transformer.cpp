@@ -205,6 +205,17 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const t
   return source + message;
 }
 
+void TransformerLayerImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w,
+                                      int64_t attn_num_splits) const {
+  const int64_t rows = batch * h * w, c = q_proj_->options.out_features();
+  for (const auto* proj : {&q_proj_, &k_proj_, &v_proj_}) count.Linear("transformer", **proj, rows);
+  // Single-head attention within k x k windows (k = 1: over the whole map): q @ k^T, then @ v.
+  const int64_t windows = attn_num_splits * attn_num_splits, tokens = h * w / windows;
+  count.Matmul("transformer", batch * windows, tokens, tokens, c, 2);
+  count.Linear("transformer", *merge_, rows);
+  if (!no_ffn_) count.Sequential("transformer", *mlp_, batch, h, w);  // Linear layers over the tokens
+}
+
 TransformerBlockImpl::TransformerBlockImpl(int64_t d_model, int64_t ffn_dim_expansion, bool with_shift) {
   self_attn_ = register_module("self_attn", TransformerLayer(d_model, true, ffn_dim_expansion, with_shift));
   cross_attn_ffn_ = register_module("cross_attn_ffn", TransformerLayer(d_model, false, ffn_dim_expansion, with_shift));
@@ -214,6 +225,12 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& source, const t
                                             int64_t width, const torch::Tensor& mask, int64_t attn_num_splits) {
   auto s = self_attn_->forward(source, source, height, width, mask, attn_num_splits);
   return cross_attn_ffn_->forward(s, target, height, width, mask, attn_num_splits);
+}
+
+void TransformerBlockImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w,
+                                      int64_t attn_num_splits) const {
+  self_attn_->CountFlops(count, batch, h, w, attn_num_splits);
+  cross_attn_ffn_->CountFlops(count, batch, h, w, attn_num_splits);
 }
 
 FeatureTransformerImpl::FeatureTransformerImpl(int64_t num_layers, int64_t d_model, int64_t ffn_dim_expansion)
@@ -250,9 +267,27 @@ std::pair<torch::Tensor, torch::Tensor> FeatureTransformerImpl::forward(const to
           chunks[1].view({b, h, w, c}).permute({0, 3, 1, 2}).contiguous()};
 }
 
+void FeatureTransformerImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w,
+                                        int64_t attn_num_splits) const {
+  for (const auto& layer : *layers_)
+    layer->as<TransformerBlockImpl>()->CountFlops(count, 2 * batch, h, w, attn_num_splits);
+}
+
 FeatureFlowAttentionImpl::FeatureFlowAttentionImpl(int64_t in_channels) {
   q_proj_ = register_module("q_proj", nn::Linear(in_channels, in_channels));
   k_proj_ = register_module("k_proj", nn::Linear(in_channels, in_channels));
+}
+
+void FeatureFlowAttentionImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w,
+                                          int64_t local_window_radius) const {
+  const int64_t c = q_proj_->options.out_features(), hw = h * w;
+  count.Linear("propagation", *q_proj_, batch * hw);
+  count.Linear("propagation", *k_proj_, batch * hw);
+  // Scores against every position (global) or the (2r+1)^2 window, then their flow average.
+  const int64_t keys = local_window_radius > 0 ? (2 * local_window_radius + 1) * (2 * local_window_radius + 1) : hw;
+  const int64_t value_channels = 2;
+  count.Matmul("propagation", batch, hw, keys, c);
+  count.Matmul("propagation", batch, hw, value_channels, keys);
 }
 
 torch::Tensor FeatureFlowAttentionImpl::forward(const torch::Tensor& feature0, const torch::Tensor& flow,

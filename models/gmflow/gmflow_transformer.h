@@ -9,6 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "models/common/flop_count.h"
+
 namespace animerun::models::gmflow {
 
 // [B,C,H,W] -> [B*K*K,C,H/K,W/K] (channel_last: [B,H,W,C] -> [B*K*K,H/K,W/K,C]) and back.
@@ -46,6 +48,8 @@ class TransformerLayerImpl : public torch::nn::Module {
   // window_labels: ShiftWindowLabels() of this size (used by the shifted layers).
   torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height, int64_t width,
                         const torch::Tensor& window_labels, int64_t attn_num_splits);
+  // The official layer's work on `batch` feature maps of h x w tokens.
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t attn_num_splits) const;
 
  private:
   bool no_ffn_;
@@ -61,6 +65,7 @@ class TransformerBlockImpl : public torch::nn::Module {
   TransformerBlockImpl(int64_t d_model, int64_t ffn_dim_expansion, bool with_shift);
   torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height, int64_t width,
                         const torch::Tensor& window_labels, int64_t attn_num_splits);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t attn_num_splits) const;
 
  private:
   TransformerLayer self_attn_{nullptr};
@@ -76,6 +81,9 @@ class FeatureTransformerImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& feature0, const torch::Tensor& feature1,
                                                   int64_t attn_num_splits,
                                                   const std::function<void()>& after_layer = {});
+  // The official transformer on B pairs of h x w maps (it runs both directions as one
+  // batch of 2B, as here).
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t attn_num_splits) const;
 
  private:
   int64_t d_model_;
@@ -89,6 +97,7 @@ class FeatureFlowAttentionImpl : public torch::nn::Module {
  public:
   explicit FeatureFlowAttentionImpl(int64_t in_channels);
   torch::Tensor forward(const torch::Tensor& feature0, const torch::Tensor& flow, int64_t local_window_radius);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t local_window_radius) const;
 
  private:
   torch::Tensor ForwardLocal(const torch::Tensor& feature0, const torch::Tensor& flow, int64_t radius);

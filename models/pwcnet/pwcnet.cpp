@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 #include <string>
 
 namespace animerun::models {
@@ -78,6 +79,16 @@ ExtractorImpl::ExtractorImpl() {
   }
 }
 
+std::vector<std::array<int64_t, 3>> ExtractorImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h,
+                                                              int64_t w) const {
+  std::vector<std::array<int64_t, 3>> sizes;
+  for (const auto& level : levels_) {
+    std::tie(h, w) = count.Sequential("extractor", *level, batch, h, w);
+    sizes.push_back({h, w, level->ptr(0)->as<nn::Conv2dImpl>()->options.out_channels()});
+  }
+  return sizes;
+}
+
 std::vector<torch::Tensor> ExtractorImpl::forward(const torch::Tensor& x) {
   std::vector<torch::Tensor> out;
   torch::Tensor t = x;
@@ -136,6 +147,16 @@ DecoderState DecoderImpl::forward(const torch::Tensor& one, const torch::Tensor&
   return {convs_.back()->forward(feat), feat};
 }
 
+void DecoderImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t channels) const {
+  if (net_upflow_) {
+    // The coarser level's flow and features, upsampled by 4x4 stride-2 transposed convs.
+    count.ConvTranspose("decoders", *net_upflow_, batch, h / 2, w / 2);
+    count.ConvTranspose("decoders", *net_upfeat_, batch, h / 2, w / 2);
+  }
+  count.Matmul("correlation", batch * h * w, 1, 81, channels);
+  for (const auto& conv : convs_) count.Sequential("decoders", *conv, batch, h, w);
+}
+
 RefinerImpl::RefinerImpl() {
   net_main_ = register_module(
       "netMain", nn::Sequential(Conv(81 + 32 + 2 + 2 + 128 + 128 + 96 + 64 + 32, 128, 1, 1), Leaky(),
@@ -177,6 +198,18 @@ torch::Tensor PwcNetImpl::forward(const torch::Tensor& one, const torch::Tensor&
   auto flow = (state.flow.to(torch::kFloat) + net_refiner_->forward(state.feat).to(torch::kFloat)) * 20.0;
   ReportFlowStep(on_step, kSteps, kSteps);
   return flow;
+}
+
+FlopCount PwcNetImpl::CountOfficialFlops(int64_t batch, int64_t h, int64_t w) const {
+  FlopCount count;
+  const auto sizes = net_extractor_->CountFlops(count, batch, h, w);
+  net_extractor_->CountFlops(count, batch, h, w);  // run.py extracts each image on its own
+  for (int level = 6; level >= 2; --level) {
+    const auto& [lh, lw, channels] = sizes[level - 1];
+    decoders_[level - 2]->CountFlops(count, batch, lh, lw, channels);
+  }
+  net_refiner_->CountFlops(count, batch, sizes[1][0], sizes[1][1]);
+  return count;
 }
 
 std::string PwcKeyFromOfficial(const std::string& key) {
@@ -257,6 +290,12 @@ torch::Tensor PwcNetModel::Estimate(const torch::Tensor& image1, const torch::Te
   }
   // A normal tensor for the caller (inference tensors refuse in-place use outside the guard).
   return flow.clone();
+}
+
+FlopCount PwcNetModel::OfficialFlops(int64_t height, int64_t width, int /*iters*/) const {
+  // run.py resizes the input to the next multiples of 64.
+  const auto up64 = [](int64_t v) { return (v + 63) / 64 * 64; };
+  return net_->CountOfficialFlops(1, up64(height), up64(width));
 }
 
 std::unique_ptr<FlowModel> CreatePwcNet() { return std::make_unique<PwcNetModel>(); }

@@ -4,12 +4,15 @@
 // so loading maps every "module" to "net" as run.py does, and saving maps it back.
 #pragma once
 
+#include <array>
+
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "models/common/flop_count.h"
 #include "models/common/flow_model.h"
 
 namespace animerun::models {
@@ -30,6 +33,8 @@ class ExtractorImpl : public torch::nn::Module {
  public:
   ExtractorImpl();
   std::vector<torch::Tensor> forward(const torch::Tensor& x);
+  // Counts its convolutions on [batch, 3, h, w]; returns each level's {h, w, channels}.
+  std::vector<std::array<int64_t, 3>> CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
 
  private:
   std::vector<torch::nn::Sequential> levels_;
@@ -49,6 +54,9 @@ class DecoderImpl : public torch::nn::Module {
   // the leaky ReLU.
   DecoderState forward(const torch::Tensor& one, const torch::Tensor& two, const DecoderState* previous,
                        torch::Tensor* raw_corr = nullptr);
+  // Counts the level's work at h x w with `channels`-channel features: the transposed
+  // convolutions from the coarser level, the cost volume and the dense convolutions.
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t channels) const;
 
  private:
   double backwarp_scale_ = 0;  // run.py fltBackwarp: 20 / 2^level, the upsampled flow to pixels
@@ -62,6 +70,9 @@ class RefinerImpl : public torch::nn::Module {
  public:
   RefinerImpl();
   torch::Tensor forward(const torch::Tensor& x) { return net_main_->forward(x); }
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const {
+    count.Sequential("refiner", *net_main_, batch, h, w);
+  }
 
  private:
   torch::nn::Sequential net_main_{nullptr};
@@ -82,6 +93,10 @@ class PwcNetImpl : public torch::nn::Module {
   // (optional) counts 7 steps: the extractors, the five decoder levels, the refiner.
   torch::Tensor forward(const torch::Tensor& one, const torch::Tensor& two, PwcIntermediates* intermediates = nullptr,
                         const FlowStepFn& on_step = {});
+  // The official forward's work on [batch, 3, h, w] (multiples of 64). run.py's cost
+  // volume is a CuPy kernel that PyTorch's FlopCounterMode does not see; it is counted
+  // here as the 81 x C multiply-adds per position it does ("correlation").
+  FlopCount CountOfficialFlops(int64_t batch, int64_t h, int64_t w) const;
 
  private:
   pwcnet::Extractor net_extractor_{nullptr};
@@ -122,6 +137,8 @@ class PwcNetModel : public FlowModel {
   // PwcEstimate() under inference mode, in options.precision (fp32 or bf16); the flow is returned on image1's device.
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override;
+
+  FlopCount OfficialFlops(int64_t height, int64_t width, int iters) const override;
 
   PwcNet& net() { return net_; }
 

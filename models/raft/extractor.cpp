@@ -113,6 +113,36 @@ EncoderImpl::EncoderImpl(bool small, int64_t output_dim, NormFn norm_fn) {
   conv2_ = register_module("conv2", Conv(c3, output_dim, 1));
 }
 
+std::pair<int64_t, int64_t> ResidualBlockImpl::CountFlops(FlopCount& count, const std::string& part, int64_t batch,
+                                                          int64_t h, int64_t w) const {
+  const auto out = count.Conv(part, *conv1_, batch, h, w);
+  count.Conv(part, *conv2_, batch, out.first, out.second);
+  if (downsample_) count.Conv(part, *downsample_->ptr(0)->as<nn::Conv2dImpl>(), batch, h, w);
+  return out;
+}
+
+std::pair<int64_t, int64_t> BottleneckBlockImpl::CountFlops(FlopCount& count, const std::string& part, int64_t batch,
+                                                            int64_t h, int64_t w) const {
+  auto out = count.Conv(part, *conv1_, batch, h, w);
+  out = count.Conv(part, *conv2_, batch, out.first, out.second);
+  out = count.Conv(part, *conv3_, batch, out.first, out.second);
+  if (downsample_) count.Conv(part, *downsample_->ptr(0)->as<nn::Conv2dImpl>(), batch, h, w);
+  return out;
+}
+
+std::pair<int64_t, int64_t> EncoderImpl::CountFlops(FlopCount& count, const std::string& part, int64_t batch,
+                                                    int64_t h, int64_t w) const {
+  auto size = count.Conv(part, *conv1_, batch, h, w);
+  for (const auto& layer : {layer1_, layer2_, layer3_})
+    for (const auto& block : layer->children()) {
+      if (const auto* r = block->as<ResidualBlockImpl>())
+        size = r->CountFlops(count, part, batch, size.first, size.second);
+      else
+        size = block->as<BottleneckBlockImpl>()->CountFlops(count, part, batch, size.first, size.second);
+    }
+  return count.Conv(part, *conv2_, batch, size.first, size.second);
+}
+
 torch::Tensor EncoderImpl::forward(const torch::Tensor& input) {
   // Channels-last halves the CPU time of these convolutions (oneDNN's native layout);
   // the output stays channels-last, callers convert where they need NCHW.

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "models/common/flop_count.h"
+
 namespace animerun::models {
 
 // The norm_fn argument of the original: 'group', 'batch', 'instance' or 'none'.
@@ -30,6 +32,9 @@ class ResidualBlockImpl : public torch::nn::Module {
  public:
   ResidualBlockImpl(int64_t in_planes, int64_t planes, NormFn norm_fn, int64_t stride = 1);
   torch::Tensor forward(const torch::Tensor& x);
+  // Counts this block's convolutions on [batch, C, h, w] (FlopCount); returns the output size.
+  std::pair<int64_t, int64_t> CountFlops(FlopCount& count, const std::string& part, int64_t batch, int64_t h,
+                                         int64_t w) const;
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
@@ -42,6 +47,8 @@ class BottleneckBlockImpl : public torch::nn::Module {
  public:
   BottleneckBlockImpl(int64_t in_planes, int64_t planes, NormFn norm_fn, int64_t stride = 1);
   torch::Tensor forward(const torch::Tensor& x);
+  std::pair<int64_t, int64_t> CountFlops(FlopCount& count, const std::string& part, int64_t batch, int64_t h,
+                                         int64_t w) const;
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
@@ -56,6 +63,10 @@ class EncoderImpl : public torch::nn::Module {
  public:
   EncoderImpl(bool small, int64_t output_dim, NormFn norm_fn);
   torch::Tensor forward(const torch::Tensor& x);
+  // Counts the encoder's convolutions on [batch, 3, h, w]; returns the output size (1/8).
+  std::pair<int64_t, int64_t> CountFlops(FlopCount& count, const std::string& part, int64_t batch, int64_t h,
+                                         int64_t w) const;
+  int64_t output_dim() const { return conv2_->options.out_channels(); }
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};

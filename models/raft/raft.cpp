@@ -59,10 +59,16 @@ RaftOutput RunRaftRefinement(const std::string& name, CorrBlock& corr_fn, torch:
     auto flow = UpdateLayout((coords1 - coords0).to(dtype));
     auto next = step(net, corr, flow);
     net = next.first;
-    coords1 = coords1 + next.second.to(torch::kFloat);
+    const auto delta = next.second.to(torch::kFloat);
+    coords1 = coords1 + delta;
 
-    const bool last = itr + 1 == options.iters;
+    // Early stop: the mean length of this iteration's update, in input pixels.
+    const bool converged =
+        options.early_stop_px > 0 && delta.norm(2, 1).mean().item<double>() * 8 < options.early_stop_px;
+    const bool last = itr + 1 == options.iters || converged;
     if (!options.all_predictions && !last) {  // skip the upsampling nobody reads
+      if (options.on_preview)
+        options.on_preview(itr + 1, options.iters, [&] { return upsample(coords1 - coords0, net).to(torch::kFloat); });
       ReportFlowStep(options.on_step, itr + 1, options.iters);
       continue;
     }
@@ -74,6 +80,7 @@ RaftOutput RunRaftRefinement(const std::string& name, CorrBlock& corr_fn, torch:
       out.flow_up = flow_up;
     }
     ReportFlowStep(options.on_step, itr + 1, options.iters);
+    if (last) break;
   }
   return out;
 }
@@ -90,6 +97,17 @@ RaftNetImpl::RaftNetImpl(bool small) : small_(small) {
     cnet_ = register_module("cnet", Encoder(false, hidden_dim_ + context_dim_, NormFn::kBatch));
   }
   update_block_ = register_module("update_block", UpdateBlock(small, cor_planes, hidden_dim_));
+}
+
+FlopCount RaftNetImpl::CountOfficialFlops(int64_t batch, int64_t h, int64_t w, int iters) const {
+  FlopCount count;
+  // fmap1, fmap2 = fnet([image1, image2]): one pass over both images.
+  const auto [h8, w8] = fnet_->CountFlops(count, "encoders", 2 * batch, h, w);
+  cnet_->CountFlops(count, "encoders", batch, h, w);
+  // CorrBlock: matmul(fmap1^T, fmap2) over all pairs of 1/8 positions.
+  count.Matmul("correlation", batch, h8 * w8, h8 * w8, fnet_->output_dim());
+  update_block_->CountFlops(count, batch, h8, w8, iters);
+  return count;
 }
 
 RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor& image2,
@@ -142,7 +160,8 @@ std::unique_ptr<FlowModel> CreateRaft(bool small) {
   return MakeRaftFamilyModel(small ? "raft-small" : "raft", ptr,
                              [ptr](const torch::Tensor& a, const torch::Tensor& b, const RaftForwardOptions& o) {
                                return ptr->Forward(a, b, o);
-                             });
+                             },
+                             [ptr](int64_t h, int64_t w, int iters) { return ptr->CountOfficialFlops(1, h, w, iters); });
 }
 
 }  // namespace animerun::models

@@ -23,6 +23,9 @@ struct RaftForwardOptions {
   bool all_predictions = false;  // test_mode=False: upsample after every iteration
   FlowStepFn on_step;            // optional: called with (k, iters) after iteration k; false aborts
                                  // with EstimateCancelled (GMA uses these options too)
+  FlowPreviewFn on_preview;      // optional: the estimate after iteration k < iters, upsampled on demand
+  double early_stop_px = 0;      // > 0: stop after the iteration whose mean |update| (in input pixels,
+                                 // 8x the 1/8-scale step) is below this; its flow is the result
 };
 
 // What the parity tests compare besides the flows; filled when a pointer is passed.
@@ -75,6 +78,10 @@ class RaftNetImpl : public torch::nn::Module {
   // two pixels); FlowModel::Estimate pads to that size. Call under InferenceMode.
   RaftOutput Forward(const torch::Tensor& image1, const torch::Tensor& image2, const RaftForwardOptions& options,
                      RaftIntermediates* intermediates = nullptr);
+
+  // The official forward's work (test mode: the mask and upsampling in every iteration) on
+  // [batch, 3, h, w] images, h and w padded to multiples of 8 (FlopCount).
+  FlopCount CountOfficialFlops(int64_t batch, int64_t h, int64_t w, int iters) const;
 
   bool small() const { return small_; }
   int64_t hidden_dim() const { return hidden_dim_; }

@@ -16,8 +16,9 @@ constexpr int64_t kMinPaddedSize = 128;
 
 class RaftFamilyModel : public FlowModel {
  public:
-  RaftFamilyModel(std::string name, std::shared_ptr<torch::nn::Module> module, RaftForwardFn forward)
-      : name_(std::move(name)), module_(std::move(module)), forward_(std::move(forward)) {
+  RaftFamilyModel(std::string name, std::shared_ptr<torch::nn::Module> module, RaftForwardFn forward,
+                  RaftFlopsFn flops)
+      : name_(std::move(name)), module_(std::move(module)), forward_(std::move(forward)), flops_(std::move(flops)) {
     module_->eval();
   }
 
@@ -63,6 +64,12 @@ class RaftFamilyModel : public FlowModel {
     return forward_(image1.to(torch::kFloat), image2.to(torch::kFloat), fwd).flow_predictions;
   }
 
+  FlopCount OfficialFlops(int64_t height, int64_t width, int iters) const override {
+    // At the size Estimate pads to (the official InputPadder, and at least kMinPaddedSize).
+    const InputPadder padder(height, width, "sintel", 8, kMinPaddedSize);
+    return flops_(padder.padded_height(), padder.padded_width(), iters);
+  }
+
   torch::Tensor Estimate(const torch::Tensor& image1, const torch::Tensor& image2,
                          const FlowInferenceOptions& options) override {
     options.Check();
@@ -76,6 +83,11 @@ class RaftFamilyModel : public FlowModel {
     RaftForwardOptions fwd;
     fwd.iters = options.iters;
     fwd.on_step = options.on_step;
+    fwd.early_stop_px = options.early_stop_px;
+    if (options.on_preview)
+      fwd.on_preview = [&](int done, int total, const std::function<torch::Tensor()>& flow) {
+        options.on_preview(done, total, [&] { return padder.Unpad(flow()).to(torch::kFloat).contiguous(); });
+      };
     if (options.flow_init.defined()) fwd.flow_init = options.flow_init.to(device_, torch::kFloat);
     const RaftOutput out = forward_(to_input(image1), to_input(image2), fwd);
     return padder.Unpad(out.flow_up).to(torch::kFloat).contiguous();
@@ -85,6 +97,7 @@ class RaftFamilyModel : public FlowModel {
   std::string name_;
   std::shared_ptr<torch::nn::Module> module_;
   RaftForwardFn forward_;
+  RaftFlopsFn flops_;
   torch::Device device_{torch::kCPU};
   mutable ModulePrecision precision_;  // mutable: SaveWeights (const) restores fp32 first
 };
@@ -92,8 +105,8 @@ class RaftFamilyModel : public FlowModel {
 }  // namespace
 
 std::unique_ptr<FlowModel> MakeRaftFamilyModel(const std::string& name, std::shared_ptr<torch::nn::Module> module,
-                                               RaftForwardFn forward) {
-  return std::make_unique<RaftFamilyModel>(name, std::move(module), std::move(forward));
+                                               RaftForwardFn forward, RaftFlopsFn flops) {
+  return std::make_unique<RaftFamilyModel>(name, std::move(module), std::move(forward), std::move(flops));
 }
 
 }  // namespace animerun::models

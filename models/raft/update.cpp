@@ -156,6 +156,35 @@ std::pair<torch::Tensor, torch::Tensor> UpdateBlockImpl::Step(const GruPlan& pla
   return {h, delta};
 }
 
+void FlowHeadImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const {
+  count.Conv("update", *conv1_, batch, h, w, times);
+  count.Conv("update", *conv2_, batch, h, w, times);
+}
+
+void ConvGRUImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const {
+  for (const auto* c : {&convz_, &convr_, &convq_}) count.Conv("update", **c, batch, h, w, times);
+}
+
+void SepConvGRUImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const {
+  for (const auto* c : {&convz1_, &convr1_, &convq1_, &convz2_, &convr2_, &convq2_})
+    count.Conv("update", **c, batch, h, w, times);
+}
+
+void MotionEncoderImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const {
+  for (const auto* c : {&convc1_, &convc2_, &convf1_, &convf2_, &conv_})
+    if (*c) count.Conv("update", **c, batch, h, w, times);
+}
+
+void UpdateBlockImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const {
+  encoder_->CountFlops(count, batch, h, w, times);
+  if (small_)
+    gru_->CountFlops(count, batch, h, w, times);
+  else
+    sep_gru_->CountFlops(count, batch, h, w, times);
+  flow_head_->CountFlops(count, batch, h, w, times);
+  if (mask_) count.Sequential("upsampling mask", *mask_, batch, h, w, times);
+}
+
 torch::Tensor UpdateBlockImpl::Mask(const torch::Tensor& net) {
   // "scale mask to balance gradients": .25 * mask(net)
   return mask_->forward(net).mul_(0.25);

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "models/common/flop_count.h"
+
 namespace animerun::models {
 
 // The GRU gates split by input block, built once per forward: the GRU input is
@@ -28,6 +30,7 @@ class FlowHeadImpl : public torch::nn::Module {
  public:
   FlowHeadImpl(int64_t input_dim, int64_t hidden_dim);
   torch::Tensor forward(const torch::Tensor& x);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const;
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
@@ -43,6 +46,8 @@ class ConvGRUImpl : public torch::nn::Module {
   // Same result with the context share precomputed (see GruHalfPlan); m = x without context.
   GruPlan Plan(const torch::Tensor& context);
   torch::Tensor Step(const GruPlan& plan, const torch::Tensor& h, const torch::Tensor& m);
+  // The original's convolutions over the whole [h, x] (the context share counted every time).
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const;
 
  private:
   torch::nn::Conv2d convz_{nullptr}, convr_{nullptr}, convq_{nullptr};
@@ -56,6 +61,7 @@ class SepConvGRUImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& x);
   GruPlan Plan(const torch::Tensor& context);
   torch::Tensor Step(const GruPlan& plan, const torch::Tensor& h, const torch::Tensor& m);
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const;
 
  private:
   torch::nn::Conv2d convz1_{nullptr}, convr1_{nullptr}, convq1_{nullptr};
@@ -69,6 +75,8 @@ class MotionEncoderImpl : public torch::nn::Module {
   MotionEncoderImpl(bool small, int64_t cor_planes);
   torch::Tensor forward(const torch::Tensor& flow, const torch::Tensor& corr);
   int64_t out_dim() const { return small_ ? 82 : 128; }
+  // Counts its convolutions on [batch, *, h, w], `times` times (FlopCount).
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const;
 
  private:
   bool small_;
@@ -95,6 +103,9 @@ class UpdateBlockImpl : public torch::nn::Module {
                                                const torch::Tensor& corr, const torch::Tensor& flow);
   torch::Tensor Mask(const torch::Tensor& net);
   bool has_mask() const { return !small_; }
+  // The original update block's convolutions, mask head included (the original computes
+  // the mask in every iteration), `times` iterations on [batch, *, h, w].
+  void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t times) const;
 
  private:
   bool small_;

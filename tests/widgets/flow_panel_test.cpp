@@ -192,6 +192,44 @@ TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
   EXPECT_EQ(panel.MetricCell("epe", 0), "");
 }
 
+// Issue 14 §3: the prediction view draws RAFT's intermediate flows while it refines; the
+// first one is on screen before the run ends, and the final flow replaces it.
+TEST(FlowPanel, DrawsTheIntermediateFlowBeforeTheRunEnds) {
+  const fs::path dir = test::ScratchDir("weights");
+  const QString w = SaveRandomWeights("raft-small", dir);
+  FlowPanel panel(nullptr, QuietFlowPanel());
+  panel.resize(700, 600);
+  panel.show();
+  panel.SetModel(0, "raft-small");
+  panel.SetWeights(0, w);
+  panel.SetIterations(0, 8);
+  Show(panel, Pairs()[0], "pair 0");
+  QSignalSpy finished(&panel, &FlowPanel::runFinished);
+  QString first_caption;
+  QImage first_image;
+  bool busy_then = false;
+  // Queued: the panel's own observer (registered first) has drawn the preview by then.
+  panel.controller().Observe([&](flow::FlowController::Event e) {
+    if (e != flow::FlowController::Event::kPreview || !first_caption.isEmpty()) return;
+    first_caption = panel.PredictionCaption(0);
+    first_image = panel.PredictionImage(0);
+    busy_then = panel.Busy();
+    if (finished.count() == 0) panel.grab().save(Q(test::ScratchDir("preview") / "flow_panel_preview.png"));
+  });
+  ASSERT_TRUE(panel.run());
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_EQ(finished.count(), 1);
+  EXPECT_TRUE(busy_then);
+  EXPECT_TRUE(first_caption.contains("iteration 1 of 8")) << first_caption.toStdString();
+  EXPECT_EQ(first_image.size(), QSize(96, 64));
+  EXPECT_FALSE(panel.PredictionCaption(0).contains("iteration")) << "the final flow replaces the preview";
+  ASSERT_TRUE(panel.HasPrediction(0));
+  // The "auto" entry of the iterations box: early stop, 32 at most.
+  panel.SetIterations(0, 0);
+  EXPECT_TRUE(panel.controller().AutoIterations(0));
+  EXPECT_EQ(panel.controller().Iterations(0), 32);
+}
+
 TEST(FlowPanel, CancelDropsTheRun) {
   const QString w = SaveRandomWeights("raft-small", test::ScratchDir("weights"));
   FlowPanel panel(nullptr, QuietFlowPanel());

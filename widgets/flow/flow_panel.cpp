@@ -82,6 +82,9 @@ FlowPanel::FlowPanel(QWidget* parent, const FlowPanelOptions& options) : QWidget
         status_label_->setVisible(true);
         emit runProgress(controller_->Progress(), Status());
         break;
+      case flow::FlowController::Event::kPreview:
+        for (int s = 0; s < kSlots; ++s) ShowPreview(s);
+        break;
       case flow::FlowController::Event::kFinished:
         emit runFinished(controller_->LastRunOk(), QString::fromStdString(controller_->LastRunMessage()));
         break;
@@ -221,9 +224,13 @@ void FlowPanel::BuildSlotRow(int slot, QGridLayout* grid, int row) {
   browse_[slot]->setText(QStringLiteral("…"));
   browse_[slot]->setToolTip(tr("Choose the weights file"));
   iters_[slot] = new QSpinBox;
-  iters_[slot]->setRange(1, 1000);
+  // 0 shows as "auto": up to 32 iterations, ending once the flow stops moving.
+  iters_[slot]->setRange(0, 1000);
+  iters_[slot]->setSpecialValueText(tr("auto"));
   iters_[slot]->setValue(controller_->Iterations(slot));
-  iters_[slot]->setToolTip(tr("RAFT/GMA refinement iterations (AnimeRun evaluates with 32)"));
+  iters_[slot]->setToolTip(tr("RAFT/GMA refinement iterations (AnimeRun evaluates with 32); auto (below 1): up to 32, "
+                              "ending once the mean update is below %1 px, faster but not the paper's protocol")
+                               .arg(flow::kAutoEarlyStopPx));
   grid->addWidget(slot_label_[slot], row, 0);
   grid->addWidget(model_[slot], row, 1);
   grid->addWidget(weights_[slot], row, 2);
@@ -239,7 +246,10 @@ void FlowPanel::BuildSlotRow(int slot, QGridLayout* grid, int row) {
     controller_->SetWeights(slot, Weights(slot).toStdString());
   });
   connect(iters_[slot], qOverload<int>(&QSpinBox::valueChanged), this,
-          [this, slot](int v) { controller_->SetIterations(slot, v); });
+          [this, slot](int v) {
+            controller_->SetAutoIterations(slot, v == 0);
+            controller_->SetIterations(slot, v == 0 ? 32 : v);
+          });
   connect(browse_[slot], &QToolButton::clicked, this, [this, slot] {
     const QString start = Weights(slot).isEmpty() ? QString() : QFileInfo(Weights(slot)).absolutePath();
     const QString f = QFileDialog::getOpenFileName(this, tr("Weights for %1").arg(Model(slot)), start,
@@ -291,6 +301,8 @@ void FlowPanel::SetCompare(bool on) { compare_->setChecked(on); }
 void FlowPanel::SetAutoRun(bool on) { auto_run_->setChecked(on); }
 QString FlowPanel::Model(int slot) const { return QString::fromStdString(controller_->Model(slot)); }
 QString FlowPanel::Weights(int slot) const { return weights_[slot]->text().trimmed(); }
+QString FlowPanel::PredictionCaption(int slot) const { return pred_view_[slot]->Caption(); }
+
 int FlowPanel::Iterations(int slot) const { return controller_->Iterations(slot); }
 bool FlowPanel::Compare() const { return controller_->Compare(); }
 
@@ -380,6 +392,19 @@ void FlowPanel::ShowPair() {
   }
 }
 
+void FlowPanel::ShowPreview(int slot) {
+  // Only while the slot has no result: the final flow always wins.
+  const flow::FlowSlotPreview& p = controller_->Preview(slot);
+  if (p.Empty() || !controller_->Result(slot).Empty()) return;
+  flow_images_[slot] = ToQImage(p.flow_rgb);
+  pred_view_[slot]->SetImage(flow_images_[slot]);
+  pred_view_[slot]->SetCaption(tr("%1: %2, iteration %3 of %4%5")
+                                   .arg(SlotName(slot), QString::fromStdString(p.model))
+                                   .arg(p.iteration)
+                                   .arg(p.iterations)
+                                   .arg(Busy() ? tr(" (refining…)") : tr(" (stopped)")));
+}
+
 void FlowPanel::ShowResults() {
   for (int s = 0; s < kSlots; ++s) {
     const flow::FlowSlotResult& r = controller_->Result(s);
@@ -390,6 +415,7 @@ void FlowPanel::ShowResults() {
     }
     pred_view_[s]->SetImage(flow_images_[s]);
     pred_view_[s]->SetCaption(QStringLiteral("%1: %2").arg(SlotName(s), name));
+    ShowPreview(s);
     epe_view_[s]->SetImage(epe_images_[s]);
     const auto epe = r.metrics ? r.metrics->Get(flow::FlowBucket::kAll) : std::nullopt;
     epe_view_[s]->SetCaption(epe ? tr("EPE %1: %2 px").arg(SlotName(s)).arg(*epe, 0, 'f', 2) : tr("EPE %1").arg(SlotName(s)));

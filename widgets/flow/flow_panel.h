@@ -64,7 +64,7 @@ class FlowPanel : public QWidget {
   // The controls (slot 0 = A, 1 = B). Setting a model recalls its last weights file.
   void SetModel(int slot, const QString& model);
   void SetWeights(int slot, const QString& path);
-  void SetIterations(int slot, int iters);
+  void SetIterations(int slot, int iters);  // 0: auto (up to 32 with early stop)
   void SetCompare(bool on);
   void SetAutoRun(bool on);
   QString Model(int slot) const;
@@ -88,6 +88,7 @@ class FlowPanel : public QWidget {
   std::optional<flow::EpeScale> Scale() const { return controller_->Scale(); }
   QImage GroundTruthImage() const { return gt_image_; }
   QImage PredictionImage(int slot) const { return flow_images_[slot]; }
+  QString PredictionCaption(int slot) const;  // "A: raft, iteration 3 of 32 (refining…)" while previewing
   QImage EpeImage(int slot) const { return epe_images_[slot]; }
   QTableWidget* metricsTable() const { return table_; }
   QString MetricCell(const QString& name, int slot) const;
@@ -116,6 +117,7 @@ class FlowPanel : public QWidget {
   void Refresh();      // controls, help, status from the controller
   void ShowPair();     // ground truth and placeholders
   void ShowResults();  // views and table from the controller's results
+  void ShowPreview(int slot);  // a running RAFT/GMA slot's intermediate flow, until its result
   void ShowDefaultWeights(int slot);  // the empty field's placeholder: built-in weights or "choose a file"
   void RememberWeights(int slot);
   QString RecallWeights(const QString& model) const;

@@ -4,9 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
 #include "core/io/flow_io.h"
 #include "core/io/image_io.h"
 #include "core/util/error.h"
+#include "models/common/flow_factory.h"
 #include "parity.h"
 #include "test_paths.h"
 
@@ -80,6 +86,43 @@ TEST(FlowRunner, OptionsAreChecked) {
   o.device = "cpu";
   EXPECT_NO_THROW(o.Check());
   EXPECT_THROW(FlowRunner r(o), Error);  // missing file
+}
+
+// Early stop (`--iters auto`): a threshold every update passes ends after the first
+// iteration with the first iteration's flow; previews come after every iteration but the last.
+TEST(FlowRunner, EarlyStopEndsAtTheFirstSmallUpdateAndPreviewsTheIterations) {
+  const cv::Mat a(96, 128, CV_8UC3, cv::Scalar(40, 90, 200)), b = a.clone();
+  cv::circle(a, {50, 40}, 20, cv::Scalar(250, 250, 20), cv::FILLED);
+  cv::circle(b, {56, 43}, 20, cv::Scalar(250, 250, 20), cv::FILLED);
+  // One set of random weights for every run.
+  const std::string weights = (test::ScratchDir("early_stop") / "raft-small_random.pth").string();
+  models::CreateFlowModel("raft-small")->SaveWeights(weights);
+  auto run = [&](int iters, double early_stop_px, std::vector<int>* previews) {
+    FlowRunOptions o;
+    o.model = "raft-small";
+    o.weights = weights;
+    o.iters = iters;
+    o.early_stop_px = early_stop_px;
+    FlowRunner r(o);
+    return r.Predict(a, b, nullptr, [&](int done, int total, const std::function<cv::Mat()>& flow) {
+      EXPECT_EQ(total, iters);
+      const cv::Mat f = flow();
+      EXPECT_EQ(f.size(), a.size());
+      previews->push_back(done);
+    });
+  };
+  std::vector<int> all, stopped, one;
+  const cv::Mat full = run(5, 0.0, &all);
+  EXPECT_EQ(all, (std::vector<int>{1, 2, 3, 4}));
+  const cv::Mat early = run(5, 100.0, &stopped);  // every update is below 100 px
+  EXPECT_TRUE(stopped.empty());
+  EXPECT_LT(MaxDiff(early, run(1, 0.0, &one)), 1e-5);
+  EXPECT_GT(MaxDiff(early, full), 0.0);  // the random network does move the flow on
+  FlowRunOptions bad;
+  bad.model = "raft-small";
+  bad.allow_random_weights = true;
+  bad.early_stop_px = -1;
+  EXPECT_THROW(bad.Check(), Error);
 }
 
 TEST(FlowRunner, RefusesMismatchedImages) {
