@@ -51,7 +51,7 @@ void AddFlowRunOptions(ArgParser& p, flow::FlowRunOptions* o) {
   p.Add("--device", &o->device, "cpu, cuda or cuda:N");
   p.Add("--precision", &o->precision,
         "fp32, or bf16: convolutions and matmuls in bf16, correlation and flow in fp32; faster on CPUs with "
-        "AVX-512 BF16 at a small EPE change (docs/benchmarks.md)");
+        "AVX-512 BF16 at a small EPE change (docs/benchmarks.md); fp16: the same in fp16, on CUDA only");
   p.Add("--threads", &o->threads, "LibTorch CPU threads (0 = all cores)");
 }
 

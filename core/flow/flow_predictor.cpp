@@ -28,7 +28,8 @@ void FlowRunOptions::Check() const {
   Require(iters >= 1 && iters <= 1000, "iters must be in [1, 1000]");
   Require(early_stop_px >= 0 && early_stop_px <= 100, "early_stop_px must be in [0, 100] pixels");
   Require(padding == "sintel" || padding == "kitti", "padding must be sintel or kitti");
-  Require(precision == "fp32" || precision == "bf16", "precision must be fp32 or bf16");
+  Require(precision == "fp32" || precision == "bf16" || precision == "fp16", "precision must be fp32, bf16 or fp16");
+  Require(precision != "fp16" || device.rfind("cuda", 0) == 0, "fp16 runs on CUDA only; use bf16 on the CPU");
   Require(info->SupportsPrecision(precision), model + " does not run in " + precision);
   Require(threads >= 0, "threads must be >= 0");
   try {

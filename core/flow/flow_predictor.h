@@ -32,8 +32,9 @@ struct FlowRunOptions {
                                     // (`--iters auto` sets kAutoEarlyStopPx; docs/benchmarks.md)
   std::string padding = "sintel";   // RAFT/GMA InputPadder mode: sintel (centred) or kitti (bottom)
   std::string device = "cpu";       // cpu, cuda, cuda:N
-  std::string precision = "fp32";   // fp32, or bf16 (convolutions/matmuls in bf16, correlation and flow in fp32;
-                                    // faster on CPUs with AVX-512 BF16; EPE change in docs/benchmarks.md)
+  std::string precision = "fp32";   // fp32, bf16 (convolutions/matmuls in bf16, correlation and flow in fp32;
+                                    // faster on CPUs with AVX-512 BF16; EPE change in docs/benchmarks.md),
+                                    // or fp16 (the same in fp16; CUDA only)
   int threads = 0;                  // LibTorch CPU threads; 0 = all cores
   bool allow_random_weights = false;  // run without --weights (benchmarks only)
   void Check() const;

@@ -101,7 +101,12 @@ std::string EncodeMatchJson(const std::vector<int>& matches, const std::string& 
       ThrowFileError(origin, "match " + std::to_string(matches[i]) + " of segment " + std::to_string(i) +
                                  " is out of range (must be >= -1)");
     if (i > 0) out += ", ";
-    out += "\"" + std::to_string(i) + "\": [" + std::to_string(matches[i]) + "]";
+    // Appended piece by piece (also spares GCC 12 a false -Wstringop-overflow on operator+).
+    out += '"';
+    out += std::to_string(i);
+    out += "\": [";
+    out += std::to_string(matches[i]);
+    out += ']';
   }
   out += "}";
   return out;

@@ -11,8 +11,8 @@ void FlowInferenceOptions::Check() const {
     throw std::invalid_argument("iters must be in [1, 1000], got " + std::to_string(iters));
   if (padding != "sintel" && padding != "kitti")
     throw std::invalid_argument("padding must be 'sintel' or 'kitti', got '" + padding + "'");
-  if (precision != "fp32" && precision != "bf16")
-    throw std::invalid_argument("precision must be 'fp32' or 'bf16', got '" + precision + "'");
+  if (precision != "fp32" && precision != "bf16" && precision != "fp16")
+    throw std::invalid_argument("precision must be 'fp32', 'bf16' or 'fp16', got '" + precision + "'");
   if (!(early_stop_px >= 0 && early_stop_px <= 100))  // also refuses NaN
     throw std::invalid_argument("early_stop_px must be in [0, 100] pixels, got " + std::to_string(early_stop_px));
   if (flow_init.defined()) {
@@ -41,7 +41,8 @@ void SetTrainMode(torch::nn::Module& module, bool freeze_batch_norm) {
 torch::ScalarType PrecisionDtype(const std::string& precision) {
   if (precision == "fp32") return torch::kFloat;
   if (precision == "bf16") return torch::kBFloat16;
-  throw std::invalid_argument("precision must be 'fp32' or 'bf16', got '" + precision + "'");
+  if (precision == "fp16") return torch::kHalf;
+  throw std::invalid_argument("precision must be 'fp32', 'bf16' or 'fp16', got '" + precision + "'");
 }
 
 torch::ScalarType ModuleDtype(const torch::nn::Module& module) {
@@ -54,6 +55,13 @@ void ModulePrecision::Use(torch::nn::Module& module, const std::string& precisio
   const torch::ScalarType dtype = PrecisionDtype(precision);
   if (precision == current_) return;
   if (dtype == torch::kFloat) return Restore();
+  if (dtype == torch::kHalf)
+    for (const auto& p : module.parameters())
+      if (p.is_floating_point() && !p.is_cuda())
+        throw std::invalid_argument("fp16 runs on CUDA only (LibTorch's CPU kernels lack it); use bf16 on the CPU");
+  // From one reduced precision to the other: back to the fp32 weights first, so that what is
+  // kept aside is always fp32.
+  if (current_ != "fp32") Restore();
   // Parameters swap their data in place (set_data), which InferenceMode tensors refuse.
   c10::InferenceMode normal_mode(false);
   torch::NoGradGuard no_grad;

@@ -41,8 +41,9 @@ inline void ReportFlowStep(const FlowStepFn& on_step, int done, int total) {
 struct FlowInferenceOptions {
   int iters = 32;                    // RAFT/GMA refinement iterations (AnimeRun evaluates with 32)
   std::string padding = "sintel";    // RAFT/GMA InputPadder mode: "sintel" (centred) or "kitti" (bottom)
-  std::string precision = "fp32";    // "fp32" or "bf16": bf16 weights and convolutions/matmuls, with the
-                                     // correlation volumes, their softmaxes, coordinates and flows in fp32
+  std::string precision = "fp32";    // "fp32", "bf16" or "fp16" (CUDA only): reduced-precision weights and
+                                     // convolutions/matmuls, with the correlation volumes, their softmaxes,
+                                     // coordinates and flows in fp32
   torch::Tensor flow_init;           // optional warm start at 1/8 resolution [B,2,H/8,W/8] (RAFT/GMA)
   FlowStepFn on_step;                // optional progress/cancel hook (see FlowStepFn); no effect on the flow
   FlowPreviewFn on_preview;          // optional intermediate estimates (RAFT/GMA; see FlowPreviewFn)
@@ -51,7 +52,7 @@ struct FlowInferenceOptions {
   void Check() const;                // throws std::invalid_argument on bad values
 };
 
-// torch::kFloat for "fp32", torch::kBFloat16 for "bf16"; std::invalid_argument otherwise.
+// torch::kFloat for "fp32", kBFloat16 for "bf16", kHalf for "fp16"; std::invalid_argument otherwise.
 torch::ScalarType PrecisionDtype(const std::string& precision);
 // The dtype of a module's first floating-point parameter (what its layers compute in);
 // kFloat when it has none. Forward paths cast their inputs to it, and back to fp32 where

@@ -19,7 +19,8 @@ int GmflowSteps(bool refine) {
 }
 
 std::vector<FlowModelInfo> MakeRegistry() {
-  const std::vector<std::string> both = {"fp32", "bf16"};
+  // fp16 runs on CUDA only (ModulePrecision refuses it for CPU weights).
+  const std::vector<std::string> both = {"fp32", "bf16", "fp16"};
   std::vector<FlowModelInfo> r;
   FlowModelInfo raft;
   raft.name = "raft";

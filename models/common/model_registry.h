@@ -24,7 +24,7 @@ struct FlowModelInfo {
   std::string step_unit;                     // what a step is called in progress messages: "iteration", "step"
   std::vector<std::string> checkpoint_files;  // the official release files the loader reads
   std::string checkpoint_source;             // where they are published
-  std::vector<std::string> precisions;       // "fp32", "bf16"
+  std::vector<std::string> precisions;       // "fp32", "bf16", "fp16" (CUDA)
   std::unique_ptr<FlowModel> (*create)() = nullptr;  // a randomly initialised network, CPU, eval mode
 
   // Progress steps one Estimate reports (FlowStepFn): iterations for iterative networks.

@@ -1,5 +1,7 @@
 #include "models/golden_util.h"
 
+#include <cstdlib>
+
 #include <zlib.h>
 
 #include <cstdint>
@@ -136,6 +138,19 @@ torch::Tensor ReadPngAsBatch(const std::string& path) {
   if (img.size(2) == 1) img = img.expand({-1, -1, 3});
   img = img.slice(2, 0, 3);
   return img.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).contiguous();
+}
+
+torch::Device ParityDevice() {
+  const char* env = std::getenv("ANIMERUN_TEST_DEVICE");
+  const std::string name = env && *env ? env : "cpu";
+  const torch::Device device(name);
+  if (device.is_cuda()) {
+    if (!torch::cuda::is_available())
+      throw std::runtime_error("ANIMERUN_TEST_DEVICE=" + name + " but no CUDA device is available");
+    at::globalContext().setAllowTF32CuDNN(false);
+    at::globalContext().setAllowTF32CuBLAS(false);
+  }
+  return device;
 }
 
 double MaxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {

@@ -18,6 +18,12 @@ torch::Tensor ReadPngTensor(const std::string& path);
 // A PNG as the networks take it: float [1, 3, H, W] RGB in [0, 255].
 torch::Tensor ReadPngAsBatch(const std::string& path);
 
+// Where the parity tests run the networks: ANIMERUN_TEST_DEVICE ("cpu" when unset; "cuda"
+// on a GPU machine, packaging/gpu_check.sh). On CUDA, TF32 is switched off for convolutions
+// and matrix products (cuDNN uses it by default), so that the golden tolerances hold.
+// Throws std::runtime_error for a device that is not there.
+torch::Device ParityDevice();
+
 // Max abs difference of two tensors of the same shape (throws if shapes differ).
 double MaxAbsDiff(const torch::Tensor& a, const torch::Tensor& b);
 

@@ -220,7 +220,7 @@ TEST(FlowPanel, DrawsTheIntermediateFlowBeforeTheRunEnds) {
   ASSERT_TRUE(panel.WaitIdle(120000));
   ASSERT_EQ(finished.count(), 1);
   EXPECT_TRUE(busy_then);
-  EXPECT_TRUE(first_caption.contains("iteration 1 of 8")) << first_caption.toStdString();
+  EXPECT_TRUE(first_caption.contains("iteration 1/8")) << first_caption.toStdString();
   EXPECT_EQ(first_image.size(), QSize(96, 64));
   EXPECT_FALSE(panel.PredictionCaption(0).contains("iteration")) << "the final flow replaces the preview";
   ASSERT_TRUE(panel.HasPrediction(0));

@@ -398,11 +398,11 @@ void FlowPanel::ShowPreview(int slot) {
   if (p.Empty() || !controller_->Result(slot).Empty()) return;
   flow_images_[slot] = ToQImage(p.flow_rgb);
   pred_view_[slot]->SetImage(flow_images_[slot]);
-  pred_view_[slot]->SetCaption(tr("%1: %2, iteration %3 of %4%5")
+  // Short: the view's caption line is as wide as the image.
+  pred_view_[slot]->SetCaption((Busy() ? tr("%1: %2, iteration %3/%4…") : tr("%1: %2, stopped at %3/%4"))
                                    .arg(SlotName(slot), QString::fromStdString(p.model))
                                    .arg(p.iteration)
-                                   .arg(p.iterations)
-                                   .arg(Busy() ? tr(" (refining…)") : tr(" (stopped)")));
+                                   .arg(p.iterations));
 }
 
 void FlowPanel::ShowResults() {

@@ -88,7 +88,7 @@ class FlowPanel : public QWidget {
   std::optional<flow::EpeScale> Scale() const { return controller_->Scale(); }
   QImage GroundTruthImage() const { return gt_image_; }
   QImage PredictionImage(int slot) const { return flow_images_[slot]; }
-  QString PredictionCaption(int slot) const;  // "A: raft, iteration 3 of 32 (refining…)" while previewing
+  QString PredictionCaption(int slot) const;  // "A: raft, iteration 3/32…" while previewing
   QImage EpeImage(int slot) const { return epe_images_[slot]; }
   QTableWidget* metricsTable() const { return table_; }
   QString MetricCell(const QString& name, int slot) const;

@@ -86,6 +86,23 @@ TEST(FlowRunner, OptionsAreChecked) {
   o.device = "cpu";
   EXPECT_NO_THROW(o.Check());
   EXPECT_THROW(FlowRunner r(o), Error);  // missing file
+  o.precision = "fp16";  // CUDA only
+  try {
+    o.Check();
+    ADD_FAILURE() << "fp16 on the CPU was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
+  }
+  // The network refuses it as well (for callers that skip the options' check).
+  auto net = models::CreateFlowModel("raft-small");
+  models::FlowInferenceOptions fp16;
+  fp16.precision = "fp16";
+  fp16.iters = 1;
+  const auto image = torch::zeros({1, 3, 64, 64});
+  EXPECT_THROW(net->Estimate(image, image, fp16), std::invalid_argument);
+  models::FlowInferenceOptions fp32;
+  fp32.iters = 1;
+  EXPECT_NO_THROW(net->Estimate(image, image, fp32));  // and still runs in fp32 afterwards
 }
 
 // Early stop (`--iters auto`): a threshold every update passes ends after the first

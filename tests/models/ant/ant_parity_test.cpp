@@ -56,6 +56,8 @@ TEST(AntParity, MatchesOfficialForward) {
   models::AntNet net;
   const auto report = models::LoadAntWeights(*net, (GoldenDir() / "ant" / "ant.pt").string());
   ASSERT_TRUE(report.ok()) << report.Summary();
+  const torch::Device device = ParityDevice();
+  net->to(device);
   net->eval();
   EXPECT_NEAR(net->bin_score().item<float>(), 0.3f, 1e-2);  // the fixture's conditioning, read from the file
 
@@ -67,7 +69,13 @@ TEST(AntParity, MatchesOfficialForward) {
   EXPECT_TRUE(torch::equal(f1.frame.keypoints[0], ReadNpyTensor((out_dir / "keypoints1.npy").string())));
   EXPECT_TRUE(torch::equal(f0.counts, ReadNpyTensor((out_dir / "num0.npy").string())));
 
-  const models::AntOutput out = net->Forward(f0.frame, f1.frame);
+  auto on_device = [&](models::AntFrame f) {
+    f.image = f.image.to(device);
+    f.segments = f.segments.to(device);
+    f.keypoints = f.keypoints.to(device);
+    return f;
+  };
+  const models::AntOutput out = net->Forward(on_device(f0.frame), on_device(f1.frame));
   const models::AntPrediction pred = models::PredictAntMatches(out.scores);
   const torch::Tensor desc0_ref = ReadNpyTensor((out_dir / "segment_desc0.npy").string());
   const double d_desc0 = MaxAbsDiff(out.segment_desc0, desc0_ref);
@@ -82,18 +90,16 @@ TEST(AntParity, MatchesOfficialForward) {
   ExpectParity("ant_dev", "scores_raw", d_raw, kAtol);
   ExpectParity("ant_dev", "scores_softmax", d_soft, kAtol);
   ExpectParity("ant_dev", "matching_scores0", d_ms, kAtol);
-  EXPECT_TRUE(torch::equal(pred.matches0[0], ReadNpyTensor((out_dir / "matches0.npy").string())))
+  EXPECT_TRUE(torch::equal(pred.matches0[0].cpu(), ReadNpyTensor((out_dir / "matches0.npy").string())))
       << pred.matches0[0];
-  EXPECT_TRUE(torch::equal(pred.matches0[0], MatchesFromJson(ReadJson(out_dir / "matches.json"))));
+  EXPECT_TRUE(torch::equal(pred.matches0[0].cpu(), MatchesFromJson(ReadJson(out_dir / "matches.json"))));
 
   // The official training loss on the ground truth (forward_outputs.loss in the manifest).
   const torch::Tensor gt = MatchesFromJson(ReadJson(GoldenDir() / "inputs" / "dev_ant" / "gt_matches.json"));
-  const double loss = models::AntMatchingLoss(out.scores, gt.unsqueeze(0)).item<double>();
+  const double loss = models::AntMatchingLoss(out.scores, gt.unsqueeze(0).to(device)).item<double>();
   ExpectParity("ant_dev", "loss", std::abs(loss - 3.4063103199005127), kAtol);
-  const double accuracy = (pred.matches0[0] == gt).to(torch::kDouble).mean().item<double>();
+  const double accuracy = (pred.matches0[0].cpu() == gt).to(torch::kDouble).mean().item<double>();
   EXPECT_NEAR(accuracy, 0.45945945382118225, 1e-6);
-
-
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ TEST(GmaParity, FlowModelEstimateMatchesFlowFinal) {
   auto model = models::CreateGma();
   EXPECT_EQ(model->name(), "gma");
   EXPECT_TRUE(model->LoadWeights((GoldenDir() / c.weights).string()).ok());
+  model->To(ParityDevice());
   models::FlowInferenceOptions opt;
   opt.iters = c.iters;
   const auto flow = model->Estimate(ReadPngAsBatch((GoldenDir() / c.img1).string()),

@@ -28,13 +28,15 @@ void RunCases(const std::string& model, bool refine) {
   GmflowModel net(GmflowConfig::Official(refine));
   const auto report = net.LoadWeights((test::GoldenDir() / cases[0].weights).string());
   ASSERT_TRUE(report.ok()) << report.Summary();
+  const torch::Device device = test::ParityDevice();
+  net.To(device);
   for (const auto& c : cases) {
     SCOPED_TRACE(c.id);
     ASSERT_GT(c.atol, 0) << "no atol";
     ASSERT_FALSE(c.npy_outputs.empty());
     ASSERT_EQ(c.weights, cases[0].weights);
-    const auto img1 = test::ReadPngAsBatch((test::GoldenDir() / c.img1).string());
-    const auto img2 = test::ReadPngAsBatch((test::GoldenDir() / c.img2).string());
+    const auto img1 = test::ReadPngAsBatch((test::GoldenDir() / c.img1).string()).to(device);
+    const auto img2 = test::ReadPngAsBatch((test::GoldenDir() / c.img2).string()).to(device);
     const InputPadder padder(img1.size(2), img1.size(3), "sintel", net.net()->config().padding_factor);
     GmflowIntermediates mid;
     torch::Tensor flow_up;

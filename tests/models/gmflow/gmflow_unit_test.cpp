@@ -234,7 +234,7 @@ TEST(GmflowModel, RejectsBadInput) {
   o.padding = "centre";
   EXPECT_THROW(model->Estimate(torch::zeros({1, 3, 32, 32}), torch::zeros({1, 3, 32, 32}), o), std::invalid_argument);
   o.padding = "sintel";
-  o.precision = "fp16";  // bf16 is supported (gmflow_precision_test.cpp), fp16 is not
+  o.precision = "fp16";  // bf16 runs on the CPU (gmflow_precision_test.cpp), fp16 on CUDA only
   EXPECT_THROW(model->Estimate(torch::zeros({1, 3, 32, 32}), torch::zeros({1, 3, 32, 32}), o), std::invalid_argument);
 }
 

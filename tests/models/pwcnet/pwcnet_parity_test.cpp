@@ -29,13 +29,15 @@ TEST(PwcParity, AllCases) {
   PwcNetModel model;
   const auto report = model.LoadWeights((test::GoldenDir() / cases[0].weights).string());
   ASSERT_TRUE(report.ok()) << report.Summary();
+  const torch::Device device = test::ParityDevice();
+  model.To(device);
   for (const auto& c : cases) {
     SCOPED_TRACE(c.id);
     ASSERT_GT(c.atol, 0) << "no atol";
     ASSERT_FALSE(c.npy_outputs.empty());
     ASSERT_EQ(c.weights, cases[0].weights);
-    const auto img1 = test::ReadPngAsBatch((test::GoldenDir() / c.img1).string());
-    const auto img2 = test::ReadPngAsBatch((test::GoldenDir() / c.img2).string());
+    const auto img1 = test::ReadPngAsBatch((test::GoldenDir() / c.img1).string()).to(device);
+    const auto img2 = test::ReadPngAsBatch((test::GoldenDir() / c.img2).string()).to(device);
     torch::Tensor flow, raw;
     PwcIntermediates mid;
     {

@@ -92,7 +92,7 @@ TEST(PwcModel, EstimateResizesAnySizeBack) {
   flow.add_(1);  // a normal tensor outside inference mode
   FlowInferenceOptions o;
   EXPECT_THROW(model->Estimate(a, b.slice(3, 0, 64), o), std::invalid_argument);
-  o.precision = "fp16";  // bf16 is supported (pwcnet_precision_test.cpp), fp16 is not
+  o.precision = "fp16";  // bf16 runs on the CPU (pwcnet_precision_test.cpp), fp16 on CUDA only
   EXPECT_THROW(model->Estimate(a, b, o), std::invalid_argument);
   o.precision = "bf16";
   const auto low = model->Estimate(a, b, o);

@@ -55,6 +55,7 @@ TEST(RaftParity, FlowModelEstimateMatchesFlowFinal) {
     auto flow_model = models::CreateRaft(model == "raft-small");
     EXPECT_EQ(flow_model->name(), model);
     EXPECT_TRUE(flow_model->LoadWeights((GoldenDir() / c.weights).string()).ok());
+    flow_model->To(ParityDevice());
     models::FlowInferenceOptions opt;
     opt.iters = c.iters;
     opt.padding = c.padding;

@@ -71,11 +71,13 @@ void RunRaftFamilyCase(const RaftParityCase& c, Net& net) {
   const auto report = models::LoadIntoModule(*net, models::LoadStateDict((GoldenDir() / c.weights).string()),
                                              nullptr, /*strict=*/true);
   EXPECT_TRUE(report.ok()) << report.Summary();
+  const torch::Device device = ParityDevice();
+  net->to(device);
   net->eval();
 
   c10::InferenceMode guard;
-  auto img1 = ReadPngAsBatch((GoldenDir() / c.img1).string());
-  auto img2 = ReadPngAsBatch((GoldenDir() / c.img2).string());
+  auto img1 = ReadPngAsBatch((GoldenDir() / c.img1).string()).to(device);
+  auto img2 = ReadPngAsBatch((GoldenDir() / c.img2).string()).to(device);
   const models::InputPadder padder(img1.size(2), img1.size(3), c.padding);
   models::RaftForwardOptions opt;
   opt.iters = c.iters;

@@ -68,7 +68,7 @@ TEST(FlowInferenceOptions, Check) {
   o.padding = "centre";
   EXPECT_THROW(o.Check(), std::invalid_argument);
   o = {};
-  o.precision = "fp16";
+  o.precision = "fp64";
   EXPECT_THROW(o.Check(), std::invalid_argument);
   o = {};
   o.flow_init = torch::zeros({1, 3, 4, 4});
