@@ -14,7 +14,6 @@
 #include "app/cli/bench_registry.h"
 #include "app/cli/bench_util.h"
 #include "core/segments/ant_matcher.h"
-#include "models/common/peak_rate.h"
 
 namespace animerun::cli {
 namespace {
@@ -106,17 +105,10 @@ int RunBenchAnt(int argc, char** argv) {
   const double median = secs[secs.size() / 2];
   double flop = 0;
   for (const auto& part : matcher.OfficialFlops(h, w, n, n)) flop += part.second;
-  if (peak_gflops <= 0 && o.device == "cpu") peak_gflops = models::MeasurePeakRate("fp32", 2.0).best();
-  const double gflops = flop / 1e9 / median;
-  char roof[160] = "";
-  if (peak_gflops > 0)
-    std::snprintf(roof, sizeof roof, ", \"peak_gflops\": %.1f, \"fraction_of_peak\": %.3f", peak_gflops,
-                  gflops / peak_gflops);
+  const std::string roof = RooflineJson(flop, median, peak_gflops, "fp32", o.device == "cpu");
   std::printf("{\"bench\": \"ant\", \"size\": \"%dx%d\", \"segments\": %d, \"device\": \"%s\", \"threads\": %d, "
-              "\"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld, "
-              "\"official_gflop\": %.1f, \"achieved_gflops\": %.1f%s}\n",
-              h, w, n, o.device.c_str(), o.threads, median, secs.front(), cpu[cpu.size() / 2], rss, flop / 1e9, gflops,
-              roof);
+              "\"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld%s}\n",
+              h, w, n, o.device.c_str(), o.threads, median, secs.front(), cpu[cpu.size() / 2], rss, roof.c_str());
   return 0;
 }
 

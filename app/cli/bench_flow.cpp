@@ -17,7 +17,6 @@
 #include "app/cli/flow_cli_options.h"
 #include "core/flow/flow_predictor.h"
 #include "core/io/image_io.h"
-#include "models/common/peak_rate.h"
 
 namespace animerun::cli {
 namespace {
@@ -134,23 +133,18 @@ int RunBenchFlow(int argc, char** argv) {
   for (const auto& part : runner.OfficialFlops(h, w)) flop += part.second;
   // With early stop the iterations vary; the work of --iters would overstate the rate.
   if (o.early_stop_px > 0) peak_gflops = -1;
-  if (peak_gflops == 0 && o.device == "cpu") peak_gflops = models::MeasurePeakRate(o.precision, 2.0).best();
-  const double gflops = flop / 1e9 / median;
+  const std::string roof = RooflineJson(flop, median, peak_gflops, o.precision, o.device == "cpu");
   if (o.early_stop_px > 0 && previews > 0) {
     char buf[96];
     std::snprintf(buf, sizeof buf, ", \"early_stop_px\": %g, \"mean_iterations\": %.2f", o.early_stop_px,
                   1.0 + double(previews) / repeats);
     epe_json += buf;
   }
-  char roof[160] = "";
-  if (peak_gflops > 0)
-    std::snprintf(roof, sizeof roof, ", \"peak_gflops\": %.1f, \"fraction_of_peak\": %.3f", peak_gflops,
-                  gflops / peak_gflops);
   std::printf("{\"bench\": \"flow\", \"model\": \"%s\", \"size\": \"%dx%d\", \"iters\": %d, \"device\": \"%s\", "
               "\"precision\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, "
-              "\"peak_rss_mb\": %ld, \"official_gflop\": %.1f, \"achieved_gflops\": %.1f%s%s}\n",
+              "\"peak_rss_mb\": %ld%s%s}\n",
               o.model.c_str(), h, w, o.iters, o.device.c_str(), o.precision.c_str(), o.threads, median, secs.front(),
-              cpu[cpu.size() / 2], rss, flop / 1e9, gflops, roof, epe_json.c_str());
+              cpu[cpu.size() / 2], rss, roof.c_str(), epe_json.c_str());
   return 0;
 }
 

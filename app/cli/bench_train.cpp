@@ -18,7 +18,6 @@
 #include "core/flow/flow_predictor.h"
 #include "core/train/train_options.h"
 #include "core/train/trainer.h"
-#include "models/common/peak_rate.h"
 
 namespace animerun::cli {
 namespace {
@@ -114,18 +113,12 @@ int RunBenchTrain(int argc, char** argv) {
   fo.allow_random_weights = true;
   double forward = 0;
   for (const auto& part : flow::FlowRunner(fo).OfficialFlops(h, w)) forward += part.second;
-  const double flop = 3.0 * batch * forward, gflops = flop / 1e9 / median;
-  if (peak_gflops <= 0 && device == "cpu") peak_gflops = models::MeasurePeakRate(precision, 2.0).best();
-  char roof[160] = "";
-  if (peak_gflops > 0)
-    std::snprintf(roof, sizeof roof, ", \"peak_gflops\": %.1f, \"fraction_of_peak\": %.3f", peak_gflops,
-                  gflops / peak_gflops);
+  const std::string roof = RooflineJson(3.0 * batch * forward, median, peak_gflops, precision, device == "cpu");
   std::printf("{\"bench\": \"train\", \"model\": \"%s\", \"batch\": %d, \"crop\": \"%dx%d\", \"iters\": %d, "
               "\"precision\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"median_s\": %.4f, \"min_s\": %.4f, "
-              "\"updates_per_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld, \"official_gflop\": %.1f, "
-              "\"achieved_gflops\": %.1f%s}\n",
+              "\"updates_per_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld%s}\n",
               model.c_str(), batch, h, w, iters, precision.c_str(), device.c_str(), threads, median, secs.front(),
-              1.0 / median, cpu[cpu.size() / 2], rss, flop / 1e9, gflops, roof);
+              1.0 / median, cpu[cpu.size() / 2], rss, roof.c_str());
   return 0;
 }
 
