@@ -55,8 +55,13 @@ std::string FormatFlowMixture(const std::vector<FlowMixtureEntry>& entries) {
   for (const auto& e : entries) {
     if (!s.empty()) s += ",";
     s += e.kind;
-    if (!e.path.empty()) s += "@" + e.path;
-    s += ":" + std::to_string(e.repeat);
+    // Appended piece by piece: operator+ on a temporary trips GCC 12's false -Wstringop-overflow.
+    if (!e.path.empty()) {
+      s += '@';
+      s += e.path;
+    }
+    s += ':';
+    s += std::to_string(e.repeat);
   }
   return s;
 }
