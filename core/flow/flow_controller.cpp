@@ -18,9 +18,11 @@ namespace {
 
 const char* SlotName(int slot) { return slot == 0 ? "A" : "B"; }
 
-cv::Mat FlowColors(const cv::Mat& flow, double max_flow) {
+// Colours normalised by the pair's shared maximum (the ground truth's max |flow|), or by the
+// flow's own maximum where that is 0 (no ground truth).
+cv::Mat FlowColors(const cv::Mat& flow, double shared_max_flow) {
   FlowVizOptions v;
-  v.max_flow = max_flow;  // 0: the flow's own maximum
+  v.max_flow = shared_max_flow > 0 ? shared_max_flow : MaxFlowMagnitude(flow);  // still 0: automatic
   return FlowToColor(flow, v);
 }
 
@@ -246,7 +248,7 @@ bool FlowController::Run() {
             const auto now = std::chrono::steady_clock::now();
             if (previewed && now - last_preview < std::chrono::milliseconds(kPreviewIntervalMs)) return;
             const cv::Mat f = flow();
-            FlowSlotPreview p{o.model, FlowColors(f, job->max_flow > 0 ? job->max_flow : MaxFlowMagnitude(f)), it, total};
+            FlowSlotPreview p{o.model, FlowColors(f, job->max_flow), it, total};
             std::lock_guard<std::mutex> lock(job->preview_mutex);
             job->preview = std::move(p);
             job->preview_slot = s;
@@ -257,7 +259,7 @@ bool FlowController::Run() {
           r.flow = job->runners[s]->Predict(job->pair->image1, job->pair->image2, &step_job, preview);
           done += slot_steps;
           ctx.CheckCancel();
-          r.flow_rgb = FlowColors(r.flow, job->max_flow > 0 ? job->max_flow : MaxFlowMagnitude(r.flow));
+          r.flow_rgb = FlowColors(r.flow, job->max_flow);
           if (!job->pair->flow_forward.empty()) {
             r.metrics = ScorePairFlow(*job->pair, r.flow, "prediction of " + tag);
             r.epe = EndPointError(r.flow, job->pair->flow_forward);

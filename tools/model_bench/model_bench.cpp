@@ -22,6 +22,7 @@
 
 #include <torch/torch.h>
 
+#include "app/cli/bench_util.h"
 #include "core/train/flow_loss.h"
 #include "models/common/flow_factory.h"
 #include "models/common/runtime.h"
@@ -95,12 +96,22 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+std::string Quote(const std::string& s) { return "\"" + s + "\""; }
+
+// Free text (an error message, the runtime description) as a JSON string on one line:
+// quotes become apostrophes, line breaks semicolons.
+std::string JsonText(std::string s) {
+  std::replace(s.begin(), s.end(), '"', '\'');
+  std::replace(s.begin(), s.end(), '\n', ';');
+  return Quote(s);
 }
 
-std::string Quote(const std::string& s) { return "\"" + s + "\""; }
+// What a measurement that threw reports: the first line of the message (LibTorch appends
+// its backtrace).
+std::string ErrorJson(const std::exception& e) {
+  const std::string what = e.what();
+  return ", \"error\": " + JsonText(what.substr(0, what.find('\n'))) + "}";
+}
 
 // One inference measurement (or why it could not run) as a JSON object.
 std::string BenchInference(const Options& o, const std::string& name, const std::string& precision) {
@@ -125,14 +136,11 @@ std::string BenchInference(const Options& o, const std::string& name, const std:
       if (!torch::isfinite(flow).all().item<bool>()) throw std::runtime_error("non-finite flow");
     }
     const double flop = net->OfficialFlops(o.height, o.width, o.iters).total();
-    const double median = Median(secs);
+    const double median = cli::Median(secs);
     j << ", \"median_s\": " << median << ", \"official_gflop\": " << flop / 1e9
       << ", \"achieved_gflops\": " << flop / 1e9 / median << "}";
   } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    std::replace(what.begin(), what.end(), '"', '\'');
-    j << ", \"error\": " << Quote(what) << "}";
+    j << ErrorJson(e);
   }
   return j.str();
 }
@@ -173,15 +181,12 @@ std::string BenchTraining(const Options& o) {
       if (!std::isfinite(value)) throw std::runtime_error("non-finite loss");
     }
     const double forward = net->OfficialFlops(h, w, o.train_iters).total() * b;
-    const double median = Median(secs);
+    const double median = cli::Median(secs);
     j << ", \"median_s\": " << median << ", \"updates_per_s\": " << 1.0 / median
       << ", \"official_gflop\": " << 3 * forward / 1e9 << ", \"achieved_gflops\": " << 3 * forward / 1e9 / median
       << "}";
   } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    std::replace(what.begin(), what.end(), '"', '\'');
-    j << ", \"error\": " << Quote(what) << "}";
+    j << ErrorJson(e);
   }
   return j.str();
 }
@@ -199,12 +204,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       results.push_back(line);
     };
-    emit("{\"bench\": \"runtime\", \"description\": " + Quote([] {
-           std::string d = models::DescribeRuntime();
-           std::replace(d.begin(), d.end(), '\n', ';');
-           std::replace(d.begin(), d.end(), '"', '\'');
-           return d;
-         }()) + "}");
+    emit("{\"bench\": \"runtime\", \"description\": " + JsonText(models::DescribeRuntime()) + "}");
     for (const auto& m : o.models)
       for (const auto& p : o.precisions) emit(BenchInference(o, m, p));
     if (!o.train_model.empty()) emit(BenchTraining(o));
