@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <vector>
 #include <optional>
 #include <stdexcept>
@@ -117,24 +118,32 @@ torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_
 }
 
 torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, const torch::Tensor& v, double scale,
-                               const torch::Tensor& window_labels, int64_t max_scores) {
+                               int64_t max_scores) {
   const int64_t batch = q.size(0), rows = q.size(1), cols = kt.size(2);
-  auto one_pass = [&](const torch::Tensor& qc, int64_t r0) {
-    auto scores = torch::matmul(qc, kt) / scale;
-    if (window_labels.defined()) {
-      // The official code adds attn_mask.repeat(b, 1, 1), with attn_mask 0 / -100.
-      const int64_t kk = window_labels.size(0), n = qc.size(1);
-      const auto mine = window_labels.slice(1, r0, r0 + n).unsqueeze(2);
-      const auto mask = (mine != window_labels.unsqueeze(1)).to(scores.scalar_type()) * -100.0;  // [KK, n, S]
-      scores = (scores.view({batch / kk, kk, n, cols}) + mask).view({batch, n, cols});
-    }
+  // Outside autograd the scaling is done in place: one pass over the scores instead of a
+  // second tensor as large (division, so the values are those of the official `/ scale`).
+  const bool grad = torch::GradMode::is_enabled() && (q.requires_grad() || kt.requires_grad() || v.requires_grad());
+  auto one_pass = [&](const torch::Tensor& qc) {
+    auto scores = torch::matmul(qc, kt);
+    scores = grad ? scores / scale : scores.div_(scale);
     return torch::matmul(torch::softmax(scores, -1), v);
   };
   const int64_t chunk = std::max<int64_t>(1, max_scores / std::max<int64_t>(1, batch * cols));
-  if (chunk >= rows) return one_pass(q, 0);
+  if (chunk >= rows) return one_pass(q);
   std::vector<torch::Tensor> parts;
-  for (int64_t r = 0; r < rows; r += chunk) parts.push_back(one_pass(q.slice(1, r, std::min(rows, r + chunk)), r));
+  for (int64_t r = 0; r < rows; r += chunk) parts.push_back(one_pass(q.slice(1, r, std::min(rows, r + chunk))));
   return torch::cat(parts, 1);
+}
+
+std::vector<std::pair<int64_t, int64_t>> WindowBands(int64_t n, int64_t num_splits, bool with_shift) {
+  const int64_t m = n / num_splits, s = with_shift ? m / 2 : 0;
+  std::vector<int64_t> edges = {0};
+  for (int64_t i = 0; i < num_splits; ++i) edges.push_back(s + i * m);
+  edges.push_back(n);
+  std::vector<std::pair<int64_t, int64_t>> bands;
+  for (size_t i = 0; i + 1 < edges.size(); ++i)
+    if (edges[i + 1] > edges[i]) bands.emplace_back(edges[i], edges[i + 1] - edges[i]);
+  return bands;
 }
 
 namespace {
@@ -143,34 +152,52 @@ torch::Tensor FullAttention(const torch::Tensor& q, const torch::Tensor& k, cons
   return SoftmaxAttention(q, k.permute({0, 2, 1}), v, std::sqrt(static_cast<double>(q.size(2))));
 }
 
-torch::Tensor SplitWindowAttention(torch::Tensor q, torch::Tensor k, torch::Tensor v, int64_t num_splits,
-                                   bool with_shift, int64_t h, int64_t w, const torch::Tensor& window_labels) {
-  const int64_t b = q.size(0), c = q.size(2);
-  if (q.size(1) != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
-  const int64_t b_new = b * num_splits * num_splits;
-  const int64_t window_h = h / num_splits, window_w = w / num_splits;
-  q = q.view({b, h, w, c});
-  k = k.view({b, h, w, c});
-  v = v.view({b, h, w, c});
-  const double scale_factor = std::sqrt(static_cast<double>(c));
-  const int64_t shift_h = window_h / 2, shift_w = window_w / 2;
-  if (with_shift) {
-    if (!window_labels.defined()) throw std::runtime_error("gmflow: shifted window attention without a mask");
-    q = torch::roll(q, {-shift_h, -shift_w}, {1, 2});
-    k = torch::roll(k, {-shift_h, -shift_w}, {1, 2});
-    v = torch::roll(v, {-shift_h, -shift_w}, {1, 2});
-  }
-  q = SplitFeature(q, num_splits, true);
-  k = SplitFeature(k, num_splits, true);
-  v = SplitFeature(v, num_splits, true);
-  auto out = SoftmaxAttention(q.view({b_new, -1, c}), k.view({b_new, -1, c}).permute({0, 2, 1}), v.view({b_new, -1, c}),
-                              scale_factor, with_shift ? window_labels : torch::Tensor());
-  out = MergeSplits(out.view({b_new, window_h, window_w, c}), num_splits, true);
-  if (with_shift) out = torch::roll(out, {shift_h, shift_w}, {1, 2});
-  return out.view({b, -1, c});
-}
-
 }  // namespace
+
+// The official (shifted-)window attention. Unshifted: attention within each of the k x k
+// windows. Shifted: the official code rolls the map by -shift, splits it into windows and adds
+// -100 to the scores of token pairs that the roll brought from opposite sides of the map.
+// exp(-100) is below float precision against the in-region terms, so those pairs do not
+// contribute: each token attends exactly to the tokens of its rectangle in the unrolled map
+// whose edges WindowBands lists. Attending within those rectangles gives the official result
+// without the roll, the mask, or the masked scores (44% of the shifted layers' attention at
+// k = 2).
+torch::Tensor SplitWindowAttention(const torch::Tensor& q_in, const torch::Tensor& k_in, const torch::Tensor& v_in,
+                                   int64_t num_splits, bool with_shift, int64_t h, int64_t w) {
+  const int64_t b = q_in.size(0), c = q_in.size(2);
+  if (q_in.size(1) != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
+  if (h % num_splits != 0 || w % num_splits != 0)
+    throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) + " does not split into " +
+                             std::to_string(num_splits) + "x" + std::to_string(num_splits) + " windows");
+  const auto q = q_in.view({b, h, w, c}), k = k_in.view({b, h, w, c}), v = v_in.view({b, h, w, c});
+  const auto rows = WindowBands(h, num_splits, with_shift), cols = WindowBands(w, num_splits, with_shift);
+  // Rectangles of one shape go through the attention as one batch.
+  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<size_t, size_t>>> shapes;
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t j = 0; j < cols.size(); ++j) shapes[{rows[i].second, cols[j].second}].emplace_back(i, j);
+  auto out = torch::empty({b, h, w, c}, q.options());
+  const double scale = std::sqrt(static_cast<double>(c));
+  for (const auto& [shape, members] : shapes) {
+    const auto [rh, cw] = shape;
+    // One copy into the batch of rectangles and one back (narrow + reshape + cat: two each).
+    const int64_t count = static_cast<int64_t>(members.size());
+    auto gather = [&, rh = rh, cw = cw](const torch::Tensor& t) {
+      auto batch = torch::empty({count * b, rh, cw, c}, t.options());
+      for (int64_t n = 0; n < count; ++n) {
+        const auto [i, j] = members[n];
+        batch.narrow(0, n * b, b).copy_(t.narrow(1, rows[i].first, rh).narrow(2, cols[j].first, cw));
+      }
+      return batch.view({count * b, rh * cw, c});
+    };
+    const auto att = SoftmaxAttention(gather(q), gather(k).permute({0, 2, 1}), gather(v), scale)
+                         .view({count, b, rh, cw, c});
+    for (int64_t n = 0; n < count; ++n) {
+      const auto [i, j] = members[n];
+      out.narrow(1, rows[i].first, rh).narrow(2, cols[j].first, cw).copy_(att.select(0, n));
+    }
+  }
+  return out.view({b, h * w, c});
+}
 
 TransformerLayerImpl::TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift)
     : no_ffn_(no_ffn), with_shift_(with_shift) {
@@ -189,14 +216,13 @@ TransformerLayerImpl::TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t
 }
 
 torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height,
-                                            int64_t width, const torch::Tensor& window_labels,
-                                            int64_t attn_num_splits) {
+                                            int64_t width, int64_t attn_num_splits) {
   auto query = q_proj_->forward(source);
   auto key = k_proj_->forward(target);
   auto value = v_proj_->forward(target);
   torch::Tensor message;
   if (attn_num_splits > 1) {
-    message = SplitWindowAttention(query, key, value, attn_num_splits, with_shift_, height, width, window_labels);
+    message = SplitWindowAttention(query, key, value, attn_num_splits, with_shift_, height, width);
   } else {
     message = FullAttention(query, key, value);
   }
@@ -222,9 +248,9 @@ TransformerBlockImpl::TransformerBlockImpl(int64_t d_model, int64_t ffn_dim_expa
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height,
-                                            int64_t width, const torch::Tensor& mask, int64_t attn_num_splits) {
-  auto s = self_attn_->forward(source, source, height, width, mask, attn_num_splits);
-  return cross_attn_ffn_->forward(s, target, height, width, mask, attn_num_splits);
+                                            int64_t width, int64_t attn_num_splits) {
+  auto s = self_attn_->forward(source, source, height, width, attn_num_splits);
+  return cross_attn_ffn_->forward(s, target, height, width, attn_num_splits);
 }
 
 void TransformerBlockImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w,
@@ -248,16 +274,11 @@ std::pair<torch::Tensor, torch::Tensor> FeatureTransformerImpl::forward(const to
   if (c != d_model_) throw std::runtime_error("gmflow: transformer got " + std::to_string(c) + " channels");
   auto f0 = feature0.flatten(-2).permute({0, 2, 1});
   auto f1 = feature1.flatten(-2).permute({0, 2, 1});
-  torch::Tensor mask;
-  if (attn_num_splits > 1) {
-    const int64_t wh = h / attn_num_splits, ww = w / attn_num_splits;
-    mask = ShiftWindowLabels(h, w, wh, ww, wh / 2, ww / 2, feature0.device());
-  }
   // Both directions in one batch: [f0; f1] attends to [f1; f0].
   auto concat0 = torch::cat({f0, f1}, 0);
   auto concat1 = torch::cat({f1, f0}, 0);
   for (const auto& layer : *layers_) {
-    concat0 = layer->as<TransformerBlockImpl>()->forward(concat0, concat1, h, w, mask, attn_num_splits);
+    concat0 = layer->as<TransformerBlockImpl>()->forward(concat0, concat1, h, w, attn_num_splits);
     auto chunks = concat0.chunk(2, 0);
     concat1 = torch::cat({chunks[1], chunks[0]}, 0);
     if (after_layer) after_layer();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -26,28 +27,41 @@ std::pair<torch::Tensor, torch::Tensor> FeatureAddPosition(const torch::Tensor& 
                                                           int64_t attn_splits, int64_t feature_channels);
 
 // Region label of every token of every shifted window: [K*K, ws_h*ws_w] (K = w / ws_w).
-// Tokens may attend to each other only within one region (the Swin mask).
+// Tokens may attend to each other only within one region (the Swin mask). The forward
+// pass attends within WindowBands' rectangles instead; the mask is the reference of the tests.
 torch::Tensor ShiftWindowLabels(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
                                 int64_t shift_w, const torch::Device& device);
 // The official mask from those labels: [K*K, N, N], 0 within a region, -100 across.
 torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
                                   int64_t shift_w, const torch::Device& device);
 
-// softmax(q @ kt / scale + mask) @ v for q [B, L, C], kt [B, C, S], v [B, S, D]. With
-// window_labels ([K*K, S], B = b * K*K, L = S) the Swin mask is added: -100 where the two
-// tokens' labels differ. Query rows are processed in chunks so that at most about
-// max_scores scores exist at once (the 1/8-scale attention of a 1080p frame would
-// otherwise hold several GB); each row is computed as in one pass.
+// softmax(q @ kt / scale) @ v for q [B, L, C], kt [B, C, S], v [B, S, D]. Query rows are
+// processed in chunks so that at most about max_scores scores exist at once; each row is
+// computed as in one pass. The default, 32 MiB of fp32 scores, keeps every chunk under the
+// allocator's mmap threshold (app/main.cpp), so the chunks reuse heap memory instead of
+// paying page faults on every pass (GMFlow 448x1024: 10.5 -> 9.9 s), and bounds the memory
+// of large frames (the 1/8-scale attention of a 1080p frame would hold several GB).
 torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, const torch::Tensor& v, double scale,
-                               const torch::Tensor& window_labels = {}, int64_t max_scores = int64_t{1} << 26);
+                               int64_t max_scores = int64_t{1} << 23);
+
+// The token bands along one side of n tokens split into num_splits windows: (start, length)
+// of each. Unshifted: the windows. Shifted (the official roll by -window/2 with its mask,
+// seen in the unrolled map): {0, s, s + m, ..., s + (k-1) m, n} with m = n / k, s = m / 2.
+std::vector<std::pair<int64_t, int64_t>> WindowBands(int64_t n, int64_t num_splits, bool with_shift);
+
+// Single-head attention of q, k, v [B, h*w, C] within num_splits x num_splits windows,
+// shifted by half a window as the official Swin layers (with_shift), computed within the
+// WindowBands rectangles. [B, h*w, C].
+torch::Tensor SplitWindowAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                   int64_t num_splits, bool with_shift, int64_t h, int64_t w);
 
 class TransformerLayerImpl : public torch::nn::Module {
  public:
   TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift);
   // source, target: [B, L, C]. Query from source, key and value from target.
-  // window_labels: ShiftWindowLabels() of this size (used by the shifted layers).
+  // attn_num_splits > 1: within windows (shifted ones in the layers built with_shift).
   torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height, int64_t width,
-                        const torch::Tensor& window_labels, int64_t attn_num_splits);
+                        int64_t attn_num_splits);
   // The official layer's work on `batch` feature maps of h x w tokens.
   void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t attn_num_splits) const;
 
@@ -64,7 +78,7 @@ class TransformerBlockImpl : public torch::nn::Module {
  public:
   TransformerBlockImpl(int64_t d_model, int64_t ffn_dim_expansion, bool with_shift);
   torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height, int64_t width,
-                        const torch::Tensor& window_labels, int64_t attn_num_splits);
+                        int64_t attn_num_splits);
   void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t attn_num_splits) const;
 
  private:

@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include <tuple>
+
 #include <torch/torch.h>
 
 #include "models/gmflow/gmflow.h"
@@ -100,23 +102,66 @@ TEST(GmflowTransformer, ShiftedWindowMaskSeparatesWrappedPixels) {
   EXPECT_GT(blocked, 0);
 }
 
-TEST(GmflowTransformer, ChunkedAttentionEqualsOnePassWithOfficialMask) {
+TEST(GmflowTransformer, ChunkedAttentionEqualsOnePass) {
   torch::manual_seed(8);
-  const int64_t b = 2, h = 8, w = 12, k = 2, wh = h / k, ww = w / k, n = wh * ww, c = 16;
-  auto q = torch::randn({b * k * k, n, c}), kt = torch::randn({b * k * k, c, n}), v = torch::randn({b * k * k, n, 3});
+  const int64_t b = 3, n = 24, s = 20, c = 16;
+  auto q = torch::randn({b, n, c}), kt = torch::randn({b, c, s}), v = torch::randn({b, s, 3});
   const double scale = 4.0;
-  // The official formula: scores + attn_mask.repeat(b, 1, 1).
-  auto mask = ShiftWindowAttnMask(h, w, wh, ww, wh / 2, ww / 2, torch::kCPU);
-  auto want = torch::matmul(torch::softmax(torch::matmul(q, kt) / scale + mask.repeat({b, 1, 1}), -1), v);
-  auto labels = ShiftWindowLabels(h, w, wh, ww, wh / 2, ww / 2, torch::kCPU);
-  auto one = SoftmaxAttention(q, kt, v, scale, labels);
-  EXPECT_TRUE(torch::allclose(one, want, 1e-6, 1e-6));
-  // Chunks of 5 query rows (max_scores = 5 rows of b*K*K x n scores).
-  auto chunked = SoftmaxAttention(q, kt, v, scale, labels, 5 * b * k * k * n);
-  EXPECT_TRUE(torch::allclose(chunked, want, 1e-6, 1e-6));
   auto plain = torch::matmul(torch::softmax(torch::matmul(q, kt) / scale, -1), v);
-  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, {}, 7), plain, 1e-6, 1e-6));
-  EXPECT_FALSE(torch::allclose(plain, want, 1e-3, 1e-3));  // the mask matters
+  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale), plain, 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, 7), plain, 1e-6, 1e-6));           // 1 row a chunk
+  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, 5 * b * s), plain, 1e-6, 1e-6));  // 5 rows
+}
+
+TEST(GmflowTransformer, WindowBandsAreTheWindowsOrTheUnrolledShiftedRegions) {
+  using Bands = std::vector<std::pair<int64_t, int64_t>>;
+  EXPECT_EQ(WindowBands(56, 2, false), (Bands{{0, 28}, {28, 28}}));
+  EXPECT_EQ(WindowBands(56, 2, true), (Bands{{0, 14}, {14, 28}, {42, 14}}));
+  EXPECT_EQ(WindowBands(112, 8, true),
+            (Bands{{0, 7}, {7, 14}, {21, 14}, {35, 14}, {49, 14}, {63, 14}, {77, 14}, {91, 14}, {105, 7}}));
+  EXPECT_EQ(WindowBands(6, 2, true), (Bands{{0, 1}, {1, 3}, {4, 2}}));  // odd window: shift 1
+}
+
+// The official swin attention (transformer.py, single_head_split_window_attention): roll by
+// -shift, split into windows, add the -100 mask, softmax, merge, roll back.
+torch::Tensor OfficialWindowAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t splits,
+                                      bool shift, int64_t h, int64_t w) {
+  const int64_t b = q.size(0), c = q.size(2), wh = h / splits, ww = w / splits, sh = wh / 2, sw = ww / 2;
+  auto prep = [&](torch::Tensor t) {
+    t = t.view({b, h, w, c});
+    if (shift) t = torch::roll(t, {-sh, -sw}, {1, 2});
+    return SplitFeature(t, splits, true).view({b * splits * splits, -1, c});
+  };
+  auto scores = torch::matmul(prep(q), prep(k).permute({0, 2, 1})) / std::sqrt(static_cast<double>(c));
+  if (shift) scores = scores + ShiftWindowAttnMask(h, w, wh, ww, sh, sw, torch::kCPU).repeat({b, 1, 1});
+  auto out = torch::matmul(torch::softmax(scores, -1), prep(v));
+  out = MergeSplits(out.view({b * splits * splits, wh, ww, c}), splits, true);
+  if (shift) out = torch::roll(out, {sh, sw}, {1, 2});
+  return out.reshape({b, h * w, c});
+}
+
+TEST(GmflowTransformer, WindowAttentionWithinRectanglesEqualsOfficialMaskedAttention) {
+  torch::manual_seed(9);
+  for (const auto& [h, w, splits] : {std::tuple<int64_t, int64_t, int64_t>{8, 12, 2}, {12, 20, 2}, {16, 24, 4},
+                                     {6, 10, 2}}) {
+    const int64_t b = 2, c = 16;
+    // Scores spread over several units, as in a trained network, so the mask matters.
+    auto q = torch::randn({b, h * w, c}) * 3, k = torch::randn({b, h * w, c}) * 3, v = torch::randn({b, h * w, c});
+    for (bool shift : {false, true}) {
+      auto want = OfficialWindowAttention(q, k, v, splits, shift, h, w);
+      auto got = SplitWindowAttention(q, k, v, splits, shift, h, w);
+      EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5))
+          << h << "x" << w << " splits " << splits << " shift " << shift << ": max diff "
+          << (got - want).abs().max().item<float>();
+    }
+    if (h == 8) {  // the shift changes the result (the test would notice a dropped mask)
+      EXPECT_FALSE(torch::allclose(OfficialWindowAttention(q, k, v, splits, true, h, w),
+                                   OfficialWindowAttention(q, k, v, splits, false, h, w), 1e-3, 1e-3));
+    }
+  }
+  EXPECT_THROW(SplitWindowAttention(torch::randn({1, 7 * 8, 4}), torch::randn({1, 7 * 8, 4}), torch::randn({1, 7 * 8, 4}),
+                                    2, true, 7, 8),
+               std::runtime_error);
 }
 
 TEST(GmflowTransformer, SinePositionEncodingMatchesFormula) {
