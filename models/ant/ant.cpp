@@ -206,8 +206,8 @@ AntOutput AntNetImpl::Forward(const AntFrame& frame0, const AntFrame& frame1) {
   torch::Tensor desc1 = out.segment_desc1 + kenc_->forward(kpts1);
 
   std::tie(desc0, desc1) = gnn_->forward(desc0, desc1);
-  const torch::Tensor mdesc0 = final_proj_->forward(desc0);
-  const torch::Tensor mdesc1 = final_proj_->forward(desc1);
+  const torch::Tensor mdesc0 = PointwiseConv1d(*final_proj_, desc0);
+  const torch::Tensor mdesc1 = PointwiseConv1d(*final_proj_, desc1);
   // einsum('bdn,bdm->bnm') / d ** .5
   const torch::Tensor scores =
       torch::matmul(mdesc0.transpose(1, 2), mdesc1) / std::sqrt(static_cast<double>(config_.descriptor_dim));

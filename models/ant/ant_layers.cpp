@@ -20,6 +20,13 @@ bool NeedsGrad(const torch::Tensor& x) { return torch::GradMode::is_enabled() &&
 
 }  // namespace
 
+torch::Tensor PointwiseConv1d(const torch::nn::Conv1dImpl& conv, const torch::Tensor& x) {
+  const torch::Tensor w = conv.weight.squeeze(-1);  // [out, in]
+  const torch::Tensor b = conv.bias.unsqueeze(-1);  // [out, 1]
+  if (x.size(0) == 1) return torch::addmm(b, w, x.select(0, 0)).unsqueeze(0);
+  return torch::baddbmm(b.unsqueeze(0), w.unsqueeze(0).expand({x.size(0), -1, -1}), x);
+}
+
 AntMlpImpl::AntMlpImpl(const std::vector<int64_t>& channels) {
   if (channels.size() < 2) throw std::invalid_argument("AntMlp: needs at least two channel counts");
   for (size_t i = 1; i < channels.size(); ++i) {
@@ -30,7 +37,7 @@ AntMlpImpl::AntMlpImpl(const std::vector<int64_t>& channels) {
 torch::Tensor AntMlpImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = x;
   for (size_t i = 0; i < convs_.size(); ++i) {
-    y = convs_[i]->forward(y);
+    y = PointwiseConv1d(*convs_[i], y);
     if (i + 1 < convs_.size()) y = AntInstanceNorm(y, /*relu=*/true);
   }
   return y;
@@ -161,7 +168,7 @@ torch::Tensor AntMultiHeadedAttentionImpl::forward(const torch::Tensor& query, c
                                                     const torch::Tensor& value) {
   const int64_t b = query.size(0);
   auto split = [&](int i, const torch::Tensor& x) {
-    return proj_convs_[i]->forward(x).view({b, dim_, num_heads_, -1});  // [B, dim, heads, N]
+    return PointwiseConv1d(*proj_convs_[i], x).view({b, dim_, num_heads_, -1});  // [B, dim, heads, N]
   };
   const torch::Tensor q = split(0, query).permute({0, 2, 3, 1});  // [B, heads, N, dim]
   const torch::Tensor k = split(1, key).permute({0, 2, 1, 3});    // [B, heads, dim, M]
@@ -169,7 +176,7 @@ torch::Tensor AntMultiHeadedAttentionImpl::forward(const torch::Tensor& query, c
   const torch::Tensor scores = torch::matmul(q, k) / std::sqrt(static_cast<double>(dim_));
   const torch::Tensor prob = torch::softmax(scores, -1);
   const torch::Tensor x = torch::matmul(prob, v);  // [B, heads, N, dim]
-  return merge_->forward(x.permute({0, 3, 1, 2}).reshape({b, dim_ * num_heads_, -1}));
+  return PointwiseConv1d(*merge_, x.permute({0, 3, 1, 2}).reshape({b, dim_ * num_heads_, -1}));
 }
 
 void AntMultiHeadedAttentionImpl::CountFlops(FlopCount& count, int64_t batch, int64_t queries, int64_t sources) const {

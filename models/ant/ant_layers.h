@@ -15,6 +15,11 @@
 
 namespace animerun::models {
 
+// A 1x1 Conv1d, x [B, in, N] -> [B, out, N] = W x + b, as one matrix product with the bias
+// added by the same call. LibTorch sends Conv1d through oneDNN's convolution, whose per-call
+// set-up costs more than the product at AnT's few hundred segments.
+torch::Tensor PointwiseConv1d(const torch::nn::Conv1dImpl& conv, const torch::Tensor& x);
+
 // MLP(channels) of the original: Conv1d(k=1) layers; every layer but the last is followed by
 // InstanceNorm1d (over the N points, eps 1e-5) and ReLU. The convolutions are registered as
 // "0", "3", "6", ... like the nn.Sequential indices of the original (norm and ReLU take
