@@ -93,6 +93,11 @@ void FlowController::SetCompare(bool on) {
 
 void FlowController::SetAutoRun(bool on) { auto_run_ = on; }
 
+void FlowController::SetDevice(const std::string& device) {
+  device_ = device;
+  Changed();
+}
+
 bool FlowController::UsesIterations(int slot) const { return DescribeFlowModel(Model(slot)).iterative; }
 
 std::string FlowController::EffectiveWeights(int slot) const {
@@ -103,7 +108,7 @@ std::string FlowController::RunnerKey(int slot) const {
   const Slot& s = slots_[slot];
   const std::string weights = EffectiveWeights(slot);
   // The runner holds the iterations and the early stop (FlowRunOptions).
-  const std::string iters = std::to_string(s.iters) + (s.auto_iters ? "|auto" : "");
+  const std::string iters = std::to_string(s.iters) + (s.auto_iters ? "|auto" : "") + '|' + device_;
   if (!BuiltinWeightsLabel(weights).empty()) return s.model + '|' + weights + '|' + iters;
   std::error_code ec;
   const fs::path p = fs::absolute(fs::path(weights), ec);
@@ -207,6 +212,7 @@ bool FlowController::Run() {
     o.iters = Iterations(s);
     o.early_stop_px = AutoIterations(s) && UsesIterations(s) ? kAutoEarlyStopPx : 0.0;
     o.threads = options_.threads;
+    o.device = device_;
     job->keys[s] = RunnerKey(s);
     if (cache_[s].runner && cache_[s].key == job->keys[s]) job->runners[s] = cache_[s].runner;
   }

@@ -89,6 +89,10 @@ class FlowController {
   bool AutoIterations(int slot) const { return slots_[slot].auto_iters; }
   void SetCompare(bool on);  // also run B
   void SetAutoRun(bool on);  // run every new pair when possible
+  // Where both slots run: "cpu", "cuda" or "cuda:N" (models::ListComputeDevices); a device
+  // that cannot be used fails the next run with a message naming it.
+  void SetDevice(const std::string& device);
+  const std::string& Device() const { return device_; }
   const std::string& Model(int slot) const { return slots_[slot].model; }
   const std::string& Weights(int slot) const { return slots_[slot].weights; }
   // What a run loads: Weights(slot), or the model's built-in weights when that is empty.
@@ -158,6 +162,7 @@ class FlowController {
   Observers<Event> observers_;
   std::array<Slot, kSlots> slots_;
   bool compare_ = false, auto_run_ = false;
+  std::string device_ = "cpu";
   std::array<CachedRunner, kSlots> cache_;
   int networks_loaded_ = 0;
 

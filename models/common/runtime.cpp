@@ -9,9 +9,6 @@
 #include <string>
 #include <thread>
 
-#ifdef ANIMERUN_WITH_CUDA
-#include "models/common/cuda_devices.h"
-#endif
 
 namespace animerun::models {
 
@@ -85,6 +82,37 @@ std::string DescribeRuntime() {
   s << "; CPU-only build";
 #endif
   return s.str();
+}
+
+std::vector<ComputeDevice> ComputeDevicesFrom(const CudaReport* cuda, int cpu_threads) {
+  std::vector<ComputeDevice> out;
+  out.push_back({"cpu", "CPU (" + std::to_string(cpu_threads) + (cpu_threads == 1 ? " thread)" : " threads)"), true, ""});
+  std::string why;
+  if (!cuda) {
+    why = "this build has no CUDA (CPU-only LibTorch); the LibTorch 2.x CUDA build runs on NVIDIA GPUs";
+  } else {
+    for (const CudaDevice& d : cuda->devices) {
+      ComputeDevice c;
+      c.id = "cuda:" + std::to_string(d.index);
+      c.label = c.id + ": " + d.name + ", " + std::to_string((d.memory_bytes + (512u << 20)) >> 30) + " GiB";
+      c.usable = d.kernel_arch != 0;
+      if (!c.usable) c.reason = "this build's kernels cannot run on it: " + d.kernel_error;
+      out.push_back(c);
+    }
+    if (cuda->devices.empty())
+      why = cuda->error.empty() ? std::string("no CUDA device found") : "no usable CUDA device: " + cuda->error;
+  }
+  if (!why.empty()) out.push_back({"cuda", "GPU (CUDA)", false, why});
+  return out;
+}
+
+std::vector<ComputeDevice> ListComputeDevices() {
+#ifdef ANIMERUN_WITH_CUDA
+  const CudaReport r = QueryCudaDevices();
+  return ComputeDevicesFrom(&r, at::get_num_threads());
+#else
+  return ComputeDevicesFrom(nullptr, at::get_num_threads());
+#endif
 }
 
 void CheckDeviceName(const char* name) {

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "models/common/cuda_devices.h"
 
 namespace animerun::models {
 
@@ -21,6 +24,22 @@ bool CudaAvailable();
 // CPU threads, and in CUDA builds the kernel architectures, the CUDA runtime and each
 // device with the architecture our own probe kernel ran as. Never throws.
 std::string DescribeRuntime();
+
+// A device the networks can run on, as a device picker lists it.
+struct ComputeDevice {
+  std::string id;      // what --device takes: "cpu", "cuda:0", ...; "cuda" on the unusable placeholder
+  std::string label;   // for people: "CPU (2 threads)", "cuda:0: NVIDIA H100 80GB HBM3, 79 GiB"
+  bool usable = true;
+  std::string reason;  // why it cannot be used; empty when usable
+};
+
+// The CPU first, then each CUDA device of `cuda` (nullptr: a build without CUDA). Where no
+// GPU can be used the list ends with one unusable "cuda" entry whose reason says why (a
+// CPU-only LibTorch, no driver, no device, kernels that cannot run on it), so that a picker
+// can show the GPU greyed out with the reason.
+std::vector<ComputeDevice> ComputeDevicesFrom(const CudaReport* cuda, int cpu_threads);
+// ComputeDevicesFrom for this binary and machine (queries the CUDA runtime once per call).
+std::vector<ComputeDevice> ListComputeDevices();
 
 // "cpu" or "cuda"/"cuda:N"; throws std::invalid_argument for anything else or for cuda
 // without a device, with a message saying so.

@@ -35,6 +35,8 @@
 #include "widgets/common/qt_image.h"
 #include "widgets/common/qt_jobs.h"
 #include "widgets/flow/flow_panel.h"
+#include "widgets/common/device_combo.h"
+#include "models/common/runtime.h"
 #include "qstring_path.h"
 
 namespace animerun::widgets {
@@ -363,6 +365,30 @@ TEST(FlowPanel, BadAndWrongWeightsAreReported) {
   EXPECT_FALSE(panel.HasPrediction(0));
   EXPECT_TRUE(panel.LastError().contains("gma-things.pth")) << panel.LastError().toStdString();
   EXPECT_TRUE(panel.LastError().contains(small));
+}
+
+TEST(FlowPanel, DevicePickerSetsWhereTheNetworksRun) {
+  FlowPanel panel(nullptr, QuietFlowPanel());
+  DeviceCombo* device = panel.deviceCombo();
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(device->Device(), "cpu");
+  EXPECT_EQ(panel.controller().Device(), "cpu");
+  EXPECT_EQ(device->isEnabled(), models::CudaAvailable());
+  if (!models::CudaAvailable()) {
+    // Greyed out with the reason; a GPU asked for anyway fails the run with a message.
+    EXPECT_TRUE(device->toolTip().contains("no GPU can be used")) << device->toolTip().toStdString();
+    Show(panel, Pairs()[0], "pair 0");
+    panel.SetModel(0, "raft-small");
+    panel.SetWeights(0, SaveRandomWeights("raft-small", test::ScratchDir("device")));
+    device->SetDevice("cuda:0");
+    EXPECT_EQ(panel.controller().Device(), "cuda:0");
+    ASSERT_TRUE(panel.run());
+    ASSERT_TRUE(panel.WaitIdle(60000));
+    EXPECT_FALSE(panel.HasPrediction(0));
+    EXPECT_TRUE(panel.LastError().contains("cuda:0")) << panel.LastError().toStdString();
+    device->SetDevice("cpu");
+    EXPECT_EQ(panel.controller().Device(), "cpu");
+  }
 }
 
 TEST(FlowPanel, CompareShowsBothWithOneScaleAndScreenshot) {

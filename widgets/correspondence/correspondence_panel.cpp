@@ -20,6 +20,7 @@
 
 #include "core/flow/flow_models.h"
 #include "core/util/error.h"
+#include "widgets/common/device_combo.h"
 #include "widgets/common/image_pane.h"
 #include "widgets/common/qt_image.h"
 #include "widgets/common/qt_jobs.h"
@@ -207,8 +208,15 @@ void CorrespondencePanel::BuildControls(QWidget* controls) {
   browse->setText(tr("…"));
   browse->setToolTip(tr("Choose the AnT checkpoint"));
   browse->setVisible(false);
+  // AnT runs on the chosen device; the other matchers are CPU code.
+  device_ = new DeviceCombo;
+  device_label_ = new QLabel(tr("Device"));
+  device_->setVisible(false);
+  device_label_->setVisible(false);
   weights_row->addWidget(weights_, 1);
   weights_row->addWidget(browse);
+  weights_row->addWidget(device_label_);
+  weights_row->addWidget(device_);
   root->addLayout(weights_row);
   connect(browse, &QToolButton::clicked, this, [this] {
     const QString f = QFileDialog::getOpenFileName(this, tr("AnT checkpoint"), weights_->text(),
@@ -219,10 +227,13 @@ void CorrespondencePanel::BuildControls(QWidget* controls) {
     const bool ant = source_->currentData().toString() == "ant";
     weights_->setVisible(ant);
     browse->setVisible(ant);
+    device_->setVisible(ant);
+    device_label_->setVisible(ant);
   });
   connect(run_, &QPushButton::clicked, this, [this] {
     segments::MatcherOptions o;
     o.weights = weights_->text().trimmed().toStdString();
+    o.device = device_->Device();
     RunMatcher(source_->currentData().toString(), o);
   });
   connect(cancel_, &QPushButton::clicked, this, &CorrespondencePanel::CancelMatcher);
@@ -421,6 +432,7 @@ void CorrespondencePanel::UpdateLabels() {
   const bool busy = Busy();
   run_->setEnabled(HasSession() && !busy);
   source_->setEnabled(!busy);
+  device_->setEnabled(!busy && device_->AnyGpu());  // greyed out for good without a GPU
   cancel_->setVisible(busy);
   for (QToolButton* b : edit_buttons_) b->setEnabled(HasSession());
   queue_label_->setText(HasSession() ? QueueText() : QString());

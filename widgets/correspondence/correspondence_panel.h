@@ -33,6 +33,8 @@ class QUndoStack;
 
 namespace animerun::widgets {
 
+class DeviceCombo;
+
 class ImagePane;
 class SessionModel;
 
@@ -122,6 +124,8 @@ class CorrespondencePanel : public QWidget {
 
   QComboBox* source_ = nullptr;
   QLineEdit* weights_ = nullptr;
+  DeviceCombo* device_ = nullptr;
+  QLabel* device_label_ = nullptr;
   QPushButton* run_ = nullptr;
   QPushButton* cancel_ = nullptr;
   std::array<QLabel*, 2> titles_{};

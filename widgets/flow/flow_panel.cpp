@@ -25,6 +25,7 @@
 #include "core/flow/flow_models.h"
 #include "core/flow/flow_viz.h"
 #include "core/util/error.h"
+#include "widgets/common/device_combo.h"
 #include "widgets/common/qt_image.h"
 #include "widgets/common/qt_jobs.h"
 #include "widgets/common/session_model.h"
@@ -127,14 +128,19 @@ void FlowPanel::BuildUi() {
   run_button_->setToolTip(tr("Compute the flow of the current pair"));
   cancel_button_ = new QPushButton(tr("Cancel"));
   cancel_button_->setToolTip(tr("Stop after the current step (a network pass cannot be interrupted)"));
+  device_ = new DeviceCombo;
   row->addWidget(compare_);
   row->addWidget(auto_run_);
   row->addStretch(1);
+  row->addWidget(new QLabel(tr("Device")));
+  row->addWidget(device_);
   row->addWidget(run_button_);
   row->addWidget(cancel_button_);
   root->addLayout(row);
   connect(compare_, &QCheckBox::toggled, this, [this](bool on) { controller_->SetCompare(on); });
   connect(auto_run_, &QCheckBox::toggled, this, [this](bool on) { controller_->SetAutoRun(on); });
+  connect(device_, &DeviceCombo::deviceChanged, this,
+          [this](const QString& id) { controller_->SetDevice(id.toStdString()); });
   connect(run_button_, &QPushButton::clicked, this, [this] { run(); });
   connect(cancel_button_, &QPushButton::clicked, this, [this] { cancel(); });
 
@@ -353,6 +359,7 @@ void FlowPanel::Refresh() {
     auto_run_->setChecked(controller_->AutoRun());
   }
   compare_->setEnabled(!busy);
+  device_->setEnabled(!busy && device_->AnyGpu());  // greyed out for good without a GPU
   const QString help = HelpText();
   help_->setVisible(!help.isEmpty());
   if (!help.isEmpty()) help_->setText(HelpHtml(help));

@@ -37,6 +37,7 @@ class QToolButton;
 
 namespace animerun::widgets {
 
+class DeviceCombo;
 class EpeScaleBar;
 class FlowBlinkView;
 class FlowImageView;
@@ -71,6 +72,7 @@ class FlowPanel : public QWidget {
   QString Weights(int slot) const;
   int Iterations(int slot) const;
   bool Compare() const;
+  DeviceCombo* deviceCombo() const { return device_; }  // the device picker (tests)
 
   // State, for the main window and tests.
   bool HasPair() const { return controller_->HasPair(); }
@@ -136,6 +138,7 @@ class FlowPanel : public QWidget {
   std::array<QLabel*, kSlots> slot_label_{};
   QCheckBox* compare_ = nullptr;
   QCheckBox* auto_run_ = nullptr;
+  DeviceCombo* device_ = nullptr;
   QPushButton* run_button_ = nullptr;
   QPushButton* cancel_button_ = nullptr;
   QProgressBar* progress_ = nullptr;

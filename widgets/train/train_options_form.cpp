@@ -9,6 +9,7 @@
 #include <climits>
 
 #include "core/util/error.h"
+#include "widgets/common/device_combo.h"
 
 namespace animerun::widgets {
 
@@ -36,7 +37,11 @@ TrainOptionsForm::TrainOptionsForm(QWidget* parent) : QWidget(parent) {
       }
       case Kind::kDouble:  // a line edit: lr = 1e-4 needs scientific notation
       case Kind::kString: {
-        if (f.kind == Kind::kString && !f.choices.empty()) {
+        if (f.key == "device") {  // the machine's devices, a GPU greyed out with the reason when none
+          auto* d = new DeviceCombo(this);
+          connect(d, &DeviceCombo::deviceChanged, this, [this, key] { emit valueChanged(key); });
+          w = d;
+        } else if (f.kind == Kind::kString && !f.choices.empty()) {
           auto* c = new QComboBox(this);
           for (const auto& choice : f.choices) c->addItem(QString::fromStdString(choice));
           connect(c, &QComboBox::currentTextChanged, this, [this, key] { emit valueChanged(key); });
@@ -50,7 +55,9 @@ TrainOptionsForm::TrainOptionsForm(QWidget* parent) : QWidget(parent) {
       }
     }
     w->setObjectName(QString::fromStdString("option_" + f.key));
-    w->setToolTip(QString::fromStdString(f.help));
+    // The device picker's tooltip says why no GPU can be used; keep it.
+    if (!qobject_cast<DeviceCombo*>(w) || static_cast<DeviceCombo*>(w)->AnyGpu())
+      w->setToolTip(QString::fromStdString(f.help));
     layout_->addRow(key, w);
     editors_[f.key] = w;
   }
@@ -59,6 +66,7 @@ TrainOptionsForm::TrainOptionsForm(QWidget* parent) : QWidget(parent) {
 
 QString TrainOptionsForm::value(const std::string& key) const {
   QWidget* w = editor(key);
+  if (auto* d = qobject_cast<DeviceCombo*>(w)) return QString::fromStdString(d->Device());
   if (auto* c = qobject_cast<QComboBox*>(w)) return c->currentText();
   if (auto* e = qobject_cast<QLineEdit*>(w)) return e->text();
   if (auto* s = qobject_cast<QSpinBox*>(w)) return QString::number(s->value());
@@ -68,7 +76,9 @@ QString TrainOptionsForm::value(const std::string& key) const {
 
 void TrainOptionsForm::setValue(const std::string& key, const QString& value) {
   QWidget* w = editor(key);
-  if (auto* c = qobject_cast<QComboBox*>(w)) {
+  if (auto* d = qobject_cast<DeviceCombo*>(w)) {
+    d->SetDevice(value.toStdString());
+  } else if (auto* c = qobject_cast<QComboBox*>(w)) {
     if (c->findText(value) < 0) c->addItem(value);  // shown as it is; Check() names the problem
     c->setCurrentText(value);
   } else if (auto* e = qobject_cast<QLineEdit*>(w)) {

@@ -4,9 +4,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
-#ifdef ANIMERUN_WITH_CUDA
 #include "models/common/cuda_devices.h"
-#endif
 
 namespace animerun::models {
 namespace {
@@ -21,6 +19,54 @@ TEST(Runtime, DescribesTheLibTorchAndItsDevices) {
 #else
   EXPECT_NE(d.find("CPU-only build"), std::string::npos) << d;
 #endif
+}
+
+TEST(Runtime, DeviceListHasTheCpuAndSaysWhyAGpuCannotBeUsed) {
+  // A build without CUDA: the CPU, and the GPU greyed out with the reason.
+  auto d = ComputeDevicesFrom(nullptr, 2);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].id, "cpu");
+  EXPECT_EQ(d[0].label, "CPU (2 threads)");
+  EXPECT_TRUE(d[0].usable);
+  EXPECT_EQ(d[1].id, "cuda");
+  EXPECT_FALSE(d[1].usable);
+  EXPECT_NE(d[1].reason.find("no CUDA"), std::string::npos) << d[1].reason;
+
+  // A CUDA build on a machine without a driver.
+  CudaReport none;
+  none.error = "cudaErrorInsufficientDriver: CUDA driver version is insufficient";
+  d = ComputeDevicesFrom(&none, 1);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].label, "CPU (1 thread)");
+  EXPECT_FALSE(d[1].usable);
+  EXPECT_NE(d[1].reason.find("cudaErrorInsufficientDriver"), std::string::npos) << d[1].reason;
+
+  // Two GPUs, one of which cannot run this binary's kernels.
+  CudaReport two;
+  two.devices.resize(2);
+  two.devices[0].index = 0;
+  two.devices[0].name = "NVIDIA H100 80GB HBM3";
+  two.devices[0].memory_bytes = size_t{85} << 30;
+  two.devices[0].kernel_arch = 900;
+  two.devices[1].index = 1;
+  two.devices[1].name = "Old GPU";
+  two.devices[1].kernel_error = "no kernel image is available for execution on the device";
+  d = ComputeDevicesFrom(&two, 2);
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[1].id, "cuda:0");
+  EXPECT_EQ(d[1].label, "cuda:0: NVIDIA H100 80GB HBM3, 85 GiB");
+  EXPECT_TRUE(d[1].usable);
+  EXPECT_EQ(d[2].id, "cuda:1");
+  EXPECT_FALSE(d[2].usable);
+  EXPECT_NE(d[2].reason.find("no kernel image"), std::string::npos);
+
+  // This binary on this machine: the CPU first; a GPU entry is usable exactly when LibTorch sees one.
+  d = ListComputeDevices();
+  ASSERT_GE(d.size(), 2u);
+  EXPECT_EQ(d[0].id, "cpu");
+  bool any_gpu = false;
+  for (size_t i = 1; i < d.size(); ++i) any_gpu = any_gpu || d[i].usable;
+  EXPECT_EQ(any_gpu, CudaAvailable());
 }
 
 #ifdef ANIMERUN_WITH_CUDA
