@@ -6,6 +6,9 @@
 
 #include "models/common/runtime.h"
 #include "widgets/common/device_combo.h"
+#include "test_paths.h"
+#include "qstring_path.h"
+#include "widgets/correspondence/correspondence_panel.h"
 #include "widgets/train/train_options_form.h"
 
 namespace animerun::widgets {
@@ -59,9 +62,30 @@ TEST(DeviceCombo, TrainFormEditsTheDeviceOption) {
   EXPECT_EQ(form.options().device, "cpu");
   EXPECT_EQ(d->AnyGpu(), models::CudaAvailable());
   if (!d->AnyGpu()) EXPECT_FALSE(d->isEnabled());
+  form.resize(520, form.sizeHint().height());
+  EXPECT_TRUE(form.grab().save(Q(test::ScratchDir("shots") / "train_form_device.png")));
   // A configuration that asks for a GPU keeps asking for it (the run reports a missing one).
   form.setValue("device", "cuda:0");
   EXPECT_EQ(form.options().device, "cuda:0");
+}
+
+TEST(DeviceCombo, CorrespondencePanelShowsItForAnt) {
+  CorrespondencePanelOptions o;
+  o.modal_errors = false;
+  o.fallback_dir = Q(test::ScratchDir("user_data"));
+  CorrespondencePanel panel(nullptr, o);
+  panel.resize(520, 600);
+  auto* device = panel.findChild<DeviceCombo*>();
+  ASSERT_NE(device, nullptr);
+  QComboBox* source = nullptr;
+  for (auto* c : panel.findChildren<QComboBox*>())
+    if (c != device && c->findData(QStringLiteral("ant")) >= 0) source = c;
+  ASSERT_NE(source, nullptr);
+  EXPECT_FALSE(device->isVisibleTo(&panel));  // the ground truth and the geometric matcher run on the CPU
+  source->setCurrentIndex(source->findData(QStringLiteral("ant")));
+  EXPECT_TRUE(device->isVisibleTo(&panel));
+  EXPECT_EQ(device->isEnabled(), models::CudaAvailable());
+  EXPECT_TRUE(panel.grab().save(Q(test::ScratchDir("shots") / "correspondence_device.png")));
 }
 
 }  // namespace

@@ -215,9 +215,11 @@ void CorrespondencePanel::BuildControls(QWidget* controls) {
   device_label_->setVisible(false);
   weights_row->addWidget(weights_, 1);
   weights_row->addWidget(browse);
-  weights_row->addWidget(device_label_);
-  weights_row->addWidget(device_);
   root->addLayout(weights_row);
+  auto* device_row = new QHBoxLayout;
+  device_row->addWidget(device_label_);
+  device_row->addWidget(device_, 1);
+  root->addLayout(device_row);
   connect(browse, &QToolButton::clicked, this, [this] {
     const QString f = QFileDialog::getOpenFileName(this, tr("AnT checkpoint"), weights_->text(),
                                                    tr("Checkpoints (*.pt *.pth *.tar);;All files (*)"));
