@@ -177,11 +177,14 @@ torch::Tensor SplitWindowAttention(const torch::Tensor& q_in, const torch::Tenso
     for (size_t j = 0; j < cols.size(); ++j) shapes[{rows[i].second, cols[j].second}].emplace_back(i, j);
   auto out = torch::empty({b, h, w, c}, q.options());
   const double scale = std::sqrt(static_cast<double>(c));
-  for (const auto& [shape, members] : shapes) {
-    const auto [rh, cw] = shape;
+  for (const auto& entry : shapes) {
+    // Plain variables, not structured bindings: clang 14 (the sanitizer build) cannot
+    // capture those in a lambda.
+    const auto& members = entry.second;
+    const int64_t rh = entry.first.first, cw = entry.first.second;
     // One copy into the batch of rectangles and one back (narrow + reshape + cat: two each).
     const int64_t count = static_cast<int64_t>(members.size());
-    auto gather = [&, rh = rh, cw = cw](const torch::Tensor& t) {
+    auto gather = [&](const torch::Tensor& t) {
       auto batch = torch::empty({count * b, rh, cw, c}, t.options());
       for (int64_t n = 0; n < count; ++n) {
         const auto [i, j] = members[n];
