@@ -1,4 +1,5 @@
 #include "models/ant/ant_layers.h"
+#include "models/common/memory_format.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -84,8 +85,9 @@ AntEncoderImpl::AntEncoderImpl(int64_t enc_dim) {
 }
 
 torch::Tensor AntEncoderImpl::forward_before_norm3(const torch::Tensor& img) {
-  // Channels-last makes oneDNN's CPU convolutions markedly faster at full resolution.
-  const torch::Tensor x0 = img.is_cpu() ? img.contiguous(at::MemoryFormat::ChannelsLast) : img;
+  // Channels-last makes oneDNN's CPU convolutions markedly faster at full resolution, in
+  // inference (ConvFormat).
+  const torch::Tensor x0 = img.contiguous(ConvFormat(img));
   torch::Tensor x = AntInstanceNorm(layer1_->forward(x0), /*relu=*/true);
   x = AntInstanceNorm(layer2_->forward(x), /*relu=*/true);
   return layer3_->forward(x);

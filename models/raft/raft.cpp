@@ -1,4 +1,5 @@
 #include "models/raft/raft.h"
+#include "models/common/memory_format.h"
 
 #include <stdexcept>
 #include <string>
@@ -27,7 +28,7 @@ torch::Tensor UpFlow8(const torch::Tensor& flow) {
 }
 
 torch::Tensor UpdateLayout(const torch::Tensor& t) {
-  return t.is_cpu() ? t.contiguous(at::MemoryFormat::ChannelsLast) : t.contiguous();
+  return t.contiguous(ConvFormat(t));
 }
 
 torch::Tensor NormalizeRaftImage(const torch::Tensor& image) {

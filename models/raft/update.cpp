@@ -1,4 +1,5 @@
 #include "models/raft/update.h"
+#include "models/common/memory_format.h"
 
 namespace animerun::models {
 
@@ -34,7 +35,7 @@ GruHalfPlan MakeHalfPlan(nn::Conv2d& convz, nn::Conv2d& convr, nn::Conv2d& convq
   const int64_t total = wz.size(1);
   GruHalfPlan plan;
   plan.padding = {wz.size(2) / 2, wz.size(3) / 2};
-  const auto fmt = context.is_cpu() ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  const auto fmt = ConvFormat(context);
   plan.w_h_zr = torch::cat({part(wz, 0, hd), part(wr, 0, hd)}, 0).contiguous(fmt);
   plan.w_h_q = part(wq, 0, hd).contiguous(fmt);
   plan.w_m_zrq = torch::cat({part(wz, hd + c, total), part(wr, hd + c, total), part(wq, hd + c, total)}, 0).contiguous(fmt);
