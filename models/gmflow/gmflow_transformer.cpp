@@ -230,7 +230,23 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const t
     message = FullAttention(query, key, value);
   }
   message = norm1_->forward(merge_->forward(message));
-  if (!no_ffn_) message = norm2_->forward(mlp_->forward(torch::cat({source, message}, -1)));
+  if (!no_ffn_) {
+    const auto in = torch::cat({source, message}, -1);
+    if (torch::GradMode::is_enabled()) {
+      message = norm2_->forward(mlp_->forward(in));
+    } else {
+      // Per token, so exact in chunks: the hidden layer (4 x 2C per token, for both frames)
+      // would otherwise be the largest tensor of the refinement scale (2 x 267 MB at 960x540).
+      constexpr int64_t kTokens = 8192;
+      const auto rows = in.view({-1, in.size(-1)});
+      auto out = torch::empty({rows.size(0), source.size(-1)}, source.options());
+      for (int64_t r = 0; r < rows.size(0); r += kTokens) {
+        const int64_t n = std::min(kTokens, rows.size(0) - r);
+        out.narrow(0, r, n).copy_(norm2_->forward(mlp_->forward(rows.narrow(0, r, n))));
+      }
+      message = out.view(source.sizes());
+    }
+  }
   return source + message;
 }
 
