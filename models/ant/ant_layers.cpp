@@ -19,6 +19,28 @@ torch::nn::Conv1d PointwiseConv(int64_t in, int64_t out) {
 // backward still needs.
 bool NeedsGrad(const torch::Tensor& x) { return torch::GradMode::is_enabled() && x.requires_grad(); }
 
+// sums[index[p]] += rows[p] for float rows [HW, C] (contiguous) on the CPU, each thread
+// owning a range of channels. scatter_add_ took 0.2 s per 960x540 frame at 128 channels
+// (it walks an index per element); this is one pass over the rows.
+void SumRowsBySegment(const torch::Tensor& rows, const torch::Tensor& index, torch::Tensor& sums) {
+  const int64_t hw = rows.size(0), c = rows.size(1), n = sums.size(0);
+  if (hw == 0) return;
+  const auto [lo, hi] = torch::aminmax(index);
+  if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= n)
+    throw std::invalid_argument("SegmentMeanPool: segment id out of range [0, " + std::to_string(n) + ")");
+  const auto idx = index.contiguous();
+  const int64_t* id = idx.data_ptr<int64_t>();
+  const float* x = rows.data_ptr<float>();
+  float* out = sums.data_ptr<float>();
+  at::parallel_for(0, c, 16, [&](int64_t c0, int64_t c1) {
+    for (int64_t p = 0; p < hw; ++p) {
+      const float* src = x + p * c;
+      float* dst = out + id[p] * c;
+      for (int64_t k = c0; k < c1; ++k) dst[k] += src[k];
+    }
+  });
+}
+
 }  // namespace
 
 torch::Tensor PointwiseConv1d(const torch::nn::Conv1dImpl& conv, const torch::Tensor& x) {
@@ -111,7 +133,11 @@ torch::Tensor SegmentMeanPool(const torch::Tensor& features, const torch::Tensor
     // one kernel on CPU and CUDA (index_add_ on a 2-D CPU tensor loops per index).
     const torch::Tensor rows = features[i].permute({1, 2, 0}).reshape({hw, c});
     torch::Tensor sums = torch::zeros({num_segments, c}, rows.options());
-    sums = sums.scatter_add(0, index.unsqueeze(1).expand({hw, c}), rows);
+    if (!NeedsGrad(rows) && rows.is_cpu() && rows.scalar_type() == torch::kFloat && rows.is_contiguous()) {
+      SumRowsBySegment(rows, index, sums);
+    } else {
+      sums = sums.scatter_add(0, index.unsqueeze(1).expand({hw, c}), rows);
+    }
     const torch::Tensor counts = torch::bincount(index, {}, num_segments).to(rows.scalar_type());
     out.push_back((sums / counts.clamp_min(1).unsqueeze(1)).t());
     all_counts.push_back(counts);

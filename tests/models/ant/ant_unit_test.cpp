@@ -83,6 +83,15 @@ TEST(AntUnit, SegmentMeanPoolByHand) {
   const torch::Tensor cl = models::SegmentMeanPool(f.contiguous(at::MemoryFormat::ChannelsLast), seg, 4);
   EXPECT_TRUE(torch::equal(cl, p));
   EXPECT_THROW(models::SegmentMeanPool(f, seg.slice(2, 0, 2), 4), std::invalid_argument);
+  // Without autograd (inference) a direct pass sums the rows; the same numbers, and an id
+  // outside [0, n) is refused instead of written out of bounds.
+  {
+    torch::InferenceMode inference;
+    EXPECT_TRUE(torch::equal(models::SegmentMeanPool(f.contiguous(at::MemoryFormat::ChannelsLast), seg, 4), p));
+    EXPECT_THROW(models::SegmentMeanPool(f.contiguous(at::MemoryFormat::ChannelsLast), seg, 3), std::invalid_argument);
+    EXPECT_THROW(models::SegmentMeanPool(f.contiguous(at::MemoryFormat::ChannelsLast), seg - 1, 4),
+                 std::invalid_argument);
+  }
 }
 
 TEST(AntUnit, SegmentBoxesByHand) {
