@@ -28,6 +28,8 @@ class DeviceCombo : public QComboBox {
   // from a file) so that the run's Check() names the problem. Returns whether it was listed.
   bool SetDevice(const std::string& id);
   bool AnyGpu() const { return any_gpu_; }
+  // Follows the owner's busy state; stays greyed out for good without a usable GPU.
+  void SetBusy(bool busy) { setEnabled(!busy && any_gpu_); }
 
  signals:
   void deviceChanged(const QString& id);

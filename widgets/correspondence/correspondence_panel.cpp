@@ -434,7 +434,7 @@ void CorrespondencePanel::UpdateLabels() {
   const bool busy = Busy();
   run_->setEnabled(HasSession() && !busy);
   source_->setEnabled(!busy);
-  device_->setEnabled(!busy && device_->AnyGpu());  // greyed out for good without a GPU
+  device_->SetBusy(busy);
   cancel_->setVisible(busy);
   for (QToolButton* b : edit_buttons_) b->setEnabled(HasSession());
   queue_label_->setText(HasSession() ? QueueText() : QString());

@@ -359,7 +359,7 @@ void FlowPanel::Refresh() {
     auto_run_->setChecked(controller_->AutoRun());
   }
   compare_->setEnabled(!busy);
-  device_->setEnabled(!busy && device_->AnyGpu());  // greyed out for good without a GPU
+  device_->SetBusy(busy);
   const QString help = HelpText();
   help_->setVisible(!help.isEmpty());
   if (!help.isEmpty()) help_->setText(HelpHtml(help));
