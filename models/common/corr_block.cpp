@@ -2,6 +2,10 @@
 
 #include <ATen/Parallel.h>
 
+#ifdef ANIMERUN_WITH_CUDA
+#include "models/common/corr_lookup_cuda.h"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -154,6 +158,9 @@ class LevelLookup : public torch::autograd::Function<LevelLookup> {
     ctx->save_for_backward({xy, img});
     ctx->saved_data["index"] = index;
     ctx->saved_data["radius"] = radius;
+#ifdef ANIMERUN_WITH_CUDA
+    if (xy.is_cuda()) return cuda::CorrLevelLookupForward(img, xy, index, radius);
+#endif
     const int64_t batch = xy.size(0), hw = xy.size(2) * xy.size(3), k = 2 * radius + 1;
     auto out = torch::empty({batch, xy.size(2), xy.size(3), k * k}, xy.options());
     const float* cptr = xy.data_ptr<float>();
@@ -178,6 +185,12 @@ class LevelLookup : public torch::autograd::Function<LevelLookup> {
     const int64_t index = ctx->saved_data["index"].toInt(), radius = ctx->saved_data["radius"].toInt();
     const int64_t batch = xy.size(0), hw = xy.size(2) * xy.size(3), k = 2 * radius + 1;
     const auto g = grads[0].to(torch::kFloat).contiguous();  // [B, h, w, k*k]
+#ifdef ANIMERUN_WITH_CUDA
+    if (xy.is_cuda()) {
+      auto [g_xy, g_img] = cuda::CorrLevelLookupBackward(img, xy, g, index, radius);
+      return {g_xy, g_img, torch::Tensor(), torch::Tensor()};
+    }
+#endif
     auto g_img = torch::zeros_like(img);                      // each query pixel owns its image
     auto g_xy = torch::zeros_like(xy);
     const float* cptr = xy.data_ptr<float>();
@@ -230,14 +243,26 @@ class LevelLookup : public torch::autograd::Function<LevelLookup> {
   }
 };
 
+// The CUDA kernels (corr_lookup_cuda.cu) in the CUDA build, for CUDA float coordinates on
+// the pyramid's device; anything else (other devices, the CPU build) takes LookupReference.
+bool UseCudaKernel(const torch::Tensor& coords) {
+#ifdef ANIMERUN_WITH_CUDA
+  return coords.is_cuda();
+#else
+  (void)coords;
+  return false;
+#endif
+}
+
 }  // namespace
 
 torch::Tensor CorrBlock::operator()(const torch::Tensor& coords) const {
   if (coords.dim() != 4 || coords.size(1) != 2)
     throw std::invalid_argument("CorrBlock: coords must be [B, 2, h, w], got " + c10::str(coords.sizes()));
-  if (!coords.is_cpu() || pyramid_[0].scalar_type() != torch::kFloat) return LookupReference(coords);
+  if (pyramid_[0].scalar_type() != torch::kFloat || !(coords.is_cpu() || UseCudaKernel(coords)))
+    return LookupReference(coords);
   const bool needs_grad = torch::GradMode::is_enabled() && (coords.requires_grad() || pyramid_[0].requires_grad());
-  if (!needs_grad) return LookupCpu(pyramid_, coords, radius_);
+  if (!needs_grad && coords.is_cpu()) return LookupCpu(pyramid_, coords, radius_);
   std::vector<torch::Tensor> levels;
   for (int i = 0; i < num_levels_; ++i) levels.push_back(LevelLookup::apply(coords, pyramid_[i], i, radius_));
   // [B, h, w, C] memory: the result in channels-last layout, as the inference kernel's.

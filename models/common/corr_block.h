@@ -20,8 +20,9 @@ class CorrBlock {
   // official meshgrid(dy, dx) stacking makes x the slow index). Bilinear, zero outside.
   // On CPU (float) a direct kernel that returns the result in channels-last layout; when a
   // gradient is wanted (training), the same kernel per level as an autograd function whose
-  // backward gives the pyramid's and the coordinates' gradients; on other devices
-  // LookupReference.
+  // backward gives the pyramid's and the coordinates' gradients. On CUDA (float, CUDA
+  // build) that autograd function with the CUDA kernels (corr_lookup_cuda.h), with or
+  // without a gradient; anything else LookupReference.
   torch::Tensor operator()(const torch::Tensor& coords) const;
   // The original's grid_sample formulation (contiguous NCHW result).
   torch::Tensor LookupReference(const torch::Tensor& coords) const;

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <map>
 #include <vector>
-#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -12,32 +11,6 @@ namespace animerun::models::gmflow {
 
 namespace nn = torch::nn;
 namespace F = torch::nn::functional;
-
-torch::Tensor SplitFeature(const torch::Tensor& feature, int64_t k, bool channel_last) {
-  if (channel_last) {
-    const int64_t b = feature.size(0), h = feature.size(1), w = feature.size(2), c = feature.size(3);
-    if (h % k != 0 || w % k != 0)
-      throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) +
-                               " does not split into " + std::to_string(k) + "x" + std::to_string(k) + " windows");
-    return feature.view({b, k, h / k, k, w / k, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b * k * k, h / k, w / k, c});
-  }
-  const int64_t b = feature.size(0), c = feature.size(1), h = feature.size(2), w = feature.size(3);
-  if (h % k != 0 || w % k != 0)
-    throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) +
-                             " does not split into " + std::to_string(k) + "x" + std::to_string(k) + " windows");
-  return feature.view({b, c, k, h / k, k, w / k}).permute({0, 2, 4, 1, 3, 5}).reshape({b * k * k, c, h / k, w / k});
-}
-
-torch::Tensor MergeSplits(const torch::Tensor& splits, int64_t k, bool channel_last) {
-  if (channel_last) {
-    const int64_t b = splits.size(0), h = splits.size(1), w = splits.size(2), c = splits.size(3);
-    const int64_t nb = b / k / k;
-    return splits.view({nb, k, k, h, w, c}).permute({0, 1, 3, 2, 4, 5}).contiguous().view({nb, k * h, k * w, c});
-  }
-  const int64_t b = splits.size(0), c = splits.size(1), h = splits.size(2), w = splits.size(3);
-  const int64_t nb = b / k / k;
-  return splits.view({nb, k, k, c, h, w}).permute({0, 3, 1, 4, 2, 5}).contiguous().view({nb, c, k * h, k * w});
-}
 
 torch::Tensor PositionEmbeddingSine(int64_t h, int64_t w, int64_t num_pos_feats, const torch::Device& device) {
   // Same op sequence as position.py so the encodings agree to the last bit.
@@ -80,41 +53,6 @@ std::pair<torch::Tensor, torch::Tensor> FeatureAddPosition(const torch::Tensor& 
   }
   auto pos = PositionEmbeddingSine(h, w, feature_channels / 2, feature0.device());
   return {feature0 + pos, feature1 + pos};
-}
-
-namespace {
-
-// Python slice bounds: negative counts from the end (-0 is 0), clamped to [0, n].
-int64_t PyIndex(int64_t i, int64_t n) {
-  if (i < 0) i += n;
-  return std::min(std::max<int64_t>(i, 0), n);
-}
-
-}  // namespace
-
-torch::Tensor ShiftWindowLabels(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
-                                  int64_t shift_w, const torch::Device& device) {
-  auto img_mask = torch::zeros({1, h, w, 1});
-  const std::pair<int64_t, std::optional<int64_t>> hs[3] = {{0, -window_h}, {-window_h, -shift_h}, {-shift_h, std::nullopt}};
-  const std::pair<int64_t, std::optional<int64_t>> ws[3] = {{0, -window_w}, {-window_w, -shift_w}, {-shift_w, std::nullopt}};
-  using torch::indexing::Slice;
-  int cnt = 0;
-  for (const auto& sh : hs) {
-    for (const auto& sw : ws) {
-      const int64_t y0 = PyIndex(sh.first, h), y1 = sh.second ? PyIndex(*sh.second, h) : h;
-      const int64_t x0 = PyIndex(sw.first, w), x1 = sw.second ? PyIndex(*sw.second, w) : w;
-      if (y1 > y0 && x1 > x0) img_mask.index_put_({Slice(), Slice(y0, y1), Slice(x0, x1), Slice()}, cnt);
-      ++cnt;
-    }
-  }
-  return SplitFeature(img_mask, w / window_w, true).view({-1, window_h * window_w}).to(device);
-}
-
-torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
-                                  int64_t shift_w, const torch::Device& device) {
-  const auto mask_windows = ShiftWindowLabels(h, w, window_h, window_w, shift_h, shift_w, device);
-  auto attn_mask = mask_windows.unsqueeze(1) - mask_windows.unsqueeze(2);
-  return attn_mask.masked_fill(attn_mask != 0, -100.0).masked_fill(attn_mask == 0, 0.0);
 }
 
 torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, const torch::Tensor& v, double scale,

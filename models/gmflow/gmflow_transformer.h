@@ -14,10 +14,6 @@
 
 namespace animerun::models::gmflow {
 
-// [B,C,H,W] -> [B*K*K,C,H/K,W/K] (channel_last: [B,H,W,C] -> [B*K*K,H/K,W/K,C]) and back.
-torch::Tensor SplitFeature(const torch::Tensor& feature, int64_t num_splits, bool channel_last);
-torch::Tensor MergeSplits(const torch::Tensor& splits, int64_t num_splits, bool channel_last);
-
 // DETR-style normalised sine encoding for a [h, w] grid, [1, 2*num_pos_feats, h, w]
 // (channels: y terms then x terms, each sin/cos interleaved).
 torch::Tensor PositionEmbeddingSine(int64_t h, int64_t w, int64_t num_pos_feats, const torch::Device& device);
@@ -25,15 +21,6 @@ torch::Tensor PositionEmbeddingSine(int64_t h, int64_t w, int64_t num_pos_feats,
 // Adds the position encoding; with attn_splits > 1 the encoding restarts in every window.
 std::pair<torch::Tensor, torch::Tensor> FeatureAddPosition(const torch::Tensor& feature0, const torch::Tensor& feature1,
                                                           int64_t attn_splits, int64_t feature_channels);
-
-// Region label of every token of every shifted window: [K*K, ws_h*ws_w] (K = w / ws_w).
-// Tokens may attend to each other only within one region (the Swin mask). The forward
-// pass attends within WindowBands' rectangles instead; the mask is the reference of the tests.
-torch::Tensor ShiftWindowLabels(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
-                                int64_t shift_w, const torch::Device& device);
-// The official mask from those labels: [K*K, N, N], 0 within a region, -100 across.
-torch::Tensor ShiftWindowAttnMask(int64_t h, int64_t w, int64_t window_h, int64_t window_w, int64_t shift_h,
-                                  int64_t shift_w, const torch::Device& device);
 
 // softmax(q @ kt / scale) @ v for q [B, L, C], kt [B, C, S], v [B, S, D]. Query rows are
 // processed in chunks so that at most about max_scores scores exist at once; each row is
