@@ -234,6 +234,19 @@ if(NOT rc EQUAL 0 OR NOT out MATCHES "\"iters\": 32")
   message(FATAL_ERROR "bench flow --iters auto (${rc}):\n${out}\n${err}")
 endif()
 run_fails(${ANIMERUN} flow --model raft-small --iters fast a.png b.png -o x.flo)
+# bench train over two local processes (c10d Gloo): rank 0's times and the workers' memory.
+execute_process(COMMAND ${ANIMERUN} bench train --model pwcnet --batch 2 --crop 64x96 --steps 1 --warmup 0
+                        --nproc 2 --peak-gflops 100
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\"nproc\": 2")
+  message(FATAL_ERROR "bench train --nproc 2 (${rc}):\n${out}\n${err}")
+endif()
+string(JSON ups GET "${out}" updates_per_s)
+string(JSON rss GET "${out}" peak_rss_mb)
+if(NOT ups GREATER 0 OR NOT rss GREATER 0)
+  message(FATAL_ERROR "bench train --nproc 2: updates_per_s ${ups}, peak_rss_mb ${rss}")
+endif()
+run_fails(${ANIMERUN} bench train --model pwcnet --batch 1 --crop 64x96 --steps 1 --nproc 2)
 # The machine's peak, measured (briefly).
 execute_process(COMMAND ${ANIMERUN} bench peak --seconds 0.2 --size 256 --precision fp32
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)

@@ -76,18 +76,10 @@ std::string DistributedHelp() {
          "with an error after dist_timeout_s. --resume needs the run folder at the same path on every machine.\n";
 }
 
-// The current executable, which --nproc starts as the workers.
-std::string SelfExecutable() {
-  std::error_code ec;
-  const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot find the animerun executable (/proc/self/exe): " + ec.message());
-  return p.string();
-}
-
 // --nproc N: the same command without --nproc, once per rank.
 int RunLocalWorkers(int nproc, const std::vector<std::string>& worker_args) {
   train::WorkerLaunchOptions lo;
-  lo.program = SelfExecutable();
+  lo.program = train::SelfExecutable();
   lo.args = worker_args;
   lo.nproc = nproc;
   train::WorkerLaunchCallbacks cb;

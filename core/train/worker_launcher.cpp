@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <thread>
@@ -33,6 +34,13 @@ void WorkerLaunchOptions::Check() const {
   Require(master_port >= 0 && master_port < 65536, "worker launcher: master_port must be in 0..65535");
   Require(threads_per_worker >= 0, "worker launcher: threads_per_worker must be >= 0");
   Require(grace_s >= 0, "worker launcher: grace_s must be >= 0");
+}
+
+std::string SelfExecutable() {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find the animerun executable (/proc/self/exe): " + ec.message());
+  return p.string();
 }
 
 int FreeTcpPort(const std::string& addr) {

@@ -44,6 +44,10 @@ struct WorkerLaunchResult {
 // ones already started are killed first).
 WorkerLaunchResult LaunchWorkers(const WorkerLaunchOptions& options, const WorkerLaunchCallbacks& callbacks);
 
+// This process's executable (/proc/self/exe): what `--nproc` starts as the workers. Throws
+// Error when it cannot be found.
+std::string SelfExecutable();
+
 // A TCP port that is free on addr at the moment of the call. Throws Error when none is.
 int FreeTcpPort(const std::string& addr = "127.0.0.1");
 
