@@ -142,7 +142,11 @@ SampleLoss FlowTrainTask::TrainSample(TrainRng& /*rng: batches depend on (seed, 
   const Batch b = ToBatch(loader_->Get(index), device_);
   FlowLossResult r;
   {
-    models::compat::CpuAutocast autocast(c10::kBFloat16, options_.precision == "bf16" && device_.is_cpu());
+    // bf16 (CPU or CUDA) or fp16 (CUDA; the trainer scales the loss): the autocast lists
+    // decide which ops run reduced; correlation, flow and loss stay fp32.
+    const bool reduced = options_.precision != "fp32" && (device_.is_cpu() || device_.is_cuda());
+    models::compat::Autocast autocast(device_.type(), options_.precision == "fp16" ? c10::kHalf : c10::kBFloat16,
+                                      reduced);
     const std::vector<torch::Tensor> preds = model_->TrainForward(b.image1, b.image2, options_.refine_iters);
     r = SequenceLoss(preds, b.flow, b.valid, options_.gamma);
   }

@@ -64,7 +64,10 @@ const std::vector<FieldImpl>& Impl() {
       MakeField("clip", &TrainOptions::clip, "gradient-norm clipping (0 = off)"),
       MakeField("gamma", &TrainOptions::gamma, "sequence-loss decay over the predictions", "flow"),
       MakeField("refine_iters", &TrainOptions::refine_iters, "RAFT/GMA iterations in training", "flow"),
-      MakeField("precision", &TrainOptions::precision, "fp32, or bf16 autocast (CPU)", "", {"fp32", "bf16"}),
+      MakeField("precision", &TrainOptions::precision,
+                "fp32; bf16 autocast (CPU or CUDA); fp16 autocast with loss scaling (CUDA)", "", {"fp32", "bf16", "fp16"}),
+      MakeField("loss_scale", &TrainOptions::loss_scale,
+                "initial dynamic loss scale (0 = 65536 with fp16, none otherwise)"),
       MakeField("crop_height", &TrainOptions::crop_height, "random crop height (px)"),
       MakeField("crop_width", &TrainOptions::crop_width, "random crop width (px)"),
       MakeField("min_scale", &TrainOptions::min_scale, "log2 scale augmentation, lower end", "flow"),
@@ -160,7 +163,11 @@ void TrainOptions::Check() const {
   Require(gamma > 0.0 && gamma <= 1.0, "gamma: must be in (0, 1]");
   Require(refine_iters >= 1 && refine_iters <= 100, "refine_iters: must be in 1..100");
   Require(eval_iters >= 1 && eval_iters <= 1000, "eval_iters: must be in 1..1000");
-  Require(precision == "fp32" || precision == "bf16", "precision: must be fp32 or bf16, got '" + precision + "'");
+  Require(precision == "fp32" || precision == "bf16" || precision == "fp16",
+          "precision: must be fp32, bf16 or fp16, got '" + precision + "'");
+  Require(precision != "fp16" || device.rfind("cuda", 0) == 0,
+          "precision: fp16 training needs a CUDA device (device is '" + device + "'); on the CPU use bf16 or fp32");
+  Require(std::isfinite(loss_scale) && loss_scale >= 0.0, "loss_scale: must be >= 0 (0 = automatic)");
   Require(crop_height >= 16 && crop_height <= 8192, "crop_height: must be in 16..8192");
   Require(crop_width >= 16 && crop_width <= 8192, "crop_width: must be in 16..8192");
   Require(std::isfinite(min_scale) && std::isfinite(max_scale) && min_scale <= max_scale && min_scale >= -4 &&

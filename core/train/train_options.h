@@ -42,8 +42,11 @@ struct TrainOptions {
   double clip = 0.0;                  // gradient-norm clipping (0 = off; the flow recipes use 1.0)
   double gamma = 0.85;                // flow: sequence-loss decay over the predictions (AnimeRun: 0.85)
   int refine_iters = 12;              // flow: RAFT/GMA refinement iterations in training (AnimeRun: 12)
-  std::string precision = "fp32";     // fp32, or bf16 (CPU autocast: convolutions and matmuls in bf16,
-                                      // fp32 weights, correlation and loss)
+  std::string precision = "fp32";     // fp32; bf16 (autocast: convolutions and matmuls in bf16, fp32
+                                      // weights, correlation and loss; CPU or CUDA); fp16 (the same in
+                                      // fp16 with dynamic loss scaling; CUDA only)
+  double loss_scale = 0.0;            // dynamic loss scaling's initial scale (loss_scaler.h); 0 = 65536
+                                      // with fp16 and no scaling otherwise; > 0 scales in any precision
   // --- data augmentation ---
   int crop_height = 368;              // random crop size; AnT: frames smaller than it are used whole
   int crop_width = 368;
@@ -71,6 +74,8 @@ struct TrainOptions {
                                       // collective fail after this many seconds, so a process that died
                                       // or hangs ends the others with an error instead of a hang
   void Check() const;                 // throws Error naming the field on bad values
+  // The initial loss scale this run uses; 0 = no loss scaling.
+  double EffectiveLossScale() const { return loss_scale > 0.0 ? loss_scale : precision == "fp16" ? 65536.0 : 0.0; }
   // The folder (pairs: list file) a datasets entry of `kind` reads when it names none, and
   // the field it comes from (data, things_root, sintel_root, creative_root, pairs_file).
   std::string FlowRoot(const std::string& kind, std::string* field = nullptr) const;

@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "core/train/data_parallel.h"
+#include "core/train/loss_scaler.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/process_group.h"
 #include "core/train/train_task.h"
@@ -50,7 +51,7 @@ void SetLearningRate(torch::optim::Optimizer& opt, double lr) {
 }
 
 void SaveCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimizer& opt, const State& st,
-                    const TrainOptions& options) {
+                    const TrainOptions& options, const DynamicLossScaler* scaler) {
   torch::serialize::OutputArchive ar, model_ar, opt_ar;
   task.module().save(model_ar);
   opt.save(opt_ar);
@@ -61,12 +62,15 @@ void SaveCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimiz
   ar.write("iteration", c10::IValue(static_cast<int64_t>(st.iteration)));
   ar.write("rng", c10::IValue(st.rng.Serialize()));
   ar.write("options", c10::IValue(options.ToJson().dump()));
+  if (scaler) ar.write("loss_scaler", c10::IValue(scaler->Serialize()));
   std::ostringstream os;
   ar.save_to(os);
   WriteFileAtomic(path, os.str());
 }
 
-State LoadCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimizer& opt) {
+// scaler: restored from the checkpoint when it holds a scaler state (a run without loss
+// scaling resumed with it starts from the initial scale).
+State LoadCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimizer& opt, DynamicLossScaler* scaler) {
   const std::string bytes = ReadFileText(path);
   State st;
   try {
@@ -83,6 +87,10 @@ State LoadCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimi
     st.iteration = static_cast<int>(v.toInt());
     if (!ar.try_read("rng", v) || !v.isString()) ThrowFileError(path.string(), "no random generator state");
     st.rng.Deserialize(v.toStringRef());
+    if (scaler && ar.try_read("loss_scaler", v)) {
+      if (!v.isString()) ThrowFileError(path.string(), "bad loss-scaler state");
+      scaler->Deserialize(v.toStringRef(), path.string());
+    }
     ar.read("model", model_ar);
     ar.read("optimizer", opt_ar);
     task.module().load(model_ar);
@@ -205,9 +213,15 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
   const std::vector<torch::Tensor> params = task->Parameters();
   std::unique_ptr<torch::optim::Optimizer> opt = MakeOptimizer(params, options);
   const LrSchedule schedule(options.schedule, options.lr, options.iterations);
+  std::unique_ptr<DynamicLossScaler> scaler;
+  if (options.EffectiveLossScale() > 0.0) {
+    LossScalerOptions so;
+    so.init_scale = options.EffectiveLossScale();
+    scaler = std::make_unique<DynamicLossScaler>(so);
+  }
   State st;
   st.rng = TrainRng(static_cast<uint64_t>(options.seed));
-  if (spec.resume) st = LoadCheckpoint(ckpt, *task, *opt);
+  if (spec.resume) st = LoadCheckpoint(ckpt, *task, *opt, scaler.get());
 
   std::unique_ptr<DataParallel> dp;
   const std::vector<std::string> metric_names = task->MetricNames();
@@ -225,7 +239,7 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
   auto checkpoint = [&] {
     if (!root) return;
     task->SaveWeights((dir / task->weights_file_name()).string());
-    SaveCheckpoint(ckpt, *task, *opt, st, options);
+    SaveCheckpoint(ckpt, *task, *opt, st, options, scaler.get());
     emit({{"event", "checkpoint"}, {"iter", st.iteration}, {"path", ckpt.string()},
           {"weights", (dir / task->weights_file_name()).string()}});
   };
@@ -288,7 +302,8 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
         ++skipped;
         continue;
       }
-      (s.loss / static_cast<double>(options.accumulation)).backward();
+      const double loss_factor = (scaler ? scaler->scale() : 1.0) / static_cast<double>(options.accumulation);
+      (s.loss * loss_factor).backward();
       loss_sum += s.loss.item<double>();
       used += s.share;
       for (const auto& [k, v] : s.metrics) {
@@ -302,6 +317,8 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
       break;
     }
     if (dp) dp->AllReduceGradients();
+    const double step_scale = scaler ? scaler->scale() : 0.0;
+    if (scaler) scaler->Unscale(params);  // clipping and the step see the true gradients
     // As GradScaler does for inf/NaN gradients: skip the update, keep the weights sound.
     double grad_norm = GradNorm(params);
     if (dp) {
@@ -321,6 +338,7 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
       }
     }
     const bool finite = std::isfinite(grad_norm);
+    if (scaler) scaler->Update(finite);  // every rank decides from the same norm
     if (finite) {
       ClipGradients(params, options.clip, grad_norm);
       opt->step();
@@ -346,6 +364,7 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
         if (w > 0.0) e[k] = metric_sums[k] / w;
       if (finite) e["grad_norm"] = grad_norm;
       else e["nonfinite"] = true;
+      if (scaler) e["loss_scale"] = step_scale;
       emit(e);
     }
     const bool last = st.iteration == options.iterations;

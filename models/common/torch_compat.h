@@ -5,6 +5,7 @@
 #pragma once
 
 #include <ATen/autocast_mode.h>
+#include <c10/core/DeviceType.h>
 #include <c10/core/ScalarType.h>
 #include <torch/version.h>
 
@@ -30,55 +31,72 @@ using C10dBackend = c10d::Backend;
 using C10dBackend = c10d::ProcessGroup;
 #endif
 
-// Autocast on the CPU for the scope of the object, like Python's
-// `with torch.autocast("cpu", dtype)`: ops on the autocast list (conv, matmul, linear) run
+// Autocast on one device type for the scope of the object, like Python's
+// `with torch.autocast(device, dtype)`: ops on the autocast list (conv, matmul, linear) run
 // in `dtype`, precision-sensitive ones (grid_sample, losses) in fp32. The state is
 // thread-local and restored on exit. Up to 2.3 there are per-device functions
-// (set_cpu_enabled, set_autocast_cpu_dtype); 2.4 made them take the device as an argument
-// and deprecated the old names (pytorch/pytorch#124359).
-class CpuAutocast {
+// (set_cpu_enabled / set_enabled for CUDA, set_autocast_cpu_dtype / set_autocast_gpu_dtype);
+// 2.4 made them take the device as an argument and deprecated the old names
+// (pytorch/pytorch#124359). Devices: kCPU and kCUDA.
+class Autocast {
  public:
-  explicit CpuAutocast(c10::ScalarType dtype = c10::kBFloat16, bool enabled = true)
-      : was_enabled_(IsEnabled()), previous_dtype_(Dtype()) {
-    Set(enabled, dtype);
+  Autocast(c10::DeviceType device, c10::ScalarType dtype, bool enabled = true)
+      : device_(device), was_enabled_(IsEnabled(device)), previous_dtype_(Dtype(device)) {
+    Set(device_, enabled, dtype);
     at::autocast::increment_nesting();
   }
-  ~CpuAutocast() {
+  ~Autocast() {
     // Casts cached for this region are dropped when the outermost region ends, as in Python.
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    Set(was_enabled_, previous_dtype_);
+    Set(device_, was_enabled_, previous_dtype_);
   }
-  CpuAutocast(const CpuAutocast&) = delete;
-  CpuAutocast& operator=(const CpuAutocast&) = delete;
+  Autocast(const Autocast&) = delete;
+  Autocast& operator=(const Autocast&) = delete;
 
-  static bool IsEnabled() {
+  static bool IsEnabled(c10::DeviceType device) {
 #if ANIMERUN_TORCH_AT_LEAST(2, 4)
-    return at::autocast::is_autocast_enabled(at::kCPU);
+    return at::autocast::is_autocast_enabled(device);
 #else
-    return at::autocast::is_cpu_enabled();
+    return device == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
 #endif
   }
-  static c10::ScalarType Dtype() {
+  static c10::ScalarType Dtype(c10::DeviceType device) {
 #if ANIMERUN_TORCH_AT_LEAST(2, 4)
-    return at::autocast::get_autocast_dtype(at::kCPU);
+    return at::autocast::get_autocast_dtype(device);
 #else
-    return at::autocast::get_autocast_cpu_dtype();
+    return device == c10::DeviceType::CPU ? at::autocast::get_autocast_cpu_dtype()
+                                          : at::autocast::get_autocast_gpu_dtype();
 #endif
   }
 
  private:
-  static void Set(bool enabled, c10::ScalarType dtype) {
+  static void Set(c10::DeviceType device, bool enabled, c10::ScalarType dtype) {
 #if ANIMERUN_TORCH_AT_LEAST(2, 4)
-    at::autocast::set_autocast_enabled(at::kCPU, enabled);
-    at::autocast::set_autocast_dtype(at::kCPU, dtype);
+    at::autocast::set_autocast_enabled(device, enabled);
+    at::autocast::set_autocast_dtype(device, dtype);
 #else
-    at::autocast::set_cpu_enabled(enabled);
-    at::autocast::set_autocast_cpu_dtype(dtype);
+    if (device == c10::DeviceType::CPU) {
+      at::autocast::set_cpu_enabled(enabled);
+      at::autocast::set_autocast_cpu_dtype(dtype);
+    } else {
+      at::autocast::set_enabled(enabled);
+      at::autocast::set_autocast_gpu_dtype(dtype);
+    }
 #endif
   }
 
+  c10::DeviceType device_;
   bool was_enabled_;
   c10::ScalarType previous_dtype_;
+};
+
+// CPU autocast, bf16 unless told otherwise.
+class CpuAutocast : public Autocast {
+ public:
+  explicit CpuAutocast(c10::ScalarType dtype = c10::kBFloat16, bool enabled = true)
+      : Autocast(c10::DeviceType::CPU, dtype, enabled) {}
+  static bool IsEnabled() { return Autocast::IsEnabled(c10::DeviceType::CPU); }
+  static c10::ScalarType Dtype() { return Autocast::Dtype(c10::DeviceType::CPU); }
 };
 
 }  // namespace animerun::models::compat

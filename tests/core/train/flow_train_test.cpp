@@ -261,5 +261,57 @@ TEST(FlowTraining, TrainsWithBf16Autocast) {
   for (double l : losses) EXPECT_TRUE(std::isfinite(l));
 }
 
+// Loss scaling by a power of two is exact: a scaled fp32 run takes the same steps as an
+// unscaled one, bit for bit, reports its scale, and resumes with the scaler's state.
+TEST(FlowTraining, LossScalingByAPowerOfTwoChangesNothingInFp32) {
+  OneIntraOpThread one;
+  const fs::path data = test::MakeFlowData("loss_scale");
+  TrainOptions o = TinyFlow(data, "pwcnet");
+  o.iterations = 3;
+  const auto plain_events = RunFlow(o, test::ScratchDir("unscaled_run"));
+  o.loss_scale = 1024;
+  const auto scaled_events = RunFlow(o, test::ScratchDir("scaled_run"));
+  const auto plain = Losses(plain_events), scaled = Losses(scaled_events);
+  ASSERT_EQ(plain.size(), 3u);
+  ASSERT_EQ(scaled.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(scaled[i], plain[i]) << "step " << i + 1;
+  int steps = 0;
+  for (const auto& e : scaled_events) {
+    if (e["event"] != "step") continue;
+    ++steps;
+    EXPECT_EQ(e.value("loss_scale", 0.0), 1024.0);
+  }
+  EXPECT_EQ(steps, 3);
+  for (const auto& e : plain_events) EXPECT_FALSE(e.contains("loss_scale"));
+
+  // Stopped after one update and resumed: the same losses as the whole scaled run.
+  const fs::path dir = test::ScratchDir("scaled_parts");
+  int n = 0;
+  auto losses = Losses(RunFlow(o, dir, false, [&] { return n++ >= 1; }));
+  const auto rest = Losses(RunFlow(o, dir, true));
+  losses.insert(losses.end(), rest.begin(), rest.end());
+  ASSERT_EQ(losses.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(losses[i], scaled[i]) << "resumed, step " << i + 1;
+}
+
+TEST(FlowTraining, Fp16NeedsCuda) {
+  TrainOptions o = TrainPreset("flow-tiny");
+  o.data = "/tmp/x";
+  o.precision = "fp16";
+  try {
+    o.Check();
+    FAIL() << "fp16 on the CPU was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
+  }
+  o.device = "cuda";
+  EXPECT_NO_THROW(o.Check());
+  EXPECT_EQ(o.EffectiveLossScale(), 65536.0);
+  o.precision = "bf16";
+  EXPECT_EQ(o.EffectiveLossScale(), 0.0);
+  o.loss_scale = -1;
+  EXPECT_THROW(o.Check(), Error);
+}
+
 }  // namespace
 }  // namespace animerun::train
