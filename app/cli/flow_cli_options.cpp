@@ -53,6 +53,9 @@ void AddFlowRunOptions(ArgParser& p, flow::FlowRunOptions* o) {
         "fp32, or bf16: convolutions and matmuls in bf16, correlation and flow in fp32; faster on CPUs with "
         "AVX-512 BF16 at a small EPE change (docs/benchmarks.md); fp16: the same in fp16, on CUDA only");
   p.Add("--threads", &o->threads, "LibTorch CPU threads (0 = all cores)");
+  p.Add("--corr", &o->corr,
+        "RAFT/GMA correlation: all-pairs (the volume), on-demand (RAFT's memory-efficient variant: the same flow "
+        "to float rounding, for large frames), or auto (on demand when the volume would exceed 2 GiB)");
 }
 
 void CheckAsUsage(const flow::FlowRunOptions& o) {

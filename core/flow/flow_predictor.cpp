@@ -32,6 +32,8 @@ void FlowRunOptions::Check() const {
   Require(precision != "fp16" || device.rfind("cuda", 0) == 0, "fp16 runs on CUDA only; use bf16 on the CPU");
   Require(info->SupportsPrecision(precision), model + " does not run in " + precision);
   Require(threads >= 0, "threads must be >= 0");
+  Require(corr == "auto" || corr == "all-pairs" || corr == "on-demand",
+          "corr must be auto, all-pairs or on-demand, got '" + corr + "'");
   try {
     models::CheckDeviceName(device.c_str());
   } catch (const std::exception& e) {
@@ -100,6 +102,7 @@ cv::Mat FlowRunner::Predict(const cv::Mat& image1, const cv::Mat& image2, const 
   o.early_stop_px = options_.early_stop_px;
   o.padding = options_.padding;
   o.precision = options_.precision;
+  o.corr = options_.corr;
   return PredictWithModel(*impl_->net, image1, image2, o, options_.model, job, preview);
 }
 

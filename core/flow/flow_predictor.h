@@ -36,6 +36,8 @@ struct FlowRunOptions {
                                     // faster on CPUs with AVX-512 BF16; EPE change in docs/benchmarks.md),
                                     // or fp16 (the same in fp16; CUDA only)
   int threads = 0;                  // LibTorch CPU threads; 0 = all cores
+  std::string corr = "auto";        // RAFT/GMA correlation: all-pairs, on-demand (RAFT's memory-efficient
+                                    // variant), or auto (on demand above a 2 GiB volume; models::CorrMode)
   bool allow_random_weights = false;  // run without --weights (benchmarks only)
   void Check() const;
 };

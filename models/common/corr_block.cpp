@@ -1,5 +1,7 @@
 #include "models/common/corr_block.h"
 
+#include "models/common/corr_window.h"
+
 #include <ATen/Parallel.h>
 
 #ifdef ANIMERUN_WITH_CUDA
@@ -52,34 +54,17 @@ CorrBlock::CorrBlock(const torch::Tensor& fmap1, const torch::Tensor& fmap2, int
 
 namespace {
 
-// The CPU lookup without grid_sample: all (2r+1)^2 samples of a window share one pair of
-// bilinear weights (the offsets are integers), so each output is four reads of a
-// (2r+2)^2 patch. Same formula as grid_sample (nw, ne, sw, se weights, zero outside), but
-// on the pixel coordinate itself rather than its [-1, 1] round trip, so results differ
-// from the original only by float rounding.
+// The CPU lookup without grid_sample: corr_window.h.
+using corr_window::Window;
+
 struct LevelView {
   const float* data;  // [B*h*w, 1, lh, lw]: one correlation image per query pixel n
   int64_t h, w;
   float scale;        // 1 / 2^level
 };
 
-// Where the window of query pixel n lies in one level; false when it lies wholly outside
-// (or the coordinate is not finite): grid_sample gives 0 there and passes no gradient.
-struct Window {
-  int64_t x0, y0;   // top-left patch pixel (may be outside)
-  float fx, fy;     // bilinear fractions
-};
 inline bool PlaceWindow(float cx, float cy, const LevelView& lv, int64_t radius, Window* win) {
-  const int64_t k = 2 * radius + 1;
-  const float px = cx * lv.scale, py = cy * lv.scale;
-  if (!std::isfinite(px) || !std::isfinite(py) || px < -k - 1 || py < -k - 1 || px > lv.w + k || py > lv.h + k)
-    return false;
-  const float fx0 = std::floor(px), fy0 = std::floor(py);
-  win->fx = px - fx0;
-  win->fy = py - fy0;
-  win->x0 = static_cast<int64_t>(fx0) - radius;
-  win->y0 = static_cast<int64_t>(fy0) - radius;
-  return true;
+  return corr_window::PlaceWindow(cx, cy, lv.scale, lv.h, lv.w, radius, win);
 }
 
 // patch[a * (k+1) + c] = value at (x0 + a, y0 + c), zero outside.
@@ -108,13 +93,7 @@ inline void SampleWindow(const float* img, const LevelView& lv, float cx, float 
     return;
   }
   ReadPatch(img, lv, win, k, patch);
-  const float fx = win.fx, fy = win.fy;
-  const float nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy;
-  for (int64_t a = 0; a < k; ++a) {
-    const float* r0 = patch + a * (k + 1);
-    const float* r1 = r0 + (k + 1);
-    for (int64_t c = 0; c < k; ++c) o[a * k + c] = nw * r0[c] + ne * r1[c] + sw * r0[c + 1] + se * r1[c + 1];
-  }
+  corr_window::CombineWindow(patch, win, k, o);
 }
 
 LevelView ViewLevel(const torch::Tensor& level, int i) {

@@ -8,7 +8,16 @@
 
 namespace animerun::models {
 
-class CorrBlock {
+// What RAFT's and GMA's update loop calls each iteration: coords [B, 2, h, w] -> the
+// correlation features [B, levels * (2r+1)^2, h, w]. CorrBlock precomputes all pairs;
+// OnDemandCorrBlock (corr_on_demand.h) computes the windows' correlations when asked.
+class CorrLookup {
+ public:
+  virtual ~CorrLookup() = default;
+  virtual torch::Tensor operator()(const torch::Tensor& coords) const = 0;
+};
+
+class CorrBlock : public CorrLookup {
  public:
   // fmap1, fmap2: [B, C, h, w] float. Builds corr = fmap1^T fmap2 / sqrt(C), reshaped to
   // [B*h*w, 1, h, w], and num_levels-1 successive 2x2 average poolings of it.
@@ -23,7 +32,7 @@ class CorrBlock {
   // backward gives the pyramid's and the coordinates' gradients. On CUDA (float, CUDA
   // build) that autograd function with the CUDA kernels (corr_lookup_cuda.h), with or
   // without a gradient; anything else LookupReference.
-  torch::Tensor operator()(const torch::Tensor& coords) const;
+  torch::Tensor operator()(const torch::Tensor& coords) const override;
   // The original's grid_sample formulation (contiguous NCHW result).
   torch::Tensor LookupReference(const torch::Tensor& coords) const;
 

@@ -100,6 +100,53 @@ __global__ void LookupBackwardKernel(const float* __restrict__ level, const floa
   g_xy[(b * 2 + 1) * hw + p] = static_cast<float>(dfy * scale);
 }
 
+// On demand, pass 1: one thread per (query pixel n, patch pixel q): the correlation of n's
+// feature with the level's pooled feature at that patch pixel (0 outside the level or when
+// the window is not placed).
+__global__ void OnDemandPatchKernel(const float* __restrict__ f1, const float* __restrict__ f2,
+                                    const float* __restrict__ xy, float* __restrict__ patch, int64_t queries,
+                                    int64_t hw, int64_t lh, int64_t lw, int64_t dim, float scale, float norm,
+                                    int radius) {
+  const int k1 = 2 * radius + 2, pp = k1 * k1;
+  const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= queries * pp) return;
+  const int64_t n = idx / pp, b = n / hw, p = n % hw;
+  const int q = static_cast<int>(idx % pp), a = q / k1, c = q % k1;
+  Window win;
+  float v = 0.f;
+  if (PlaceWindow(xy[(b * 2) * hw + p], xy[(b * 2 + 1) * hw + p], scale, lh, lw, radius, &win)) {
+    const int64_t x = win.x0 + a, y = win.y0 + c;
+    if (x >= 0 && x < lw && y >= 0 && y < lh) {
+      const float* u = f1 + n * dim;
+      const float* w = f2 + ((b * lh + y) * lw + x) * dim;
+      float s = 0.f;
+      for (int64_t i = 0; i < dim; ++i) s = fmaf(u[i], w[i], s);
+      v = s / norm;
+    }
+  }
+  patch[idx] = v;
+}
+
+// On demand, pass 2: one thread per output sample, four reads of the patch.
+__global__ void OnDemandCombineKernel(const float* __restrict__ patch, const float* __restrict__ xy,
+                                      float* __restrict__ out, int64_t queries, int64_t hw, int64_t lh, int64_t lw,
+                                      float scale, int radius) {
+  const int k = 2 * radius + 1, kk = k * k, k1 = k + 1;
+  const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= queries * kk) return;
+  const int64_t n = idx / kk, b = n / hw, p = n % hw;
+  const int s = static_cast<int>(idx % kk), a = s / k, c = s % k;
+  Window win;
+  if (!PlaceWindow(xy[(b * 2) * hw + p], xy[(b * 2 + 1) * hw + p], scale, lh, lw, radius, &win)) {
+    out[idx] = 0.f;
+    return;
+  }
+  const float* pt = patch + n * k1 * k1;
+  const float fx = win.fx, fy = win.fy;
+  const float nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy;
+  out[idx] = nw * pt[a * k1 + c] + ne * pt[(a + 1) * k1 + c] + sw * pt[a * k1 + c + 1] + se * pt[(a + 1) * k1 + c + 1];
+}
+
 void CheckInputs(const at::Tensor& level, const at::Tensor& xy, int64_t radius) {
   auto fail = [](const std::string& what) { throw std::invalid_argument("CorrBlock (CUDA): " + what); };
   if (!level.is_cuda() || !xy.is_cuda() || level.device() != xy.device())
@@ -149,6 +196,37 @@ std::pair<at::Tensor, at::Tensor> CorrLevelLookupBackward(const at::Tensor& leve
       g_xy.data_ptr<float>(), batch * hw, hw, level.size(2), level.size(3), scale, static_cast<int>(radius));
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return {g_xy, g_level};
+}
+
+at::Tensor OnDemandLevelLookup(const at::Tensor& f1, const at::Tensor& f2, const at::Tensor& xy, int64_t level_index,
+                               int64_t radius, float norm) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("OnDemandCorrBlock (CUDA): " + what); };
+  if (!f1.is_cuda() || f1.device() != f2.device() || f1.device() != xy.device())
+    fail("features and coordinates must be on one CUDA device");
+  if (f1.scalar_type() != at::kFloat || f2.scalar_type() != at::kFloat || xy.scalar_type() != at::kFloat)
+    fail("float32 tensors expected");
+  if (!f1.is_contiguous() || !f2.is_contiguous() || !xy.is_contiguous()) fail("contiguous tensors expected");
+  if (f1.dim() != 3 || f2.dim() != 4 || xy.dim() != 4 || xy.size(1) != 2 || f2.size(0) != f1.size(0) ||
+      f2.size(3) != f1.size(2) || xy.size(0) != f1.size(0) || xy.size(2) * xy.size(3) != f1.size(1))
+    fail("f1 [B, h*w, C], f2 [B, lh, lw, C] and coordinates [B, 2, h, w] expected, got " + c10::str(f1.sizes()) +
+         ", " + c10::str(f2.sizes()) + " and " + c10::str(xy.sizes()));
+  if (radius < 0 || radius > 32) fail("radius " + std::to_string(radius) + " out of range");
+  const c10::cuda::CUDAGuard guard(xy.device());
+  const int64_t batch = xy.size(0), hw = xy.size(2) * xy.size(3), k = 2 * radius + 1, k1 = k + 1;
+  auto out = at::empty({batch, xy.size(2), xy.size(3), k * k}, xy.options());
+  if (batch * hw == 0) return out;
+  auto patch = at::empty({batch * hw, k1 * k1}, xy.options());
+  const float scale = 1.f / static_cast<float>(int64_t{1} << level_index);
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  OnDemandPatchKernel<<<Blocks(batch * hw * k1 * k1), kThreads, 0, stream>>>(
+      f1.data_ptr<float>(), f2.data_ptr<float>(), xy.data_ptr<float>(), patch.data_ptr<float>(), batch * hw, hw,
+      f2.size(1), f2.size(2), f2.size(3), scale, norm, static_cast<int>(radius));
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  OnDemandCombineKernel<<<Blocks(batch * hw * k * k), kThreads, 0, stream>>>(
+      patch.data_ptr<float>(), xy.data_ptr<float>(), out.data_ptr<float>(), batch * hw, hw, f2.size(1), f2.size(2),
+      scale, static_cast<int>(radius));
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
 }
 
 }  // namespace animerun::models::cuda

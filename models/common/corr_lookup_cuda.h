@@ -22,4 +22,11 @@ at::Tensor CorrLevelLookupForward(const at::Tensor& level, const at::Tensor& xy,
 std::pair<at::Tensor, at::Tensor> CorrLevelLookupBackward(const at::Tensor& level, const at::Tensor& xy,
                                                           const at::Tensor& g, int64_t level_index, int64_t radius);
 
+// OnDemandCorrBlock's lookup in one level (corr_on_demand.h): f1 [B, h*w, C], f2 the level's
+// pooled fmap2 [B, lh, lw, C], xy [B, 2, h, w], all float, contiguous, on one CUDA device.
+// The (2r+2)^2 patch correlations of each window (dot / norm) are computed, then combined
+// bilinearly as above. Returns [B, h, w, (2r+1)^2]. Inference only.
+at::Tensor OnDemandLevelLookup(const at::Tensor& f1, const at::Tensor& f2, const at::Tensor& xy, int64_t level_index,
+                               int64_t radius, float norm);
+
 }  // namespace animerun::models::cuda

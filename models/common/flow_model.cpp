@@ -1,5 +1,7 @@
 #include "models/common/flow_model.h"
 
+#include "models/common/corr_on_demand.h"
+
 #include <stdexcept>
 #include <unordered_set>
 
@@ -15,6 +17,7 @@ void FlowInferenceOptions::Check() const {
     throw std::invalid_argument("precision must be 'fp32', 'bf16' or 'fp16', got '" + precision + "'");
   if (!(early_stop_px >= 0 && early_stop_px <= 100))  // also refuses NaN
     throw std::invalid_argument("early_stop_px must be in [0, 100] pixels, got " + std::to_string(early_stop_px));
+  ParseCorrMode(corr);  // throws std::invalid_argument naming the choices
   if (flow_init.defined()) {
     if (flow_init.dim() != 4 || flow_init.size(1) != 2)
       throw std::invalid_argument("flow_init must be [B, 2, H/8, W/8], got " + c10::str(flow_init.sizes()));

@@ -49,6 +49,9 @@ struct FlowInferenceOptions {
   FlowPreviewFn on_preview;          // optional intermediate estimates (RAFT/GMA; see FlowPreviewFn)
   double early_stop_px = 0;          // RAFT/GMA: end the iterations (at most iters) once the mean update over
                                      // the image falls below this many input pixels; 0 = always iters
+  std::string corr = "auto";         // RAFT/GMA correlation: "all-pairs" (the volume), "on-demand" (RAFT's
+                                     // memory-efficient variant; same flow to float rounding) or "auto"
+                                     // (on demand when the volume would exceed 2 GiB: frames above ~1100x1100)
   void Check() const;                // throws std::invalid_argument on bad values
 };
 

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "models/common/corr_block.h"
+#include "models/common/corr_on_demand.h"
 #include "models/raft/raft_family.h"
 
 namespace animerun::models {
@@ -139,7 +139,7 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
   auto img2 = NormalizeRaftImage(image2).to(dtype);
   auto fmaps = fnet_->forward(torch::cat({img1, img2}, 0)).chunk(2, 0);
   auto fmap1 = fmaps[0].to(torch::kFloat).contiguous(), fmap2 = fmaps[1].to(torch::kFloat).contiguous();
-  CorrBlock corr_fn(fmap1, fmap2, kCorrLevels, kCorrRadius);
+  const auto corr_fn = MakeCorrLookup(fmap1, fmap2, kCorrLevels, kCorrRadius, options.corr);
 
   auto cnet = cnet_->forward(img1);
   auto parts = cnet.split_with_sizes({hidden_dim_, context_dim_}, 1);
@@ -156,7 +156,7 @@ RaftOutput GmaNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor&
   }
 
   return RunRaftRefinement(
-      "GMA", corr_fn, net, batch, ht / 8, wd / 8, dtype, options, intermediates,
+      "GMA", *corr_fn, net, batch, ht / 8, wd / 8, dtype, options, intermediates,
       [&](const torch::Tensor& n, const torch::Tensor& corr, const torch::Tensor& flow) {
         return update_block_->Step(plan, n, corr, flow, attention);
       },

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "models/common/corr_block.h"
+#include "models/common/corr_on_demand.h"
 #include "models/raft/raft_family.h"
 
 namespace animerun::models {
@@ -35,7 +35,7 @@ torch::Tensor NormalizeRaftImage(const torch::Tensor& image) {
   return image.div(255.0).mul_(2).sub_(1).contiguous();
 }
 
-RaftOutput RunRaftRefinement(const std::string& name, CorrBlock& corr_fn, torch::Tensor net, int64_t batch,
+RaftOutput RunRaftRefinement(const std::string& name, const CorrLookup& corr_fn, torch::Tensor net, int64_t batch,
                              int64_t h8, int64_t w8, torch::ScalarType dtype, const RaftForwardOptions& options,
                              RaftIntermediates* intermediates, const RaftStepFn& step,
                              const RaftUpsampleFn& upsample) {
@@ -131,7 +131,7 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
   // Both images through fnet as one batch, as the original does (instance norm is per sample).
   auto fmaps = fnet_->forward(torch::cat({img1, img2}, 0)).chunk(2, 0);
   auto fmap1 = fmaps[0].to(torch::kFloat).contiguous(), fmap2 = fmaps[1].to(torch::kFloat).contiguous();
-  CorrBlock corr_fn(fmap1, fmap2, corr_levels(), corr_radius());
+  const auto corr_fn = MakeCorrLookup(fmap1, fmap2, corr_levels(), corr_radius(), options.corr);
 
   auto cnet = cnet_->forward(img1);
   auto parts = cnet.split_with_sizes({hidden_dim_, context_dim_}, 1);
@@ -145,7 +145,7 @@ RaftOutput RaftNetImpl::Forward(const torch::Tensor& image1, const torch::Tensor
   }
 
   return RunRaftRefinement(
-      "RAFT", corr_fn, net, batch, ht / 8, wd / 8, dtype, options, intermediates,
+      "RAFT", *corr_fn, net, batch, ht / 8, wd / 8, dtype, options, intermediates,
       [&](const torch::Tensor& n, const torch::Tensor& corr, const torch::Tensor& flow) {
         return update_block_->Step(plan, n, corr, flow);
       },

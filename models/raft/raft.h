@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include "models/common/corr_on_demand.h"
 #include "models/common/flow_model.h"
 #include "models/raft/extractor.h"
 #include "models/raft/update.h"
@@ -26,6 +27,7 @@ struct RaftForwardOptions {
   FlowPreviewFn on_preview;      // optional: the estimate after iteration k < iters, upsampled on demand
   double early_stop_px = 0;      // > 0: stop after the iteration whose mean |update| (in input pixels,
                                  // 8x the 1/8-scale step) is below this; its flow is the result
+  CorrMode corr = CorrMode::kAuto;  // all-pairs volume or on-demand correlation (corr_on_demand.h)
 };
 
 // What the parity tests compare besides the flows; filled when a pointer is passed.
@@ -42,7 +44,7 @@ struct RaftOutput {
   torch::Tensor flow_up;                         // last upsampled flow [B, 2, H, W] (test_mode second output)
 };
 
-class CorrBlock;
+class CorrLookup;
 
 // One update step: (hidden state, correlation, current flow), in the update operator's
 // dtype and layout -> (new hidden state, flow delta).
@@ -54,7 +56,7 @@ using RaftUpsampleFn = std::function<torch::Tensor(const torch::Tensor& flow_low
 // The refinement loop RAFT and GMA share (the official forward after the encoders): coords1
 // from flow_init (checked, named after `name`), options.iters steps with the correlation
 // lookup and coordinates in fp32, and only the last flow upsampled unless all_predictions.
-RaftOutput RunRaftRefinement(const std::string& name, CorrBlock& corr_fn, torch::Tensor net, int64_t batch,
+RaftOutput RunRaftRefinement(const std::string& name, const CorrLookup& corr_fn, torch::Tensor net, int64_t batch,
                              int64_t h8, int64_t w8, torch::ScalarType dtype, const RaftForwardOptions& options,
                              RaftIntermediates* intermediates, const RaftStepFn& step,
                              const RaftUpsampleFn& upsample);

@@ -84,6 +84,7 @@ class RaftFamilyModel : public FlowModel {
     fwd.iters = options.iters;
     fwd.on_step = options.on_step;
     fwd.early_stop_px = options.early_stop_px;
+    fwd.corr = ParseCorrMode(options.corr);
     if (options.on_preview)
       fwd.on_preview = [&](int done, int total, const std::function<torch::Tensor()>& flow) {
         options.on_preview(done, total, [&] { return padder.Unpad(flow()).to(torch::kFloat).contiguous(); });
