@@ -91,7 +91,8 @@ class RaftFamilyModel : public FlowModel {
       };
     if (options.flow_init.defined()) fwd.flow_init = options.flow_init.to(device_, torch::kFloat);
     const RaftOutput out = forward_(to_input(image1), to_input(image2), fwd);
-    return padder.Unpad(out.flow_up).to(torch::kFloat).contiguous();
+    // On the input's device, as the other networks return it (the model may be on CUDA).
+    return padder.Unpad(out.flow_up).to(image1.device(), torch::kFloat).contiguous();
   }
 
  private:
