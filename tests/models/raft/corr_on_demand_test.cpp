@@ -14,7 +14,7 @@
 namespace animerun::models {
 namespace {
 
-float RelDiff(const torch::Tensor& a, const torch::Tensor& b) {
+float RelMaxDiff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<float>() / std::max(1e-12f, b.abs().max().item<float>());
 }
 
@@ -34,7 +34,7 @@ void ExpectOnDemandMatchesAllPairs(const torch::Device& device) {
       const auto all_pairs = CorrBlock(f1, f2, 4, r)(coords);
       const auto on_demand = OnDemandCorrBlock(f1, f2, 4, r)(coords);
       ASSERT_EQ(on_demand.sizes(), all_pairs.sizes());
-      EXPECT_LT(RelDiff(on_demand, all_pairs), 1e-5) << "dim " << dim << " radius " << r;
+      EXPECT_LT(RelMaxDiff(on_demand, all_pairs), 1e-5) << "dim " << dim << " radius " << r;
       EXPECT_EQ(on_demand.select(0, 0).select(1, 5).select(1, 5).abs().max().item<float>(), 0.f);
     }
   }
