@@ -37,26 +37,45 @@ __device__ __forceinline__ float At(const float* img, int64_t x, int64_t y, int6
   return (x >= 0 && x < lw && y >= 0 && y < lh) ? img[y * lw + x] : 0.f;
 }
 
+// Output sample idx of [B*h*w, (2r+1)^2]: its query pixel n, its window offsets (a, c) and
+// the window's placement in the level. False when the window is not placed (the sample is 0).
+struct Sample {
+  int64_t n;
+  int a, c;
+  Window win;
+};
+__device__ __forceinline__ bool LocateSample(int64_t idx, const float* xy, int64_t hw, int64_t lh, int64_t lw,
+                                             float scale, int radius, Sample* s) {
+  const int k = 2 * radius + 1, kk = k * k;
+  s->n = idx / kk;
+  const int64_t b = s->n / hw, p = s->n % hw;
+  const int q = static_cast<int>(idx % kk);
+  s->a = q / k;
+  s->c = q % k;
+  return PlaceWindow(xy[(b * 2) * hw + p], xy[(b * 2 + 1) * hw + p], scale, lh, lw, radius, &s->win);
+}
+
+// The bilinear sample from the values at (x, y), (x+1, y), (x, y+1), (x+1, y+1).
+__device__ __forceinline__ float Bilinear(const Window& w, float v00, float v10, float v01, float v11) {
+  return (1 - w.fx) * (1 - w.fy) * v00 + w.fx * (1 - w.fy) * v10 + (1 - w.fx) * w.fy * v01 + w.fx * w.fy * v11;
+}
+
 // One thread per output sample (query pixel n, window sample s).
 __global__ void LookupForwardKernel(const float* __restrict__ level, const float* __restrict__ xy,
                                     float* __restrict__ out, int64_t queries, int64_t hw, int64_t lh, int64_t lw,
                                     float scale, int radius) {
-  const int k = 2 * radius + 1, kk = k * k;
+  const int k = 2 * radius + 1;
   const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (idx >= queries * kk) return;
-  const int64_t n = idx / kk, b = n / hw, p = n % hw;
-  const int s = static_cast<int>(idx % kk), a = s / k, c = s % k;
-  Window win;
-  if (!PlaceWindow(xy[(b * 2) * hw + p], xy[(b * 2 + 1) * hw + p], scale, lh, lw, radius, &win)) {
+  if (idx >= queries * k * k) return;
+  Sample s;
+  if (!LocateSample(idx, xy, hw, lh, lw, scale, radius, &s)) {
     out[idx] = 0.f;
     return;
   }
-  const float* img = level + n * lh * lw;
-  const int64_t x = win.x0 + a, y = win.y0 + c;
-  const float fx = win.fx, fy = win.fy;
-  const float nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy;
-  out[idx] = nw * At(img, x, y, lh, lw) + ne * At(img, x + 1, y, lh, lw) + sw * At(img, x, y + 1, lh, lw) +
-             se * At(img, x + 1, y + 1, lh, lw);
+  const float* img = level + s.n * lh * lw;
+  const int64_t x = s.win.x0 + s.a, y = s.win.y0 + s.c;
+  out[idx] = Bilinear(s.win, At(img, x, y, lh, lw), At(img, x + 1, y, lh, lw), At(img, x, y + 1, lh, lw),
+                      At(img, x + 1, y + 1, lh, lw));
 }
 
 __device__ __forceinline__ void AddAt(float* img, int64_t x, int64_t y, int64_t lh, int64_t lw, float v) {
@@ -131,20 +150,16 @@ __global__ void OnDemandPatchKernel(const float* __restrict__ f1, const float* _
 __global__ void OnDemandCombineKernel(const float* __restrict__ patch, const float* __restrict__ xy,
                                       float* __restrict__ out, int64_t queries, int64_t hw, int64_t lh, int64_t lw,
                                       float scale, int radius) {
-  const int k = 2 * radius + 1, kk = k * k, k1 = k + 1;
+  const int k = 2 * radius + 1, k1 = k + 1;
   const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (idx >= queries * kk) return;
-  const int64_t n = idx / kk, b = n / hw, p = n % hw;
-  const int s = static_cast<int>(idx % kk), a = s / k, c = s % k;
-  Window win;
-  if (!PlaceWindow(xy[(b * 2) * hw + p], xy[(b * 2 + 1) * hw + p], scale, lh, lw, radius, &win)) {
+  if (idx >= queries * k * k) return;
+  Sample s;
+  if (!LocateSample(idx, xy, hw, lh, lw, scale, radius, &s)) {
     out[idx] = 0.f;
     return;
   }
-  const float* pt = patch + n * k1 * k1;
-  const float fx = win.fx, fy = win.fy;
-  const float nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy;
-  out[idx] = nw * pt[a * k1 + c] + ne * pt[(a + 1) * k1 + c] + sw * pt[a * k1 + c + 1] + se * pt[(a + 1) * k1 + c + 1];
+  const float* pt = patch + s.n * k1 * k1 + s.a * k1 + s.c;
+  out[idx] = Bilinear(s.win, pt[0], pt[k1], pt[1], pt[k1 + 1]);
 }
 
 void CheckInputs(const at::Tensor& level, const at::Tensor& xy, int64_t radius) {
