@@ -1,12 +1,14 @@
 // The `animerun` binary: `animerun <command> [options]`. Every subcommand lives in
 // app/cli/*_command.cpp and registers itself; `gui` opens the main window.
 #include <cstdio>  // first: defines __GLIBC__ for the test below
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <unistd.h>
 
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
@@ -43,9 +45,25 @@ void KeepFreedMemoryForBatchRuns() {
 #endif
 }
 
+// Training interleaves many small matrix products (OpenBLAS, with its own worker threads)
+// with LibTorch's OpenMP regions. With libgomp's default active waiting the idle OpenMP
+// thread spins while OpenBLAS's threads want the same cores: an AnT update (256x384 crops,
+// frozen encoder) took 5.0 s instead of 3.0 s with passive waiting on an idle 2-core
+// machine (docs/training.md). libgomp reads OMP_WAIT_POLICY when it is loaded, before
+// main, so `train` and `bench train` set it and re-execute themselves (same process id,
+// same arguments and descriptors) unless the user chose a policy.
+void UsePassiveOpenMpWaitForTraining(int argc, char** argv) {
+  const bool training = argc > 1 && (std::strcmp(argv[1], "train") == 0 ||
+                                     (std::strcmp(argv[1], "bench") == 0 && argc > 2 && std::strcmp(argv[2], "train") == 0));
+  if (!training || std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+  execv("/proc/self/exe", argv);  // returns only on failure: then go on with the default policy
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  UsePassiveOpenMpWaitForTraining(argc, argv);
   const char* threads = std::getenv("ANIMERUN_THREADS");
   animerun::flow::ConfigureThreads(threads ? std::atoi(threads) : 0);
 

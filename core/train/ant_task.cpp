@@ -73,6 +73,12 @@ AntTrainTask::AntTrainTask(const TrainOptions& options, const JobContext* job, c
       throw Error(e.what());
     }
   }
+  if (options_.freeze_encoder) {
+    // No gradient reaches these weights, so autograd records nothing of the encoder (its
+    // input needs none either) and it runs its inference path; Adam skips them.
+    for (auto& p : net_->named_parameters())
+      if (p.key().rfind("segment_desc.", 0) == 0) p.value().set_requires_grad(false);
+  }
   net_->to(device_);
 }
 

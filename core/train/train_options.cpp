@@ -75,6 +75,8 @@ const std::vector<FieldImpl>& Impl() {
       MakeField("do_flip", &TrainOptions::do_flip, "random flips", "flow"),
       MakeField("photometric", &TrainOptions::photometric, "colour jitter and eraser", "flow"),
       MakeField("area_weighted", &TrainOptions::area_weighted, "weight each segment's loss by its area share", "ant"),
+      MakeField("freeze_encoder", &TrainOptions::freeze_encoder,
+                "keep the CNN encoder fixed, train the box encoder and attention only (faster)", "ant"),
       MakeField("workers", &TrainOptions::workers, "threads preparing batches ahead of the model", "flow"),
       MakeField("seed", &TrainOptions::seed, "random seed (init, sampling, augmentation)"),
       MakeField("checkpoint_every", &TrainOptions::checkpoint_every, "updates between checkpoints (0 = end only)"),

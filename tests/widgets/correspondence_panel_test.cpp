@@ -249,10 +249,12 @@ TEST(CorrespondencePanel, ReviewQueueStepsLeastConfidentFirst) {
   EXPECT_GT(agree, n / 2);  // exact flow: most matches are right
 
   // A matcher that cannot run reports its error.
-  panel.RunMatcher("ant");  // no weights
+  segments::MatcherOptions missing;  // an AnT checkpoint that is not there
+  missing.weights = (test::ScratchDir("no_weights") / "missing.pth").string();
+  panel.RunMatcher("ant", missing);
   ASSERT_TRUE(panel.WaitIdle(20000));
   EXPECT_FALSE(done.last().at(0).toBool());
-  EXPECT_NE(panel.LastError().indexOf("ant"), -1) << panel.LastError().toStdString();
+  EXPECT_NE(panel.LastError().indexOf("missing.pth"), -1) << panel.LastError().toStdString();
 }
 
 TEST(CorrespondencePanel, AutosavesTheEditsAndReopeningRestoresThem) {

@@ -134,10 +134,12 @@ TEST(CorrespondenceController, QueueMatcherAndDrawing) {
       if (d.data->segment1.at<int>(y, x) == 0) inside = {x, y};
   EXPECT_EQ(f.controller.SegmentAt(0, inside), 0);
   EXPECT_EQ(f.controller.SegmentAt(0, {-3, 5}), -1);
-  f.controller.RunMatcher("ant");  // no weights: an error, reported
+  MatcherOptions missing;  // an AnT checkpoint that is not there: an error, reported
+  missing.weights = (test::ScratchDir("no_weights") / "missing.pth").string();
+  f.controller.RunMatcher("ant", missing);
   ASSERT_TRUE(f.Wait());
   EXPECT_FALSE(f.controller.LastMatcherOk());
-  EXPECT_NE(f.controller.LastError().find("ant"), std::string::npos);
+  EXPECT_NE(f.controller.LastError().find("missing.pth"), std::string::npos) << f.controller.LastError();
   f.controller.RunMatcher("gt");
   EXPECT_TRUE(f.controller.LastMatcherOk());
   EXPECT_EQ(s.proposal().source, "gt");

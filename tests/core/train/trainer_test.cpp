@@ -129,6 +129,32 @@ TEST(Trainer, RunsEmitsEventsAndWritesLoadableWeights) {
   EXPECT_THROW(RunTiny(o, dir, false), Error);
 }
 
+TEST(Trainer, FrozenEncoderKeepsItsStartWeightsAndTrainsTheRest) {
+  const fs::path data = MakeData("data_frozen");
+  const fs::path dir = test::ScratchDir("run_frozen");
+  TrainOptions o = Tiny(data);
+  o.freeze_encoder = true;
+  o.val_split.clear();
+  const auto events = RunTiny(o, dir, false);
+  EXPECT_EQ(events.back()["reason"], "finished");
+  torch::manual_seed(static_cast<uint64_t>(o.seed));
+  models::AntNet initial;
+  models::AntNet trained;
+  ASSERT_TRUE(models::LoadAntWeights(*trained, (dir / "ant_weights_last.pth").string()).ok());
+  const auto before = initial->named_parameters();
+  int frozen = 0, moved = 0;
+  for (const auto& p : trained->named_parameters()) {
+    if (p.key().rfind("segment_desc.", 0) == 0) {
+      EXPECT_TRUE(torch::equal(p.value(), before[p.key()])) << p.key() << " changed although frozen";
+      ++frozen;
+    } else if (!torch::equal(p.value(), before[p.key()])) {
+      ++moved;
+    }
+  }
+  EXPECT_EQ(frozen, 6);  // three convolutions, weight and bias
+  EXPECT_GT(moved, 100);  // the box encoder, the attention layers, final_proj, bin_score
+}
+
 TEST(Trainer, StoppedAndResumedRunGivesBitIdenticalLosses) {
   OneThread one;
   const fs::path data = MakeData("data");
