@@ -61,6 +61,7 @@ AntTrainTask::AntTrainTask(const TrainOptions& options, const JobContext* job, c
   if (train_pairs_.empty())
     throw Error(train.root().string() + ": no training pairs with frames, Segment maps and forward SegMatching");
   cache_.resize(options_.cache_data ? train_pairs_.size() : 0);
+  descriptor_cache_.resize(options_.cache_data && options_.freeze_encoder ? train_pairs_.size() : 0);
   sizes_.resize(train_pairs_.size());
   if (!options_.val_split.empty()) val_ = OpenSplit(options_, options_.val_split, job);
 
@@ -112,8 +113,18 @@ SampleLoss AntTrainTask::TrainSample(TrainRng& rng, int64_t /*index: AnT draws w
   if (s.num0() < 2 || s.num1() < 2) return out;  // the official model skips such pairs too
 
   net_->train();
-  const models::AntOutput o = net_->Forward(AntFrameFromSample(s.image0, s.labels0, s.boxes0, device_),
-                                            AntFrameFromSample(s.image1, s.labels1, s.boxes1, device_));
+  models::AntFrame f0 = AntFrameFromSample(s.image0, s.labels0, s.boxes0, device_);
+  models::AntFrame f1 = AntFrameFromSample(s.image1, s.labels1, s.boxes1, device_);
+  if (index < descriptor_cache_.size() && roi.size() == l.image0.size()) {
+    // The encoder's inference at full resolution was ~2/3 of such an update (640x360).
+    auto& d = descriptor_cache_[index];
+    // Computed as Forward would (grad mode on: the frozen encoder records nothing, and the
+    // convolutions keep the training layout, so the numbers are the uncached ones).
+    if (!d) d.emplace(net_->SegmentDescriptors(f0), net_->SegmentDescriptors(f1));
+    f0.descriptors = d->first;
+    f1.descriptors = d->second;
+  }
+  const models::AntOutput o = net_->Forward(f0, f1);
   const torch::Tensor gt = torch::tensor(std::vector<int64_t>(s.matches.begin(), s.matches.end())).unsqueeze(0);
   torch::Tensor weights;
   if (options_.area_weighted) {

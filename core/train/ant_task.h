@@ -52,6 +52,10 @@ class AntTrainTask : public TrainTask {
   models::AntNet net_{nullptr};
   std::vector<data::FramePair> train_pairs_;
   std::vector<std::optional<Loaded>> cache_;
+  // freeze_encoder + cache_data, whole-frame samples: each pair's encoder descriptors
+  // (frame 0, frame 1), computed once. The sample of such a pair never changes, and the
+  // encoder does not either, so this gives the same numbers as recomputing them.
+  std::vector<std::optional<std::pair<torch::Tensor, torch::Tensor>>> descriptor_cache_;
   std::vector<cv::Size> sizes_;  // per training pair, once known (empty size: not yet)
   std::optional<data::AnimeRunDataset> val_;
 };

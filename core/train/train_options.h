@@ -58,7 +58,8 @@ struct TrainOptions {
   bool freeze_encoder = false;        // AnT: keep the CNN encoder's weights as they start (init_weights or
                                       // the seeded initialisation) and train the box encoder and attention
                                       // only; the encoder's backward at full resolution is ~85% of an
-                                      // update's time on a CPU
+                                      // update's time on a CPU; with cache_data, whole-frame samples
+                                      // (frames no larger than the crop) compute the encoder once per pair
   int workers = 2;                    // flow: threads decoding and augmenting batches ahead of the model
   // --- run ---
   int seed = 42;                      // model init, sampling and augmentation; same seed -> same run

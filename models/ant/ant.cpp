@@ -194,8 +194,17 @@ AntOutput AntNetImpl::Forward(const AntFrame& frame0, const AntFrame& frame1) {
   const auto [seg0, n0] = CheckFrame(frame0, "frame 0");
   const auto [seg1, n1] = CheckFrame(frame1, "frame 1");
   AntOutput out;
-  out.segment_desc0 = segment_desc_->forward(frame0.image, seg0, n0);
-  out.segment_desc1 = segment_desc_->forward(frame1.image, seg1, n1);
+  const auto descriptors = [&](const AntFrame& f, const torch::Tensor& seg, int64_t n, const char* which) {
+    if (!f.descriptors.defined()) return segment_desc_->forward(f.image, seg, n);
+    if (f.descriptors.dim() != 3 || f.descriptors.size(0) != 1 || f.descriptors.size(1) != config_.descriptor_dim ||
+        f.descriptors.size(2) != n)
+      throw std::invalid_argument(std::string("AnT ") + which + ": descriptors must be [1, " +
+                                  std::to_string(config_.descriptor_dim) + ", " + std::to_string(n) + "], got " +
+                                  c10::str(f.descriptors.sizes()));
+    return f.descriptors;
+  };
+  out.segment_desc0 = descriptors(frame0, seg0, n0, "frame 0");
+  out.segment_desc1 = descriptors(frame1, seg1, n1, "frame 1");
 
   const auto& opts = out.segment_desc0.options();
   const torch::Tensor kpts0 =
@@ -213,6 +222,11 @@ AntOutput AntNetImpl::Forward(const AntFrame& frame0, const AntFrame& frame1) {
       torch::matmul(mdesc0.transpose(1, 2), mdesc1) / std::sqrt(static_cast<double>(config_.descriptor_dim));
   out.scores = AppendDustbin(scores, bin_score_);
   return out;
+}
+
+torch::Tensor AntNetImpl::SegmentDescriptors(const AntFrame& frame) {
+  const auto [seg, n] = CheckFrame(frame, "frame");
+  return segment_desc_->forward(frame.image, seg, n);
 }
 
 LoadReport LoadAntWeights(AntNetImpl& net, const std::string& path, bool strict) {

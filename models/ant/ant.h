@@ -39,6 +39,10 @@ struct AntFrame {
   torch::Tensor image;      // [1, 3, H, W] float, RGB mapped to [-1, 1] (NormalizeAntImage)
   torch::Tensor segments;   // [1, H, W] (or [H, W]) integer segment ids 0..N-1
   torch::Tensor keypoints;  // [1, N, 4] boxes in pixels: xmin, xmax, ymin, ymax (any numeric dtype)
+  // Optional [1, d, N]: this frame's pooled encoder features as SegmentDescriptors returns
+  // them. Forward then uses them instead of running the encoder (training with a frozen
+  // encoder computes them once per frame); image still gives the frame size.
+  torch::Tensor descriptors;
 };
 
 struct AntOutput {
@@ -97,6 +101,9 @@ class AntNetImpl : public torch::nn::Module {
   // segments must have its image's size and ids < N. Throws std::invalid_argument
   // otherwise. Differentiable; run under InferenceMode for inference.
   AntOutput Forward(const AntFrame& frame0, const AntFrame& frame1);
+  // The encoder's pooled features of one frame, [1, d, N] (what Forward adds the box
+  // encoding to). Checks the frame as Forward does.
+  torch::Tensor SegmentDescriptors(const AntFrame& frame);
 
   // The official forward's work on two h x w frames with n0 and n1 segments (FlopCount).
   FlopCount CountOfficialFlops(int64_t h, int64_t w, int64_t n0, int64_t n1) const;

@@ -155,6 +155,25 @@ TEST(Trainer, FrozenEncoderKeepsItsStartWeightsAndTrainsTheRest) {
   EXPECT_GT(moved, 100);  // the box encoder, the attention layers, final_proj, bin_score
 }
 
+TEST(Trainer, FrozenEncoderDescriptorCacheGivesTheSameLosses) {
+  // Whole-frame samples (crop >= frame) with freeze_encoder: cache_data keeps each pair's
+  // encoder descriptors; the losses must be those of recomputing them every time.
+  const fs::path data = MakeData("data_desc_cache");
+  OneThread one;
+  TrainOptions o = Tiny(data);
+  o.freeze_encoder = true;
+  o.val_split.clear();
+  o.crop_height = 64;
+  o.crop_width = 96;
+  o.iterations = 6;  // 6 draws from 4 pairs: some pairs come back and use the cache
+  o.cache_data = false;
+  const auto plain = StepLosses(RunTiny(o, test::ScratchDir("run_no_cache"), false));
+  o.cache_data = true;
+  const auto cached = StepLosses(RunTiny(o, test::ScratchDir("run_cache"), false));
+  ASSERT_EQ(plain.size(), 6u);
+  EXPECT_EQ(plain, cached);
+}
+
 TEST(Trainer, StoppedAndResumedRunGivesBitIdenticalLosses) {
   OneThread one;
   const fs::path data = MakeData("data");

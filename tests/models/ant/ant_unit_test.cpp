@@ -168,6 +168,23 @@ TEST(AntUnit, ForwardShapesGradientsAndSmallN) {
   EXPECT_THROW(net->Forward(bad, f1), std::invalid_argument);
 }
 
+TEST(AntUnit, PrecomputedDescriptorsGiveTheSameScores) {
+  AntNet net(SmallConfig());
+  auto f0 = MakeFrame(12, 16, 4, 1);
+  auto f1 = MakeFrame(12, 16, 3, 2);
+  torch::NoGradGuard no_grad;
+  const auto plain = net->Forward(f0, f1);
+  f0.descriptors = net->SegmentDescriptors(f0);
+  f1.descriptors = net->SegmentDescriptors(f1);
+  EXPECT_TRUE(torch::equal(f0.descriptors, plain.segment_desc0));
+  const auto reused = net->Forward(f0, f1);
+  EXPECT_TRUE(torch::equal(reused.scores, plain.scores));
+  // Descriptors of another frame's segment count are refused.
+  auto bad = f0;
+  bad.descriptors = f1.descriptors;
+  EXPECT_THROW(net->Forward(bad, f1), std::invalid_argument);
+}
+
 TEST(AntUnit, OfficialKeyNames) {
   AntNet net;  // the full configuration: 24 GNN layers
   std::vector<std::string> keys;
