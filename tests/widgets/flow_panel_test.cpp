@@ -32,6 +32,7 @@
 #include "core/flow/flow_predictor.h"
 #include "core/flow/flow_warp.h"
 #include "core/data/pair_key.h"
+#include "flow_test_data.h"
 #include "test_paths.h"
 #include "widgets/flow/flow_blink_view.h"
 #include "widgets/common/qt_image.h"
@@ -203,16 +204,7 @@ TEST(FlowPanel, RunEqualsCoreAndCachesTheNetwork) {
 // error of predicting no motion on a generated pair it never trained on.
 TEST(FlowPanel, RunsTheBuiltinWeightsWhenNoFileIsChosen) {
   if (flow::BuiltinWeightsRef("raft-small").empty()) GTEST_SKIP() << "no built-in raft-small in this build";
-  const fs::path root = test::ScratchDir("builtin_pair");
-  data::SynthOptions so;
-  so.style = "varied";
-  so.scenes = 1;
-  so.frames = 2;
-  so.width = 320;
-  so.height = 192;
-  so.color_passes = 0;
-  so.seed = 515151;
-  data::GenerateSynthDataset(root, so);
+  const fs::path root = test::MakeUnseenVariedData("builtin_pair", 1, 2, 320, 192, 515151);
   const data::PairData pair = data::LoadPair(data::AnimeRunDataset::Open(root).AllPairs().at(0));
   FlowPanel panel(nullptr, QuietFlowPanel());
   panel.resize(900, 500);

@@ -7,11 +7,10 @@
 #include <gtest/gtest.h>
 
 #include "core/data/animerun_dataset.h"
-#include "core/data/synth.h"
 #include "core/flow/flow_models.h"
 #include "core/segments/match_eval.h"
 #include "core/segments/matcher_factory.h"
-#include "test_paths.h"
+#include "flow_test_data.h"
 
 namespace animerun::segments {
 namespace {
@@ -31,17 +30,7 @@ TEST(BuiltinAntWeights, BeatTheGeometricMatcherOnUnseenVariedFrames) {
   ASSERT_EQ(ref, "builtin:ant");
   EXPECT_NE(flow::BuiltinWeightsLabel(ref).find("not the official"), std::string::npos);
 
-  const auto root = test::ScratchDir("builtin_ant_quality");
-  data::SynthOptions so;
-  so.style = "varied";
-  so.scenes = 2;
-  so.frames = 2;
-  so.width = 640;
-  so.height = 368;
-  so.color_passes = 0;
-  so.seed = 424242;  // the training sets use seeds 1000+ (docs/training.md)
-  data::GenerateSynthDataset(root, so);
-  const auto ds = data::AnimeRunDataset::Open(root);
+  const auto ds = data::AnimeRunDataset::Open(test::MakeUnseenVariedData("builtin_ant_quality", 2, 2, 640, 368, 424242));
   ASSERT_EQ(ds.AllPairs().size(), 2u);
 
   MatcherOptions mo;
