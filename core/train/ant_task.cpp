@@ -131,6 +131,13 @@ SampleLoss AntTrainTask::TrainSample(TrainRng& rng, int64_t /*index: AnT draws w
     const torch::Tensor counts = torch::tensor(s.area0).unsqueeze(0);
     weights = models::AntAreaWeights(counts, s.labels0.rows, s.labels0.cols);
   }
+  if (options_.unmatched_weight != 1.0) {
+    // Rows with the dustbin as target count unmatched_weight times; without area weights each
+    // row starts at 1/N0, the plain mean's share (so 1.0 would give the mean).
+    const torch::Tensor unmatched = gt.eq(-1);
+    if (!weights.defined()) weights = torch::full(gt.sizes(), 1.0 / static_cast<double>(gt.size(1)), torch::kFloat);
+    weights = torch::where(unmatched, weights * options_.unmatched_weight, weights);
+  }
   out.loss = models::AntMatchingLoss(o.scores, gt, weights);
   const torch::Tensor pred = models::PredictAntMatches(o.scores.detach()).matches0.cpu();
   out.metrics["acc"] = pred.eq(gt).to(torch::kDouble).mean().item<double>();

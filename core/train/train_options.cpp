@@ -75,6 +75,8 @@ const std::vector<FieldImpl>& Impl() {
       MakeField("do_flip", &TrainOptions::do_flip, "random flips", "flow"),
       MakeField("photometric", &TrainOptions::photometric, "colour jitter and eraser", "flow"),
       MakeField("area_weighted", &TrainOptions::area_weighted, "weight each segment's loss by its area share", "ant"),
+      MakeField("unmatched_weight", &TrainOptions::unmatched_weight,
+                "loss weight of segments without a partner (1 = official)", "ant"),
       MakeField("freeze_encoder", &TrainOptions::freeze_encoder,
                 "keep the CNN encoder fixed, train the box encoder and attention only (faster)", "ant"),
       MakeField("workers", &TrainOptions::workers, "threads preparing batches ahead of the model", "flow"),
@@ -162,6 +164,8 @@ void TrainOptions::Check() const {
   Require(epsilon > 0.0 && epsilon < 1.0, "epsilon: must be in (0, 1)");
   Require(weight_decay >= 0.0 && weight_decay < 1.0, "weight_decay: must be in [0, 1)");
   Require(clip >= 0.0 && std::isfinite(clip), "clip: must be >= 0 (0 = off)");
+  Require(std::isfinite(unmatched_weight) && unmatched_weight > 0.0 && unmatched_weight <= 100.0,
+          "unmatched_weight: must be in (0, 100] (1 = the official loss)");
   Require(gamma > 0.0 && gamma <= 1.0, "gamma: must be in (0, 1]");
   Require(refine_iters >= 1 && refine_iters <= 100, "refine_iters: must be in 1..100");
   Require(eval_iters >= 1 && eval_iters <= 1000, "eval_iters: must be in 1..1000");

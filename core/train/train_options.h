@@ -55,6 +55,10 @@ struct TrainOptions {
   bool do_flip = true;                // flow: random flips
   bool photometric = true;            // flow: colour jitter and eraser
   bool area_weighted = true;          // AnT: loss weight |S_i| / (H*W) per segment (else plain mean)
+  double unmatched_weight = 1.0;      // AnT: loss weight of a segment without a partner (dustbin target)
+                                      // relative to one with a partner; 1 = the official loss. The
+                                      // dustbin rows are few (~15% on synthetic frames) and tiny, and
+                                      // a plain mean learns to ignore them
   bool freeze_encoder = false;        // AnT: keep the CNN encoder's weights as they start (init_weights or
                                       // the seeded initialisation) and train the box encoder and attention
                                       // only; the encoder's backward at full resolution is ~85% of an

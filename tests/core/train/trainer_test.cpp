@@ -174,6 +174,33 @@ TEST(Trainer, FrozenEncoderDescriptorCacheGivesTheSameLosses) {
   EXPECT_EQ(plain, cached);
 }
 
+TEST(Trainer, UnmatchedWeightScalesOnlyTheDustbinRowsOfThePlainMean) {
+  // The first update's loss is computed with the initial weights on the same draw, so as a
+  // function of u it is A + u * B: A the matched rows' share of the plain mean, B the
+  // unmatched rows' share (both > 0 on this data, which has segments without a partner).
+  const fs::path data = MakeData("data_unmatched");
+  OneThread one;
+  TrainOptions o = Tiny(data);
+  o.area_weighted = false;
+  o.val_split.clear();
+  o.iterations = 1;
+  o.accumulation = 1;
+  o.eval_every = 0;
+  const auto first_loss = [&](double u, const std::string& name) {
+    o.unmatched_weight = u;
+    const auto losses = StepLosses(RunTiny(o, test::ScratchDir(name), false));
+    EXPECT_EQ(losses.size(), 1u);
+    return losses.empty() ? 0.0 : losses[0];
+  };
+  const double half = first_loss(0.5, "run_u05"), one_ = first_loss(1.0, "run_u1"), three = first_loss(3.0, "run_u3");
+  EXPECT_GT(three, one_);
+  EXPECT_LT(three, 3 * one_);  // not every row is a dustbin row
+  EXPECT_NEAR((three - one_) / (one_ - half), 4.0, 1e-3);  // linear in u
+  TrainOptions bad = o;
+  bad.unmatched_weight = 0.0;
+  EXPECT_THROW(bad.Check(), Error);
+}
+
 TEST(Trainer, StoppedAndResumedRunGivesBitIdenticalLosses) {
   OneThread one;
   const fs::path data = MakeData("data");
