@@ -83,6 +83,17 @@ AntTrainTask::AntTrainTask(const TrainOptions& options, const JobContext* job, c
   net_->to(device_);
 }
 
+std::vector<TrainTask::ParamGroup> AntTrainTask::ParamGroups() {
+  if (options_.dustbin_lr_scale == 1.0) return TrainTask::ParamGroups();
+  // One scalar sets where every row's dustbin stands against scores the rest of the network
+  // can scale freely (they reach ~5-10); Adam moves it about lr per update, too slowly.
+  const torch::Tensor bin = net_->named_parameters()["bin_score"];
+  ParamGroup rest, dustbin{{bin}, options_.dustbin_lr_scale};
+  for (const auto& p : Parameters())
+    if (!p.is_same(bin)) rest.params.push_back(p);
+  return {rest, dustbin};
+}
+
 AntTrainTask::Loaded AntTrainTask::LoadTrainPair(size_t index) {
   if (index < cache_.size() && cache_[index]) return *cache_[index];
   const data::FramePair& p = train_pairs_[index];

@@ -26,6 +26,8 @@ class AntTrainTask : public TrainTask {
   std::string name() const override { return "ant"; }
   torch::nn::Module& module() override { return *net_; }
   SampleLoss TrainSample(TrainRng& rng, int64_t index) override;
+  // With dustbin_lr_scale != 1: everything else, then bin_score at lr * dustbin_lr_scale.
+  std::vector<ParamGroup> ParamGroups() override;
   // Ranks take whole samples: a sample is a random pair and a random crop of it.
   Split split() const override { return Split::kWholeSamples; }
   void SkipSample(TrainRng& rng, int64_t index) override;

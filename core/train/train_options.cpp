@@ -77,6 +77,8 @@ const std::vector<FieldImpl>& Impl() {
       MakeField("area_weighted", &TrainOptions::area_weighted, "weight each segment's loss by its area share", "ant"),
       MakeField("unmatched_weight", &TrainOptions::unmatched_weight,
                 "loss weight of segments without a partner (1 = official)", "ant"),
+      MakeField("dustbin_lr_scale", &TrainOptions::dustbin_lr_scale,
+                "learning rate of the dustbin score as a multiple of lr (1 = official)", "ant"),
       MakeField("freeze_encoder", &TrainOptions::freeze_encoder,
                 "keep the CNN encoder fixed, train the box encoder and attention only (faster)", "ant"),
       MakeField("workers", &TrainOptions::workers, "threads preparing batches ahead of the model", "flow"),
@@ -166,6 +168,8 @@ void TrainOptions::Check() const {
   Require(clip >= 0.0 && std::isfinite(clip), "clip: must be >= 0 (0 = off)");
   Require(std::isfinite(unmatched_weight) && unmatched_weight > 0.0 && unmatched_weight <= 100.0,
           "unmatched_weight: must be in (0, 100] (1 = the official loss)");
+  Require(std::isfinite(dustbin_lr_scale) && dustbin_lr_scale > 0.0 && dustbin_lr_scale <= 10000.0,
+          "dustbin_lr_scale: must be in (0, 10000] (1 = the official)");
   Require(gamma > 0.0 && gamma <= 1.0, "gamma: must be in (0, 1]");
   Require(refine_iters >= 1 && refine_iters <= 100, "refine_iters: must be in 1..100");
   Require(eval_iters >= 1 && eval_iters <= 1000, "eval_iters: must be in 1..1000");

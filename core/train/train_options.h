@@ -59,6 +59,10 @@ struct TrainOptions {
                                       // relative to one with a partner; 1 = the official loss. The
                                       // dustbin rows are few (~15% on synthetic frames) and tiny, and
                                       // a plain mean learns to ignore them
+  double dustbin_lr_scale = 1.0;      // AnT: learning rate of the dustbin score (bin_score) as a multiple
+                                      // of lr; 1 = the official. Adam moves that one scalar ~lr per
+                                      // update while the learned scores reach ~5-10, so at 1 a short
+                                      // run never reaches the dustbin
   bool freeze_encoder = false;        // AnT: keep the CNN encoder's weights as they start (init_weights or
                                       // the seeded initialisation) and train the box encoder and attention
                                       // only; the encoder's backward at full resolution is ~85% of an

@@ -45,6 +45,13 @@ class TrainTask {
   virtual torch::nn::Module& module() = 0;
   // What the optimizer updates: the module's parameters, each once (models::UniqueParameters).
   virtual std::vector<torch::Tensor> Parameters();
+  // Parameters() split into optimizer groups, each with its multiple of the scheduled
+  // learning rate. Default: one group at 1x (AnT adds one for its dustbin score).
+  struct ParamGroup {
+    std::vector<torch::Tensor> params;
+    double lr_scale = 1.0;
+  };
+  virtual std::vector<ParamGroup> ParamGroups() { return {ParamGroup{Parameters(), 1.0}}; }
   // The module in training mode (flow networks: BatchNorm frozen where the official
   // finetuning freezes it). Called before training and after every validation.
   virtual void TrainMode() { module().train(); }

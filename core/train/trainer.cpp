@@ -36,18 +36,30 @@ struct State {
   TrainRng rng;
 };
 
-std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const std::vector<torch::Tensor>& params,
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const std::vector<TrainTask::ParamGroup>& groups,
                                                        const TrainOptions& o) {
   const auto betas = std::make_tuple(o.beta1, o.beta2);
-  if (o.optimizer == "adamw")
+  std::vector<torch::optim::OptimizerParamGroup> g;
+  if (o.optimizer == "adamw") {
+    for (const auto& pg : groups)
+      g.emplace_back(pg.params, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(o.lr * pg.lr_scale)
+                                        .betas(betas).eps(o.epsilon).weight_decay(o.weight_decay)));
     return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(o.lr).betas(betas).eps(o.epsilon).weight_decay(o.weight_decay));
+        g, torch::optim::AdamWOptions(o.lr).betas(betas).eps(o.epsilon).weight_decay(o.weight_decay));
+  }
+  for (const auto& pg : groups)
+    g.emplace_back(pg.params, std::make_unique<torch::optim::AdamOptions>(
+                                  torch::optim::AdamOptions(o.lr * pg.lr_scale)
+                                      .betas(betas).eps(o.epsilon).weight_decay(o.weight_decay)));
   return std::make_unique<torch::optim::Adam>(
-      params, torch::optim::AdamOptions(o.lr).betas(betas).eps(o.epsilon).weight_decay(o.weight_decay));
+      g, torch::optim::AdamOptions(o.lr).betas(betas).eps(o.epsilon).weight_decay(o.weight_decay));
 }
 
-void SetLearningRate(torch::optim::Optimizer& opt, double lr) {
-  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+// The scheduled rate times each group's scale (ParamGroups order = the optimizer's groups).
+void SetLearningRate(torch::optim::Optimizer& opt, double lr, const std::vector<TrainTask::ParamGroup>& groups) {
+  auto& pg = opt.param_groups();
+  for (size_t i = 0; i < pg.size(); ++i) pg[i].options().set_lr(lr * (i < groups.size() ? groups[i].lr_scale : 1.0));
 }
 
 void SaveCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimizer& opt, const State& st,
@@ -211,7 +223,8 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
   std::unique_ptr<TrainTask> task = CreateTrainTask(options, job, shard);
   emit({{"event", "data"}, {"task", task->name()}, {"description", task->Describe()}});
   const std::vector<torch::Tensor> params = task->Parameters();
-  std::unique_ptr<torch::optim::Optimizer> opt = MakeOptimizer(params, options);
+  const std::vector<TrainTask::ParamGroup> param_groups = task->ParamGroups();
+  std::unique_ptr<torch::optim::Optimizer> opt = MakeOptimizer(param_groups, options);
   const LrSchedule schedule(options.schedule, options.lr, options.iterations);
   std::unique_ptr<DynamicLossScaler> scaler;
   if (options.EffectiveLossScale() > 0.0) {
@@ -282,7 +295,7 @@ TrainResult RunTrainingImpl(const TrainOptions& options, const TrainRunSpec& spe
     const double cpu0 = ProcessCpuSeconds();
     const TrainRng rng_at_start = st.rng;
     const double lr = schedule.At(st.iteration);
-    SetLearningRate(*opt, lr);
+    SetLearningRate(*opt, lr, param_groups);
     opt->zero_grad();
     double loss_sum = 0.0, used = 0.0;
     double skipped = 0.0;

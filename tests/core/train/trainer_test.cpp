@@ -201,6 +201,40 @@ TEST(Trainer, UnmatchedWeightScalesOnlyTheDustbinRowsOfThePlainMean) {
   EXPECT_THROW(bad.Check(), Error);
 }
 
+TEST(Trainer, DustbinLrScaleMovesOnlyTheDustbinScoreFaster) {
+  // Adam's first step moves every parameter by lr * g / (|g| + eps), about lr: with the scale
+  // the dustbin score moves 100 times as far, and every other weight exactly as without it.
+  const fs::path data = MakeData("data_dustbin_lr");
+  OneThread one;
+  TrainOptions o = Tiny(data);
+  o.val_split.clear();
+  o.iterations = 1;
+  o.eval_every = 0;
+  o.schedule = "constant";
+  o.lr = 1e-4;
+  const auto trained = [&](double scale, const std::string& name) {
+    o.dustbin_lr_scale = scale;
+    const fs::path dir = test::ScratchDir(name);
+    RunTiny(o, dir, false);
+    models::AntNet net;
+    EXPECT_TRUE(models::LoadAntWeights(*net, (dir / "ant_weights_last.pth").string()).ok());
+    return net;
+  };
+  torch::manual_seed(static_cast<uint64_t>(o.seed));
+  models::AntNet initial;
+  const float start = initial->named_parameters()["bin_score"].item<float>();
+  const auto plain = trained(1.0, "run_bin_x1"), fast = trained(100.0, "run_bin_x100");
+  const double moved_plain = std::abs(plain->named_parameters()["bin_score"].item<float>() - start);
+  const double moved_fast = std::abs(fast->named_parameters()["bin_score"].item<float>() - start);
+  EXPECT_NEAR(moved_plain, 1e-4, 2e-6);
+  EXPECT_NEAR(moved_fast, 1e-2, 2e-4);
+  for (const auto& p : plain->named_parameters())
+    if (p.key() != "bin_score") EXPECT_TRUE(torch::equal(p.value(), fast->named_parameters()[p.key()])) << p.key();
+  TrainOptions bad = o;
+  bad.dustbin_lr_scale = -1.0;
+  EXPECT_THROW(bad.Check(), Error);
+}
+
 TEST(Trainer, StoppedAndResumedRunGivesBitIdenticalLosses) {
   OneThread one;
   const fs::path data = MakeData("data");
@@ -210,6 +244,7 @@ TEST(Trainer, StoppedAndResumedRunGivesBitIdenticalLosses) {
   o.eval_every = 0;
   o.checkpoint_every = 0;
   o.val_split = "";
+  o.dustbin_lr_scale = 10.0;  // two optimizer groups (Flow tests resume the single-group case)
   const std::vector<double> straight = StepLosses(RunTiny(o, test::ScratchDir("straight"), false));
   ASSERT_EQ(straight.size(), 5u);
 
