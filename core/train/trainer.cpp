@@ -36,30 +36,28 @@ struct State {
   TrainRng rng;
 };
 
-std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const std::vector<TrainTask::ParamGroup>& groups,
-                                                       const TrainOptions& o) {
-  const auto betas = std::make_tuple(o.beta1, o.beta2);
+// Adam or AdamW over the task's groups, each at lr times its scale.
+template <class Optim, class Options>
+std::unique_ptr<torch::optim::Optimizer> MakeAdam(const std::vector<TrainTask::ParamGroup>& groups,
+                                                  const TrainOptions& o) {
+  const auto options = [&](double lr) {
+    return Options(lr).betas(std::make_tuple(o.beta1, o.beta2)).eps(o.epsilon).weight_decay(o.weight_decay);
+  };
   std::vector<torch::optim::OptimizerParamGroup> g;
-  if (o.optimizer == "adamw") {
-    for (const auto& pg : groups)
-      g.emplace_back(pg.params, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions(o.lr * pg.lr_scale)
-                                        .betas(betas).eps(o.epsilon).weight_decay(o.weight_decay)));
-    return std::make_unique<torch::optim::AdamW>(
-        g, torch::optim::AdamWOptions(o.lr).betas(betas).eps(o.epsilon).weight_decay(o.weight_decay));
-  }
-  for (const auto& pg : groups)
-    g.emplace_back(pg.params, std::make_unique<torch::optim::AdamOptions>(
-                                  torch::optim::AdamOptions(o.lr * pg.lr_scale)
-                                      .betas(betas).eps(o.epsilon).weight_decay(o.weight_decay)));
-  return std::make_unique<torch::optim::Adam>(
-      g, torch::optim::AdamOptions(o.lr).betas(betas).eps(o.epsilon).weight_decay(o.weight_decay));
+  for (const auto& pg : groups) g.emplace_back(pg.params, std::make_unique<Options>(options(o.lr * pg.lr_scale)));
+  return std::make_unique<Optim>(g, options(o.lr));
 }
 
-// The scheduled rate times each group's scale (ParamGroups order = the optimizer's groups).
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const std::vector<TrainTask::ParamGroup>& groups,
+                                                       const TrainOptions& o) {
+  if (o.optimizer == "adamw") return MakeAdam<torch::optim::AdamW, torch::optim::AdamWOptions>(groups, o);
+  return MakeAdam<torch::optim::Adam, torch::optim::AdamOptions>(groups, o);
+}
+
+// The scheduled rate times each group's scale (the optimizer was built from these groups).
 void SetLearningRate(torch::optim::Optimizer& opt, double lr, const std::vector<TrainTask::ParamGroup>& groups) {
   auto& pg = opt.param_groups();
-  for (size_t i = 0; i < pg.size(); ++i) pg[i].options().set_lr(lr * (i < groups.size() ? groups[i].lr_scale : 1.0));
+  for (size_t i = 0; i < groups.size(); ++i) pg[i].options().set_lr(lr * groups[i].lr_scale);
 }
 
 void SaveCheckpoint(const fs::path& path, TrainTask& task, torch::optim::Optimizer& opt, const State& st,
