@@ -96,7 +96,17 @@ torch::Tensor GmflowNetImpl::forward(const torch::Tensor& img0, const torch::Ten
   auto x1 = ((img1 / 255.0 - mean) / stdev).to(dtype);
 
   // Both images through the encoder as one batch, as the official extract_feature does.
-  auto features = backbone_->forward(torch::cat({x0, x1}, 0));  // high -> low resolution
+  // Outside autograd, large frames go one at a time (the norms are per image, so the same
+  // features): the half-resolution maps of both frames are the largest tensors of a pass
+  // (5 x 67 MB alive at 960x540).
+  std::vector<torch::Tensor> features;  // high -> low resolution
+  if (!torch::GradMode::is_enabled() && x0.size(0) * x0.size(2) * x0.size(3) > (int64_t{1} << 18)) {
+    const auto f0 = backbone_->forward(x0);
+    const auto f1 = backbone_->forward(x1);
+    for (size_t i = 0; i < f0.size(); ++i) features.push_back(torch::cat({f0[i], f1[i]}, 0));
+  } else {
+    features = backbone_->forward(torch::cat({x0, x1}, 0));
+  }
   if (inter) *inter = GmflowIntermediates{features, {}, {}, {}, {}};
 
   const int num_scales = config_.num_scales;

@@ -101,43 +101,60 @@ torch::Tensor FullAttention(const torch::Tensor& q, const torch::Tensor& k, cons
 // without the roll, the mask, or the masked scores (44% of the shifted layers' attention at
 // k = 2).
 torch::Tensor SplitWindowAttention(const torch::Tensor& q_in, const torch::Tensor& k_in, const torch::Tensor& v_in,
-                                   int64_t num_splits, bool with_shift, int64_t h, int64_t w) {
+                                   int64_t num_splits, bool with_shift, int64_t h, int64_t w,
+                                   const WindowProjection& project, int64_t max_tokens) {
   const int64_t b = q_in.size(0), c = q_in.size(2);
   if (q_in.size(1) != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
   if (h % num_splits != 0 || w % num_splits != 0)
     throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) + " does not split into " +
                              std::to_string(num_splits) + "x" + std::to_string(num_splits) + " windows");
+  const bool same_kv = k_in.is_same(v_in), same_qk = q_in.is_same(k_in);
   const auto q = q_in.view({b, h, w, c}), k = k_in.view({b, h, w, c}), v = v_in.view({b, h, w, c});
   const auto rows = WindowBands(h, num_splits, with_shift), cols = WindowBands(w, num_splits, with_shift);
-  // Rectangles of one shape go through the attention as one batch.
+  // Rectangles of one shape go through the attention as one batch (or several, max_tokens).
   std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<size_t, size_t>>> shapes;
   for (size_t i = 0; i < rows.size(); ++i)
     for (size_t j = 0; j < cols.size(); ++j) shapes[{rows[i].second, cols[j].second}].emplace_back(i, j);
-  auto out = torch::empty({b, h, w, c}, q.options());
+  torch::Tensor out;
   const double scale = std::sqrt(static_cast<double>(c));
   for (const auto& entry : shapes) {
     // Plain variables, not structured bindings: clang 14 (the sanitizer build) cannot
     // capture those in a lambda.
     const auto& members = entry.second;
     const int64_t rh = entry.first.first, cw = entry.first.second;
-    // One copy into the batch of rectangles and one back (narrow + reshape + cat: two each).
-    const int64_t count = static_cast<int64_t>(members.size());
-    auto gather = [&](const torch::Tensor& t) {
-      auto batch = torch::empty({count * b, rh, cw, c}, t.options());
-      for (int64_t n = 0; n < count; ++n) {
-        const auto [i, j] = members[n];
-        batch.narrow(0, n * b, b).copy_(t.narrow(1, rows[i].first, rh).narrow(2, cols[j].first, cw));
+    const int64_t total = static_cast<int64_t>(members.size());
+    const int64_t per_batch =
+        max_tokens > 0 ? std::clamp<int64_t>(max_tokens / std::max<int64_t>(1, b * rh * cw), 1, total) : total;
+    for (int64_t first = 0; first < total; first += per_batch) {
+      const int64_t count = std::min(per_batch, total - first);
+      // One copy into the batch of rectangles and one back (narrow + reshape + cat: two each).
+      auto gather = [&](const torch::Tensor& t) {
+        auto batch = torch::empty({count * b, rh, cw, t.size(3)}, t.options());
+        for (int64_t n = 0; n < count; ++n) {
+          const auto [i, j] = members[first + n];
+          batch.narrow(0, n * b, b).copy_(t.narrow(1, rows[i].first, rh).narrow(2, cols[j].first, cw));
+        }
+        return batch.view({count * b, rh * cw, t.size(3)});
+      };
+      torch::Tensor qb, kb, vb;
+      if (project) {
+        const auto qs = gather(q);
+        qb = project(0, qs);
+        const auto kv = same_qk ? qs : gather(k);
+        kb = project(1, kv);
+        vb = project(2, same_kv ? kv : gather(v));
+      } else {
+        qb = gather(q), kb = gather(k), vb = gather(v);
       }
-      return batch.view({count * b, rh * cw, c});
-    };
-    const auto att = SoftmaxAttention(gather(q), gather(k).permute({0, 2, 1}), gather(v), scale)
-                         .view({count, b, rh, cw, c});
-    for (int64_t n = 0; n < count; ++n) {
-      const auto [i, j] = members[n];
-      out.narrow(1, rows[i].first, rh).narrow(2, cols[j].first, cw).copy_(att.select(0, n));
+      const auto att = SoftmaxAttention(qb, kb.permute({0, 2, 1}), vb, scale).view({count, b, rh, cw, vb.size(2)});
+      if (!out.defined()) out = torch::empty({b, h, w, vb.size(2)}, att.options());
+      for (int64_t n = 0; n < count; ++n) {
+        const auto [i, j] = members[first + n];
+        out.narrow(1, rows[i].first, rh).narrow(2, cols[j].first, cw).copy_(att.select(0, n));
+      }
     }
   }
-  return out.view({b, h * w, c});
+  return out.view({b, h * w, out.size(3)});
 }
 
 TransformerLayerImpl::TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift)
@@ -158,6 +175,7 @@ TransformerLayerImpl::TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t
 
 torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height,
                                             int64_t width, int64_t attn_num_splits) {
+  if (!torch::GradMode::is_enabled()) return ForwardInference(source, target, height, width, attn_num_splits);
   auto query = q_proj_->forward(source);
   auto key = k_proj_->forward(target);
   auto value = v_proj_->forward(target);
@@ -168,24 +186,43 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const t
     message = FullAttention(query, key, value);
   }
   message = norm1_->forward(merge_->forward(message));
-  if (!no_ffn_) {
-    const auto in = torch::cat({source, message}, -1);
-    if (torch::GradMode::is_enabled()) {
-      message = norm2_->forward(mlp_->forward(in));
-    } else {
-      // Per token, so exact in chunks: the hidden layer (4 x 2C per token, for both frames)
-      // would otherwise be the largest tensor of the refinement scale (2 x 267 MB at 960x540).
-      constexpr int64_t kTokens = 8192;
-      const auto rows = in.view({-1, in.size(-1)});
-      auto out = torch::empty({rows.size(0), source.size(-1)}, source.options());
-      for (int64_t r = 0; r < rows.size(0); r += kTokens) {
-        const int64_t n = std::min(kTokens, rows.size(0) - r);
-        out.narrow(0, r, n).copy_(norm2_->forward(mlp_->forward(rows.narrow(0, r, n))));
-      }
-      message = out.view(source.sizes());
-    }
-  }
+  if (!no_ffn_) message = norm2_->forward(mlp_->forward(torch::cat({source, message}, -1)));
   return source + message;
+}
+
+// The same layer with its whole-map intermediates bounded (every step after the attention is
+// per token, and the window attention projects its own batches of windows). At the
+// refinement scale of a 960x540 frame a [2, 32640, 128] map is 33 MB; the plain order held
+// about ten of them plus the feed-forward hidden layer (2 x 267 MB), this one four.
+torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source, const torch::Tensor& target,
+                                                     int64_t height, int64_t width, int64_t attn_num_splits) {
+  constexpr int64_t kTokens = 8192;
+  torch::Tensor message;
+  // Small maps (the 1/8 scale up to about 1024x1024) keep the whole-map projections: one
+  // large product each, where memory is no concern.
+  if (attn_num_splits > 1 && source.size(0) * source.size(1) > 4 * kTokens) {
+    const WindowProjection project = [this](int i, const torch::Tensor& x) {
+      return (i == 0 ? q_proj_ : i == 1 ? k_proj_ : v_proj_)->forward(x);
+    };
+    message = SplitWindowAttention(source, target, target, attn_num_splits, with_shift_, height, width, project,
+                                   4 * kTokens);
+  } else if (attn_num_splits > 1) {
+    message = SplitWindowAttention(q_proj_->forward(source), k_proj_->forward(target), v_proj_->forward(target),
+                                   attn_num_splits, with_shift_, height, width);
+  } else {
+    message = FullAttention(q_proj_->forward(source), k_proj_->forward(target), v_proj_->forward(target));
+  }
+  const auto src = source.reshape({-1, source.size(-1)});
+  const auto msg = message.view({-1, message.size(-1)});
+  auto out = torch::empty_like(src);
+  for (int64_t r = 0; r < src.size(0); r += kTokens) {
+    const int64_t n = std::min(kTokens, src.size(0) - r);
+    auto m = norm1_->forward(merge_->forward(msg.narrow(0, r, n)));
+    if (!no_ffn_) m = norm2_->forward(mlp_->forward(torch::cat({src.narrow(0, r, n), m}, -1)));
+    auto dst = out.narrow(0, r, n);
+    torch::add_out(dst, src.narrow(0, r, n), m);
+  }
+  return out.view(source.sizes());
 }
 
 void TransformerLayerImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w,

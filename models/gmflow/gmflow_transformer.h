@@ -36,11 +36,22 @@ torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, 
 // seen in the unrolled map): {0, s, s + m, ..., s + (k-1) m, n} with m = n / k, s = m / 2.
 std::vector<std::pair<int64_t, int64_t>> WindowBands(int64_t n, int64_t num_splits, bool with_shift);
 
+// Per-token maps applied to a gathered batch of window tokens [n, L, C]: the query, key and
+// value projections (index 0, 1, 2).
+using WindowProjection = std::function<torch::Tensor(int index, const torch::Tensor& tokens)>;
+
 // Single-head attention of q, k, v [B, h*w, C] within num_splits x num_splits windows,
 // shifted by half a window as the official Swin layers (with_shift), computed within the
 // WindowBands rectangles. [B, h*w, C].
+//  * project given: q, k, v are the unprojected tokens (k and v may be the same tensor) and
+//    project(i, .) is applied to each gathered batch of windows. The projections are per
+//    token, so this is the same attention without the three projected maps of the whole
+//    frame in memory (inference at the refinement scale).
+//  * max_tokens > 0: windows go through in batches of at most about that many tokens
+//    (at least one window each), bounding the gathered copies.
 torch::Tensor SplitWindowAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                   int64_t num_splits, bool with_shift, int64_t h, int64_t w);
+                                   int64_t num_splits, bool with_shift, int64_t h, int64_t w,
+                                   const WindowProjection& project = {}, int64_t max_tokens = 0);
 
 class TransformerLayerImpl : public torch::nn::Module {
  public:
@@ -53,6 +64,10 @@ class TransformerLayerImpl : public torch::nn::Module {
   void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w, int64_t attn_num_splits) const;
 
  private:
+  // forward outside autograd: the same per-token results with bounded intermediates.
+  torch::Tensor ForwardInference(const torch::Tensor& source, const torch::Tensor& target, int64_t height,
+                                 int64_t width, int64_t attn_num_splits);
+
   bool no_ffn_;
   bool with_shift_;
   torch::nn::Linear q_proj_{nullptr}, k_proj_{nullptr}, v_proj_{nullptr}, merge_{nullptr};

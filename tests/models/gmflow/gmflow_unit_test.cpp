@@ -231,6 +231,71 @@ TEST(GmflowTransformer, WindowAttentionWithinRectanglesEqualsOfficialMaskedAtten
                std::runtime_error);
 }
 
+TEST(GmflowTransformer, ProjectedWindowBatchesEqualProjectingTheWholeMap) {
+  torch::manual_seed(17);
+  const int64_t b = 2, c = 8, h = 12, w = 16;
+  auto wq = torch::randn({c, c}), wk = torch::randn({c, c}), wv = torch::randn({c, c});
+  const WindowProjection project = [&](int i, const torch::Tensor& x) {
+    return torch::matmul(x, (i == 0 ? wq : i == 1 ? wk : wv).t());
+  };
+  auto x = torch::randn({b, h * w, c}), y = torch::randn({b, h * w, c});
+  for (int64_t splits : {2, 4})
+    for (bool shift : {false, true})
+      for (int64_t max_tokens : {int64_t{0}, int64_t{1}, int64_t{100}}) {  // all at once, one window, a few
+        for (bool self : {true, false}) {
+          const auto& src = self ? x : y;
+          auto want = SplitWindowAttention(project(0, x), project(1, src), project(2, src), splits, shift, h, w);
+          auto got = SplitWindowAttention(x, src, src, splits, shift, h, w, project, max_tokens);
+          EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5))
+              << "splits " << splits << " shift " << shift << " max_tokens " << max_tokens << " self " << self
+              << ": max diff " << (got - want).abs().max().item<float>();
+        }
+      }
+}
+
+TEST(GmflowTransformer, InferenceLayerEqualsTheAutogradLayer) {
+  torch::manual_seed(18);
+  const int64_t b = 2, c = 16, h = 8, w = 12;
+  for (bool no_ffn : {true, false})
+    for (bool shift : {false, true})
+      for (int64_t splits : {1, 2}) {
+        TransformerLayer layer(c, no_ffn, 2, shift);
+        auto src = torch::randn({b, h * w, c}), tgt = torch::randn({b, h * w, c});
+        const auto want = layer->forward(src, tgt, h, w, splits);  // grad mode: the plain order
+        ASSERT_TRUE(want.requires_grad());
+        torch::Tensor got;
+        {
+          torch::NoGradGuard no_grad;
+          got = layer->forward(src, tgt, h, w, splits);
+        }
+        EXPECT_FALSE(got.requires_grad());
+        EXPECT_TRUE(torch::allclose(got, want.detach(), 1e-5, 1e-5))
+            << "no_ffn " << no_ffn << " shift " << shift << " splits " << splits << ": max diff "
+            << (got - want.detach()).abs().max().item<float>();
+        // Self-attention passes the same tensor twice (one gathered batch serves q, k and v).
+        torch::NoGradGuard no_grad;
+        EXPECT_TRUE(torch::allclose(layer->forward(src, src, h, w, splits), [&] {
+          torch::AutoGradMode on(true);
+          return layer->forward(src, src, h, w, splits).detach();
+        }(), 1e-5, 1e-5));
+      }
+}
+
+// GMFlow runs large frames through the encoder one at a time in inference: that is only the
+// official batched features if nothing in the encoder mixes the images of a batch.
+TEST(GmflowBackbone, EachImageOfABatchIsEncodedOnItsOwn) {
+  torch::manual_seed(19);
+  CnnEncoder encoder(32, 2);
+  torch::NoGradGuard no_grad;
+  auto x0 = torch::randn({1, 3, 64, 96}), x1 = torch::randn({1, 3, 64, 96}) * 2 + 1;
+  const auto both = encoder->forward(torch::cat({x0, x1}, 0));
+  const auto f0 = encoder->forward(x0), f1 = encoder->forward(x1);
+  ASSERT_EQ(both.size(), 2u);
+  for (size_t i = 0; i < both.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(both[i], torch::cat({f0[i], f1[i]}, 0), 1e-5, 1e-5)) << "scale " << i;
+  }
+}
+
 TEST(GmflowTransformer, SinePositionEncodingMatchesFormula) {
   const int64_t h = 4, w = 6, f = 64;
   auto pos = PositionEmbeddingSine(h, w, f, torch::kCPU);
