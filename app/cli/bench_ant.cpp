@@ -70,7 +70,7 @@ int RunBenchAnt(int argc, char** argv) {
                        "Random weights unless --weights is given (speed does not depend on the weights).");
   p.Add("--segments", &n, "segments per frame");
   p.Add("--size", &size, "input size HxW");
-  p.Add("--weights", &o.weights, "AnT checkpoint (optional)" + flow::BuiltinWeightsHelp());
+  p.Add("--weights", &o.weights, "AnT checkpoint (optional)" + flow::BuiltinWeightsHelp("ant"));
   p.Add("--device", &o.device, "cpu, cuda or cuda:N");
   p.Add("--threads", &o.threads, "LibTorch CPU threads (0 = the process setting)");
   p.Add("--repeats", &repeats, "timed runs");

@@ -28,9 +28,9 @@ int RunColorize(int argc, char** argv) {
   p.AddRepeated("--ref-seg", &ref_segs, "segment map (.npy) of each key, same order (default: segment the key)");
   p.Add("--frames", &frames, "folder of line-art frames (.png/.jpg, sorted by name)", "", true);
   p.Add("--matcher", &o.matcher, "ant, flow or geometric");
-  p.Add("--weights", &o.matcher_options.weights, "AnT checkpoint (--matcher ant)" + flow::BuiltinWeightsHelp());
+  p.Add("--weights", &o.matcher_options.weights, "AnT checkpoint (--matcher ant)" + flow::BuiltinWeightsHelp("ant"));
   p.Add("--flow-model", &flow_model, "flow network for --matcher flow: raft, raft-small, gma, gmflow, pwcnet, ...");
-  p.Add("--flow-weights", &flow_weights, "checkpoint of the flow network" + flow::BuiltinWeightsHelp());
+  p.Add("--flow-weights", &flow_weights, "checkpoint of the flow network" + flow::BuiltinWeightsHelp("flow"));
   p.Add("--flow-iters", &flow_iters, "RAFT/GMA iterations for --matcher flow");
   p.Add("--device", &o.matcher_options.device, "cpu, cuda or cuda:N (AnT)");
   p.Add("--mode", &o.mode, "forward (chained frame to frame from the nearest key) or nearest (each frame to its "

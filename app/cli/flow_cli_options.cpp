@@ -25,7 +25,7 @@ void AddFlowRunOptions(ArgParser& p, flow::FlowRunOptions* o) {
   p.Add("--model", &o->model, "raft, raft-small, gma, gmflow, gmflow-refine or pwcnet");
   p.Add("--weights", &o->weights, "official checkpoint (raft-things.pth, gma-sintel.pth, gmflow_sintel-0c07dcb3.pth, "
                                   "network-default.pytorch, ...) or one saved by this program" +
-                                      flow::BuiltinWeightsHelp());
+                                      flow::BuiltinWeightsHelp("flow"));
   p.AddCustom(
       "--iters", "N|auto", std::to_string(o->iters),
       [o](const std::string& v) {

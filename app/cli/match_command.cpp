@@ -42,7 +42,7 @@ int RunMatch(int argc, char** argv) {
                        "of frame t its id in frame t+1 or -1, written as AnimeRun matching JSON.");
   p.Add("--model", &o.model, "matcher: ant (network, needs --weights), flow (needs --flow) or geometric");
   p.Add("--weights", &o.weights, "ant: AnT checkpoint (segmat .pt: {'model', 'config', 'epoch'} or a state dict)" +
-                                       flow::BuiltinWeightsHelp());
+                                       flow::BuiltinWeightsHelp("ant"));
   p.Add("--device", &o.device, "ant: cpu, cuda or cuda:N");
   p.Add("--flow", &o.flow, "flow: optical flow IMG0 -> IMG1 (.flo, KITTI .png, .pfm)");
   p.AddPositional("IMG0", &o.img0, "frame t (RGB image)");

@@ -43,11 +43,13 @@ std::string WeightsOrBuiltin(const std::string& network, const std::string& weig
   return weights.empty() ? BuiltinWeightsRef(network) : weights;
 }
 
-std::string DescribeBuiltinWeights() { return models::DescribeBuiltinWeights(); }
+std::string DescribeBuiltinWeights(const std::string& network_kind) {
+  return models::DescribeBuiltinWeights(network_kind);
+}
 
-std::string BuiltinWeightsHelp() {
-  if (models::BuiltinWeightsList().empty()) return std::string();
-  return "; or " + DescribeBuiltinWeights() +
+std::string BuiltinWeightsHelp(const std::string& network_kind) {
+  if (models::BuiltinWeightsRefs(network_kind).empty()) return std::string();
+  return "; or " + DescribeBuiltinWeights(network_kind) +
          " (built into this program: trained by AnimeRun Studio on synthetic frames, not the official weights)";
 }
 

@@ -30,11 +30,12 @@ std::string BuiltinWeightsLabel(const std::string& ref);
 bool WeightsAvailable(const std::string& ref);
 // weights, or the network's built-in weights when weights is empty (the GUI's default).
 std::string WeightsOrBuiltin(const std::string& network, const std::string& weights);
-// "builtin:raft-small, builtin:ant", or "none in this build".
-std::string DescribeBuiltinWeights();
+// "builtin:raft-small, builtin:ant", or "none in this build"; network_kind "flow" or "ant":
+// only those for that kind of network.
+std::string DescribeBuiltinWeights(const std::string& network_kind = {});
 // For --help after a weights option: "; or builtin:raft-small, builtin:ant (built into this
 // program: trained by AnimeRun Studio on synthetic frames, not the official weights)"; "" when none.
-std::string BuiltinWeightsHelp();
+std::string BuiltinWeightsHelp(const std::string& network_kind = {});
 
 // True when this CPU computes bf16 in hardware (AVX-512 BF16 / AMX). Elsewhere bf16 is
 // emulated: slower than fp32 and less exact (docs/benchmarks.md).

@@ -59,9 +59,18 @@ const BuiltinWeights* BuiltinWeightsFor(const std::string& network) {
   return nullptr;
 }
 
-std::string DescribeBuiltinWeights() {
+std::vector<std::string> BuiltinWeightsRefs(const std::string& network_kind) {
+  std::vector<std::string> refs;
+  for (const BuiltinWeights& w : BuiltinWeightsList()) {
+    const std::string kind = w.network == "ant" ? "ant" : "flow";
+    if (network_kind.empty() || network_kind == kind) refs.push_back(w.Ref());
+  }
+  return refs;
+}
+
+std::string DescribeBuiltinWeights(const std::string& network_kind) {
   std::string out;
-  for (const BuiltinWeights& w : BuiltinWeightsList()) out += (out.empty() ? "" : ", ") + w.Ref();
+  for (const std::string& ref : BuiltinWeightsRefs(network_kind)) out += (out.empty() ? "" : ", ") + ref;
   return out.empty() ? "none in this build" : out;
 }
 

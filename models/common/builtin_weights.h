@@ -36,6 +36,10 @@ const BuiltinWeights* FindBuiltinWeights(const std::string& ref);
 // The embedded weights for a network ("raft-small", "ant"); nullptr when it has none.
 const BuiltinWeights* BuiltinWeightsFor(const std::string& network);
 // "builtin:raft-small, builtin:ant" (or "none in this build"): for error messages and help.
-std::string DescribeBuiltinWeights();
+// The references of the embedded weights ("builtin:raft-small", ...); with network_kind
+// "flow" or "ant" only those for that kind of network (a flow option should not offer AnT's).
+std::vector<std::string> BuiltinWeightsRefs(const std::string& network_kind = {});
+// BuiltinWeightsRefs joined by ", ", or "none in this build".
+std::string DescribeBuiltinWeights(const std::string& network_kind = {});
 
 }  // namespace animerun::models

@@ -4,6 +4,8 @@
 // project allows a shipped file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <torch/torch.h>
 
 #include "models/ant/ant.h"
@@ -30,6 +32,18 @@ TEST(BuiltinWeights, RefsAreRecognisedAndUnknownNamesRefused) {
     EXPECT_NE(msg.find("builtin:no-such-net"), std::string::npos) << msg;
     EXPECT_NE(msg.find(DescribeBuiltinWeights()), std::string::npos) << msg;
   }
+}
+
+TEST(BuiltinWeights, RefsOfAKindListOnlyThatKindOfNetwork) {
+  const auto all = BuiltinWeightsRefs(), flow = BuiltinWeightsRefs("flow"), ant = BuiltinWeightsRefs("ant");
+  EXPECT_EQ(all.size(), flow.size() + ant.size());
+  for (const BuiltinWeights& w : BuiltinWeightsList()) {
+    const auto& mine = w.network == "ant" ? ant : flow;
+    const auto& other = w.network == "ant" ? flow : ant;
+    EXPECT_NE(std::find(mine.begin(), mine.end(), w.Ref()), mine.end()) << w.Ref();
+    EXPECT_EQ(std::find(other.begin(), other.end(), w.Ref()), other.end()) << w.Ref();
+  }
+  if (ant.empty()) EXPECT_EQ(DescribeBuiltinWeights("ant"), "none in this build");
 }
 
 TEST(BuiltinWeights, EachLoadsStrictlyIntoItsNetwork) {
