@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -73,10 +74,11 @@ int RunBenchAnt(int argc, char** argv) {
   p.Add("--weights", &o.weights, "AnT checkpoint (optional)" + flow::BuiltinWeightsHelp("ant"));
   p.Add("--device", &o.device, "cpu, cuda or cuda:N");
   p.Add("--threads", &o.threads, "LibTorch CPU threads (0 = the process setting)");
+  p.Add("--precision", &o.precision, "fp32, or bf16: the encoder's convolutions in bf16, the rest fp32");
   p.Add("--repeats", &repeats, "timed runs");
   p.Add("--warmup", &warmup, "untimed runs first");
   p.Add("--peak-gflops", &peak_gflops,
-        "the machine's fp32 peak GFLOP/s (from `animerun bench peak`); 0 measures it after the run (2 s)");
+        "the machine's peak GFLOP/s for --precision (from `animerun bench peak`); 0 measures it after the run (2 s)");
   if (!p.Parse(argc, argv)) return 0;
   int h = 0, w = 0;
   if (std::sscanf(size.c_str(), "%dx%d", &h, &w) != 2 || h < 8 || w < 8) throw UsageError("--size must be HxW, e.g. 540x960");
@@ -90,12 +92,13 @@ int RunBenchAnt(int argc, char** argv) {
 
   segments::AntMatcher matcher(o);
   const segments::MatchInput in = MakePair(h, w, n);
-  for (int i = 0; i < warmup; ++i) matcher.Match(in);
+  segments::MatchResult result;
+  for (int i = 0; i < warmup; ++i) result = matcher.Match(in);
   std::vector<double> secs, cpu;
   for (int i = 0; i < repeats; ++i) {
     const double c0 = ProcessCpuSeconds();
     const auto t0 = std::chrono::steady_clock::now();
-    matcher.Match(in);
+    result = matcher.Match(in);
     secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     cpu.push_back(ProcessCpuSeconds() - c0);
   }
@@ -105,10 +108,30 @@ int RunBenchAnt(int argc, char** argv) {
   const double median = secs[secs.size() / 2];
   double flop = 0;
   for (const auto& part : matcher.OfficialFlops(h, w, n, n)) flop += part.second;
-  const std::string roof = RooflineJson(flop, median, peak_gflops, "fp32", o.device == "cpu");
+  // Reduced precision: how many segments keep the fp32 match, and the largest change of a
+  // raw score (after the timing and the memory figure, so the fp32 network costs neither).
+  std::string vs_fp32;
+  if (o.precision != "fp32") {
+    segments::AntMatcherOptions f = o;
+    f.precision = "fp32";
+    const segments::MatchResult ref = segments::AntMatcher(f).Match(in);
+    size_t same = 0;
+    for (size_t i = 0; i < ref.matches.size(); ++i) same += result.matches.at(i) == ref.matches[i];
+    double max_diff = 0;
+    for (int r = 0; r < ref.scores.rows; ++r)
+      for (int c = 0; c < ref.scores.cols; ++c)
+        max_diff = std::max(max_diff, static_cast<double>(std::abs(result.scores.at<float>(r, c) - ref.scores.at<float>(r, c))));
+    char buf[160];
+    std::snprintf(buf, sizeof buf, ", \"matches_as_fp32\": %.4f, \"max_score_diff_vs_fp32\": %.4g",
+                  ref.matches.empty() ? 1.0 : static_cast<double>(same) / ref.matches.size(), max_diff);
+    vs_fp32 = buf;
+  }
+  const std::string roof = RooflineJson(flop, median, peak_gflops, o.precision, o.device == "cpu");
   std::printf("{\"bench\": \"ant\", \"size\": \"%dx%d\", \"segments\": %d, \"device\": \"%s\", \"threads\": %d, "
-              "\"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, \"peak_rss_mb\": %ld%s}\n",
-              h, w, n, o.device.c_str(), o.threads, median, secs.front(), cpu[cpu.size() / 2], rss, roof.c_str());
+              "\"precision\": \"%s\", \"median_s\": %.4f, \"min_s\": %.4f, \"median_cpu_s\": %.4f, "
+              "\"peak_rss_mb\": %ld%s%s}\n",
+              h, w, n, o.device.c_str(), o.threads, o.precision.c_str(), median, secs.front(), cpu[cpu.size() / 2], rss,
+              vs_fp32.c_str(), roof.c_str());
   return 0;
 }
 

@@ -22,6 +22,7 @@ struct MatchCliOptions {
   std::string model = "ant";  // matcher: ant, flow or geometric
   std::string weights;        // ant: checkpoint
   std::string device = "cpu"; // ant: cpu, cuda, cuda:N
+  std::string precision = "fp32";  // ant: fp32 or bf16
   std::string flow;           // flow: the flow frame t -> t+1 (.flo, KITTI .png, .pfm)
   std::string img0, img1, seg0, seg1;
   std::string out;            // matching JSON (AnimeRun format)
@@ -31,6 +32,7 @@ struct MatchCliOptions {
     Require(std::find(names.begin(), names.end(), model) != names.end(),
             "--model must be ant, flow or geometric, got '" + model + "'");
     Require(model == "ant" || weights.empty(), "--weights is for --model ant only");
+    Require(model == "ant" || precision == "fp32", "--precision is for --model ant only");
     Require(model == "flow" || flow.empty(), "--flow is for --model flow only");
     Require(model != "flow" || !flow.empty(), "--model flow needs --flow FILE (the flow from IMG0 to IMG1)");
   }
@@ -44,6 +46,9 @@ int RunMatch(int argc, char** argv) {
   p.Add("--weights", &o.weights, "ant: AnT checkpoint (segmat .pt: {'model', 'config', 'epoch'} or a state dict)" +
                                        flow::BuiltinWeightsHelp("ant"));
   p.Add("--device", &o.device, "ant: cpu, cuda or cuda:N");
+  p.Add("--precision", &o.precision,
+        "ant: fp32, or bf16: the encoder's convolutions in bf16 (faster on CPUs with AVX-512 BF16 or AMX; "
+        "docs/benchmarks.md)");
   p.Add("--flow", &o.flow, "flow: optical flow IMG0 -> IMG1 (.flo, KITTI .png, .pfm)");
   p.AddPositional("IMG0", &o.img0, "frame t (RGB image)");
   p.AddPositional("IMG1", &o.img1, "frame t+1");
@@ -58,6 +63,7 @@ int RunMatch(int argc, char** argv) {
   segments::MatcherOptions mo;
   mo.weights = o.weights;
   mo.device = o.device;
+  mo.precision = o.precision;
   try {
     o.Check();
     mo.Check(o.model);

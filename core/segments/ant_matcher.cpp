@@ -15,6 +15,7 @@ namespace animerun::segments {
 void AntMatcherOptions::Check() const {
   Require(allow_random_weights || !weights.empty(), "matcher 'ant' needs its checkpoint (--weights FILE)");
   Require(threads >= 0, "threads must be >= 0");
+  Require(precision == "fp32" || precision == "bf16", "AnT precision must be fp32 or bf16, got '" + precision + "'");
   try {
     models::CheckDeviceName(device.c_str());
   } catch (const std::exception& e) {
@@ -46,6 +47,7 @@ AntMatcher::AntMatcher(const AntMatcherOptions& options) : options_(options), im
   impl_->net->eval();
   impl_->device = torch::Device(options_.device);
   impl_->net->to(impl_->device);
+  impl_->net->UseEncoderPrecision(options_.precision);
 }
 
 AntMatcher::~AntMatcher() = default;

@@ -18,6 +18,8 @@ struct AntMatcherOptions {
   std::string weights;                // AnT checkpoint (segmat's {'model', 'config', 'epoch'} or a state dict)
   std::string device = "cpu";         // cpu, cuda or cuda:N
   int threads = 0;                    // LibTorch CPU threads; 0 = leave the process setting
+  std::string precision = "fp32";     // fp32, or bf16: the encoder's convolutions in bf16 (CPUs with
+                                      // AVX-512 BF16 or AMX, GPUs; docs/benchmarks.md), the rest fp32
   bool allow_random_weights = false;  // run without weights (benchmarks and tests only)
   void Check() const;                 // throws Error on bad values
 };

@@ -14,7 +14,8 @@ void MatcherOptions::Check(const std::string& name) const {
     geometric.Check();
   } else if (name == "ant") {
     Require(!weights.empty(), "matcher 'ant' needs its checkpoint (--weights FILE; built-in: " +
-                                  flow::DescribeBuiltinWeights() + ")");
+                                  flow::DescribeBuiltinWeights("ant") + ")");
+    Require(precision == "fp32" || precision == "bf16", "AnT precision must be fp32 or bf16, got '" + precision + "'");
   }
 }
 
@@ -43,6 +44,7 @@ std::unique_ptr<SegmentMatcher> CreateMatcher(const std::string& name, const Mat
     AntMatcherOptions ant;
     ant.weights = options.weights;
     ant.device = options.device;
+    ant.precision = options.precision;
     return std::make_unique<AntMatcher>(ant);
   }
   throw Error("unknown matcher '" + name + "' (choose ant, flow or geometric)");

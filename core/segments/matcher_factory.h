@@ -23,6 +23,7 @@ struct MatcherOptions {
   GeometricMatcherOptions geometric;                 // "geometric": cost weights, assignment
   std::string weights;                               // "ant": checkpoint file (required)
   std::string device = "cpu";                        // "ant": cpu, cuda or cuda:N
+  std::string precision = "fp32";                    // "ant": fp32 or bf16 (AntMatcherOptions::precision)
   void Check(const std::string& name) const;         // throws Error on bad values for that matcher
 };
 

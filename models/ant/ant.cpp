@@ -177,6 +177,12 @@ std::pair<torch::Tensor, int64_t> CheckFrame(const AntFrame& f, const char* whic
 
 }  // namespace
 
+void AntNetImpl::UseEncoderPrecision(const std::string& precision) {
+  if (precision != "fp32" && precision != "bf16")
+    throw std::invalid_argument("AnT precision must be 'fp32' or 'bf16', got '" + precision + "'");
+  encoder_precision_.Use(*segment_desc_, precision);
+}
+
 FlopCount AntNetImpl::CountOfficialFlops(int64_t h, int64_t w, int64_t n0, int64_t n1) const {
   FlopCount count;
   for (const int64_t n : {n0, n1}) {  // each frame: full-resolution encoder, box encoder

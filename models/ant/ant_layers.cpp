@@ -1,5 +1,6 @@
 #include "models/ant/ant_layers.h"
 #include "models/common/memory_format.h"
+#include "models/common/module_precision.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -109,14 +110,17 @@ AntEncoderImpl::AntEncoderImpl(int64_t enc_dim) {
 torch::Tensor AntEncoderImpl::forward_before_norm3(const torch::Tensor& img) {
   // Channels-last makes oneDNN's CPU convolutions markedly faster at full resolution, in
   // inference (ConvFormat).
-  const torch::Tensor x0 = img.contiguous(ConvFormat(img));
+  // In the encoder's dtype: bf16 after AntNetImpl::UseEncoderPrecision.
+  const torch::Tensor x0 = img.to(ModuleDtype(*this)).contiguous(ConvFormat(img));
   torch::Tensor x = AntInstanceNorm(layer1_->forward(x0), /*relu=*/true);
   x = AntInstanceNorm(layer2_->forward(x), /*relu=*/true);
   return layer3_->forward(x);
 }
 
 torch::Tensor AntEncoderImpl::forward(const torch::Tensor& img) {
-  return AntInstanceNorm(forward_before_norm3(img), /*relu=*/false);
+  // The last norm and everything after it in fp32 (a no-op cast in fp32): the segment means
+  // and the scores keep their precision when the convolutions ran in bf16.
+  return AntInstanceNorm(forward_before_norm3(img).to(torch::kFloat), /*relu=*/false);
 }
 
 torch::Tensor SegmentMeanPool(const torch::Tensor& features, const torch::Tensor& segments, int64_t num_segments,

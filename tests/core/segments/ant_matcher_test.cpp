@@ -186,6 +186,24 @@ TEST(AntMatcher, BadInputsAndWeightsThrowError) {
   none.allow_random_weights = true;
   none.device = "tpu";
   EXPECT_THROW(none.Check(), Error);
+  none.device = "cpu";
+  none.precision = "fp16";  // CPU kernels lack it; AnT offers fp32 and bf16
+  EXPECT_THROW(none.Check(), Error);
+}
+
+TEST(AntMatcher, Bf16MatcherRunsAndReturnsFp32Scores) {
+  AntMatcherOptions o;
+  o.weights = RandomWeights("ant");
+  const MatchInput in = StripesInput();
+  const segments::MatchResult fp32 = AntMatcher(o).Match(in);
+  o.precision = "bf16";
+  const segments::MatchResult bf16 = AntMatcher(o).Match(in);
+  ASSERT_EQ(bf16.matches.size(), fp32.matches.size());
+  ASSERT_EQ(bf16.scores.type(), CV_32FC1);
+  ASSERT_EQ(bf16.scores.size(), fp32.scores.size());
+  // bf16 encoder output: close to, but not bit for bit, the fp32 scores.
+  EXPECT_GT(cv::norm(bf16.scores, fp32.scores, cv::NORM_INF), 0.0);
+  EXPECT_LT(cv::norm(bf16.scores, fp32.scores, cv::NORM_INF), 0.1 * cv::norm(fp32.scores, cv::NORM_INF) + 1e-3);
 }
 
 }  // namespace
