@@ -45,25 +45,36 @@ void KeepFreedMemoryForBatchRuns() {
 #endif
 }
 
-// Training interleaves many small matrix products (OpenBLAS, with its own worker threads)
-// with LibTorch's OpenMP regions. With libgomp's default active waiting the idle OpenMP
-// thread spins while OpenBLAS's threads want the same cores: an AnT update (256x384 crops,
-// frozen encoder) took 5.0 s instead of 3.0 s with passive waiting on an idle 2-core
-// machine (docs/training.md). libgomp reads OMP_WAIT_POLICY when it is loaded, before
-// main, so `train` and `bench train` set it and re-execute themselves (same process id,
-// same arguments and descriptors) unless the user chose a policy.
-void UsePassiveOpenMpWaitForTraining(int argc, char** argv) {
-  const bool training = argc > 1 && (std::strcmp(argv[1], "train") == 0 ||
-                                     (std::strcmp(argv[1], "bench") == 0 && argc > 2 && std::strcmp(argv[2], "train") == 0));
-  if (!training || std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
-  execv("/proc/self/exe", argv);  // returns only on failure: then go on with the default policy
+// Two settings that glibc and libgomp read when they load, before main, so every command
+// sets what the user has not and re-executes itself once (same process id, arguments and
+// descriptors). Measured on a 2-core Zen 4, 2 threads, docs/benchmarks.md "Process
+// settings":
+//  * OMP_WAIT_POLICY=PASSIVE. The Debian LibTorch runs matrix products on OpenBLAS's own
+//    worker threads between LibTorch's OpenMP regions; with libgomp's default active waiting
+//    the idle OpenMP thread spins on the core OpenBLAS's worker wants (perf on GMFlow: a third
+//    of the samples in libgomp's wait loop and sched_yield). GMFlow 448x1024 5.1 -> 3.0 s,
+//    AnT 400 segments 540x960 2.8 -> 2.1 s, an AnT training update 5.0 -> 3.0 s; RAFT and
+//    PWC-Net (oneDNN convolutions on the OpenMP threads) within 3%.
+//  * glibc.malloc.hugetlb=1 (GLIBC_TUNABLES; glibc >= 2.35, ignored by older ones): malloc
+//    asks for transparent huge pages, so the full-resolution maps (over the 32 MiB mmap
+//    threshold, mapped afresh on every pass) fault in 2 MB pages instead of 4 kB ones: AnT
+//    2.0 -> 1.7 s, GMFlow 2.9 -> 2.6 s, RAFT-small 2.7 -> 2.5 s, same peak memory.
+void UseFastProcessSettings(char** argv) {
+  bool changed = false;
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) changed |= setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const std::string current = tunables ? tunables : "";
+  if (current.find("glibc.malloc.hugetlb") == std::string::npos) {
+    const std::string value = current.empty() ? "glibc.malloc.hugetlb=1" : current + ":glibc.malloc.hugetlb=1";
+    changed |= setenv("GLIBC_TUNABLES", value.c_str(), 1) == 0;
+  }
+  if (changed) execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  UsePassiveOpenMpWaitForTraining(argc, argv);
+  UseFastProcessSettings(argv);
   const char* threads = std::getenv("ANIMERUN_THREADS");
   animerun::flow::ConfigureThreads(threads ? std::atoi(threads) : 0);
 
