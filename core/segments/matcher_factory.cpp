@@ -15,8 +15,16 @@ void MatcherOptions::Check(const std::string& name) const {
   } else if (name == "ant") {
     Require(!weights.empty(), "matcher 'ant' needs its checkpoint (--weights FILE; built-in: " +
                                   flow::DescribeBuiltinWeights("ant") + ")");
-    Require(precision == "fp32" || precision == "bf16", "AnT precision must be fp32 or bf16, got '" + precision + "'");
+    Ant().Check();  // device and precision, checked where AntMatcher checks them
   }
+}
+
+AntMatcherOptions MatcherOptions::Ant() const {
+  AntMatcherOptions ant;
+  ant.weights = weights;
+  ant.device = device;
+  ant.precision = precision;
+  return ant;
 }
 
 MatcherOptions WithBuiltinWeights(const std::string& name, MatcherOptions options) {
@@ -41,11 +49,7 @@ std::unique_ptr<SegmentMatcher> CreateMatcher(const std::string& name, const Mat
   }
   if (name == "ant") {
     options.Check(name);
-    AntMatcherOptions ant;
-    ant.weights = options.weights;
-    ant.device = options.device;
-    ant.precision = options.precision;
-    return std::make_unique<AntMatcher>(ant);
+    return std::make_unique<AntMatcher>(options.Ant());
   }
   throw Error("unknown matcher '" + name + "' (choose ant, flow or geometric)");
 }

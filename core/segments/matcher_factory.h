@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/flow/flow_predictor.h"
+#include "core/segments/ant_matcher.h"
 #include "core/segments/flow_matcher.h"
 #include "core/segments/geometric_matcher.h"
 #include "core/segments/matcher.h"
@@ -25,6 +26,7 @@ struct MatcherOptions {
   std::string device = "cpu";                        // "ant": cpu, cuda or cuda:N
   std::string precision = "fp32";                    // "ant": fp32 or bf16 (AntMatcherOptions::precision)
   void Check(const std::string& name) const;         // throws Error on bad values for that matcher
+  AntMatcherOptions Ant() const;                     // the "ant" fields as AntMatcher's options
 };
 
 // The GUI's default: empty weights of "ant", or of the flow network of "flow", become that

@@ -93,6 +93,12 @@ TEST(MatcherFactory, AntNeedsWeights) {
   MatcherOptions o;
   o.weights = (test::ScratchDir("w") / "none.pth").string();
   EXPECT_THROW(CreateMatcher("ant", o), Error);  // missing file (or AnT not linked in yet)
+  // The AnT fields are checked as AntMatcher checks them, before any file is read.
+  o.precision = "fp16";
+  EXPECT_NE(ErrorOf([&] { o.Check("ant"); }).find("precision"), std::string::npos);
+  o.precision = "bf16";
+  o.device = "tpu";
+  EXPECT_THROW(o.Check("ant"), Error);
 }
 
 }  // namespace
