@@ -13,6 +13,7 @@
 #include "app/cli/arg_parser.h"
 #include "app/cli/command_registry.h"
 #include "core/flow/flow_models.h"
+#include "models/common/cpu_block_cache.h"
 
 #ifdef ANIMERUN_WITH_GUI
 #include "app/gui/gui_main.h"
@@ -36,13 +37,19 @@ void PrintHelp() {
 // page faults and kernel zeroing again (perf: ~30% kernel time for PWC-Net). Keeping blocks
 // up to 32 MiB in the heap, and freed memory up to 1 GiB untrimmed, makes later passes
 // reuse it: measured 11% (RAFT), 20% (PWC-Net), 30% (GMFlow) less time per pair at
-// 440x1024, same numbers. Command-line runs only: a GUI session should give memory back.
+// 440x1024, same numbers. Blocks over 32 MiB (AnT's full-resolution maps: 66-265 MB at
+// 960x540) go to LibTorch's allocator with a block cache (models/common/cpu_block_cache.h),
+// which reuses them without raising the peak. Command-line runs only: a GUI session should
+// give memory back.
 void KeepFreedMemoryForBatchRuns() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
 #endif
+  animerun::models::CpuBlockCacheOptions cache;
+  cache.min_block_bytes = size_t{32} << 20;
+  animerun::models::InstallCpuBlockCache(cache);
 }
 
 // Two settings that glibc and libgomp read when they load, before main, so every command

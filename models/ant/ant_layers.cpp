@@ -1,8 +1,11 @@
 #include "models/ant/ant_layers.h"
 #include "models/common/memory_format.h"
 #include "models/common/module_precision.h"
+#include "models/common/winograd_conv.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <stdexcept>
 #include <string>
 
@@ -42,6 +45,63 @@ void SumRowsBySegment(const torch::Tensor& rows, const torch::Tensor& index, tor
   });
 }
 
+// AntInstanceNorm of a float channels-last [B, C, H, W] map on the CPU, in place: one
+// read for every channel's sum and sum of squares, one read and write to normalise (and
+// ReLU). The generic path makes five passes and a full-size temporary for the squares (253 MB
+// per image for AnT's last layer at 960x540). The sums are taken in double per fixed block
+// of rows and added in block order, so the result does not depend on the thread count, and
+// E[x^2] - E[x]^2 in double loses nothing that matters in float.
+void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) {
+  constexpr int64_t kRowsPerBlock = 4096;
+  const int64_t batch = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  if (hw == 0) return;
+  const int64_t blocks = (hw + kRowsPerBlock - 1) / kRowsPerBlock;
+  std::vector<double> partial(static_cast<size_t>(blocks * 2 * c));
+  std::vector<float> mean(static_cast<size_t>(c)), scale(static_cast<size_t>(c));
+  for (int64_t i = 0; i < batch; ++i) {
+    float* map = x.data_ptr<float>() + i * hw * c;  // rows [hw, c]
+    std::fill(partial.begin(), partial.end(), 0.0);
+    at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        double* sum = partial.data() + blk * 2 * c;
+        double* sum_sq = sum + c;
+        const int64_t end = std::min(hw, (blk + 1) * kRowsPerBlock);
+        for (int64_t p = blk * kRowsPerBlock; p < end; ++p) {
+          const float* row = map + p * c;
+          for (int64_t k = 0; k < c; ++k) {
+            const double v = row[k];
+            sum[k] += v;
+            sum_sq[k] += v * v;
+          }
+        }
+      }
+    });
+    for (int64_t k = 0; k < c; ++k) {
+      double s = 0.0, q = 0.0;
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        s += partial[static_cast<size_t>(blk * 2 * c + k)];
+        q += partial[static_cast<size_t>(blk * 2 * c + c + k)];
+      }
+      const double m = s / static_cast<double>(hw);
+      const double var = std::max(q / static_cast<double>(hw) - m * m, 0.0);
+      mean[static_cast<size_t>(k)] = static_cast<float>(m);
+      scale[static_cast<size_t>(k)] = static_cast<float>(1.0 / std::sqrt(var + kInstanceNormEps));
+    }
+    const float* mu = mean.data();
+    const float* sc = scale.data();
+    at::parallel_for(0, hw, kRowsPerBlock, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        float* row = map + p * c;
+        if (relu) {
+          for (int64_t k = 0; k < c; ++k) row[k] = std::max((row[k] - mu[k]) * sc[k], 0.0f);
+        } else {
+          for (int64_t k = 0; k < c; ++k) row[k] = (row[k] - mu[k]) * sc[k];
+        }
+      }
+    });
+  }
+}
+
 }  // namespace
 
 torch::Tensor PointwiseConv1d(const torch::nn::Conv1dImpl& conv, const torch::Tensor& x) {
@@ -74,6 +134,11 @@ torch::Tensor AntInstanceNorm(torch::Tensor x, bool relu) {
     const auto [var, mean] = torch::var_mean(x, dims, /*unbiased=*/false, /*keepdim=*/true);
     torch::Tensor y = (x - mean) * torch::rsqrt(var + kInstanceNormEps);
     return relu ? torch::relu(y) : y;
+  }
+  if (x.dim() == 4 && x.is_cpu() && x.scalar_type() == torch::kFloat &&
+      x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !x.is_contiguous()) {
+    InstanceNormChannelsLastInPlace(x, relu);
+    return x;
   }
   // Two passes in place: var_mean's Welford reduction is ~3x slower than a plain mean on
   // full-resolution maps, and centring first keeps the variance as accurate.
@@ -113,8 +178,22 @@ torch::Tensor AntEncoderImpl::forward_before_norm3(const torch::Tensor& img) {
   // In the encoder's dtype: bf16 after AntNetImpl::UseEncoderPrecision.
   const torch::Tensor x0 = img.to(ModuleDtype(*this)).contiguous(ConvFormat(img));
   torch::Tensor x = AntInstanceNorm(layer1_->forward(x0), /*relu=*/true);
-  x = AntInstanceNorm(layer2_->forward(x), /*relu=*/true);
-  return layer3_->forward(x);
+  x = AntInstanceNorm(Conv3x3(layer2_, x), /*relu=*/true);
+  return Conv3x3(layer3_, x);
+}
+
+torch::Tensor AntEncoderImpl::Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x) {
+  // oneDNN runs the direct convolution at the CPU's fp32 peak already; F(2x2, 3x3) does 2.25x
+  // fewer multiplies with the rounding of the direct one (tests): AnT's 64 -> 128 layer at
+  // 960x540 0.36 -> 0.29 s on 2 Zen 4 cores (docs/benchmarks.md). Autograd, bf16, batches and
+  // GPUs keep LibTorch's convolution.
+  const bool inference = !torch::GradMode::is_enabled() || (!x.requires_grad() && !layer->weight.requires_grad());
+  if (use_winograd_ && inference && x.is_cpu() && x.scalar_type() == torch::kFloat && x.dim() == 4 &&
+      x.size(0) == 1 && layer->weight.scalar_type() == torch::kFloat) {
+    torch::NoGradGuard no_grad;
+    return WinogradConv3x3(x, layer->weight, layer->bias, /*tile_size=*/2);
+  }
+  return layer->forward(x);
 }
 
 torch::Tensor AntEncoderImpl::forward(const torch::Tensor& img) {

@@ -51,9 +51,16 @@ class AntEncoderImpl : public torch::nn::Module {
   torch::Tensor forward_before_norm3(const torch::Tensor& img);
   torch::Tensor forward(const torch::Tensor& img);
   void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
+  // Whether layer2 and layer3 (3x3) run through WinogradConv3x3 (F(2x2, 3x3)) where they can:
+  // fp32 CPU inference of one image. On by default; off gives LibTorch's convolutions (tests
+  // compare the two).
+  void UseWinograd(bool on) { use_winograd_ = on; }
 
  private:
+  torch::Tensor Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x);
+
   torch::nn::Conv2d layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
+  bool use_winograd_ = true;
 };
 TORCH_MODULE(AntEncoder);
 

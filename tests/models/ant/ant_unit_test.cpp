@@ -94,6 +94,53 @@ TEST(AntUnit, SegmentMeanPoolByHand) {
   }
 }
 
+TEST(AntUnit, ChannelsLastInstanceNormEqualsTheReference) {
+  // The fused CPU path (channels-last float maps, no autograd) against InstanceNorm written
+  // out in double: channel means off zero against their spread (as conv outputs have), odd
+  // sizes (a last block of rows shorter than the others), with and without ReLU, one and two
+  // images.
+  torch::manual_seed(3);
+  torch::NoGradGuard no_grad;
+  for (const bool relu : {false, true}) {
+    for (const int64_t batch : {1, 2}) {
+      const torch::Tensor x = torch::randn({batch, 24, 67, 129}) * torch::linspace(0.5, 5.0, 24).view({1, 24, 1, 1}) +
+                              torch::linspace(-3.0, 4.0, 24).view({1, 24, 1, 1});
+      const torch::Tensor xd = x.to(torch::kDouble);
+      const auto [var, mean] = torch::var_mean(xd, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
+      torch::Tensor expected = (xd - mean) / torch::sqrt(var + 1e-5);
+      if (relu) expected = expected.relu();
+      torch::Tensor cl = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      const void* before = cl.data_ptr();
+      const torch::Tensor y = models::AntInstanceNorm(cl, relu);
+      EXPECT_EQ(y.data_ptr(), before);  // in place
+      EXPECT_LT((y.to(torch::kDouble) - expected).abs().max().item<double>(), 1e-5) << "relu " << relu;
+      // The generic path (NCHW) agrees as well.
+      const torch::Tensor generic = models::AntInstanceNorm(x.clone(), relu);
+      EXPECT_LT((generic - y).abs().max().item<float>(), 1e-5);
+    }
+  }
+}
+
+TEST(AntUnit, WinogradEncoderEqualsLibTorchsConvolutions) {
+  // The encoder's inference path (layer2 and layer3 by Winograd F(2x2, 3x3)) against the same
+  // weights through LibTorch's convolutions, on a frame whose size is no multiple of the tile.
+  torch::manual_seed(11);
+  torch::NoGradGuard no_grad;
+  models::AntEncoder encoder(128);
+  const torch::Tensor img = torch::rand({1, 3, 203, 301}) * 2 - 1;
+  const torch::Tensor fast = encoder->forward(img);
+  encoder->UseWinograd(false);
+  const torch::Tensor reference = encoder->forward(img);
+  EXPECT_LT((fast - reference).abs().max().item<float>(), 2e-5);
+  // With autograd on (training an unfrozen encoder) the layers keep LibTorch's convolutions.
+  encoder->UseWinograd(true);
+  torch::GradMode::set_enabled(true);
+  const torch::Tensor trained = encoder->forward(img);
+  torch::GradMode::set_enabled(false);
+  EXPECT_TRUE(trained.requires_grad());
+  EXPECT_LT((trained - reference).abs().max().item<float>(), 1e-5);
+}
+
 TEST(AntUnit, SegmentBoxesByHand) {
   // 3x4 label map; id 1 is an L shape, id 3 absent.
   const torch::Tensor seg = torch::tensor({0, 1, 1, 2, 0, 1, 2, 2, 0, 0, 0, 2}, torch::kInt).reshape({3, 4});

@@ -1,0 +1,263 @@
+#include "models/common/winograd_conv.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+// The transforms pass 16-float vectors between always-inlined helpers; GCC warns that such
+// values change the ABI without AVX-512, which never applies to inlined code.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace animerun::models {
+
+namespace {
+
+// Lavin and Gray's matrices (arXiv:1509.09308), for correlation as CNNs compute it:
+// Y = A^T [(G g G^T) * (B^T d B)] A.
+template <int M>
+struct Winograd;
+
+template <>
+struct Winograd<2> {
+  static constexpr int kA = 4;
+  static constexpr float kBT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+  static constexpr double kG[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  static constexpr float kAT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+};
+
+template <>
+struct Winograd<4> {
+  static constexpr int kA = 6;
+  static constexpr float kBT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                      {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+  static constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
+                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                      {0, 0, 1}};
+  static constexpr float kAT[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+};
+
+constexpr int kLanes = 16;  // channels per step: one AVX-512 register of floats
+typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+
+#define ANIMERUN_ALWAYS_INLINE inline __attribute__((always_inline))
+
+ANIMERUN_ALWAYS_INLINE Lanes Load(const float* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+ANIMERUN_ALWAYS_INLINE void Store(float* p, const Lanes& v) { std::memcpy(p, &v, sizeof(v)); }
+
+// U[(i * A + j), c, k] = (G g_kc G^T)[i][j], computed in double.
+template <int M>
+torch::Tensor TransformWeights(const torch::Tensor& weight) {
+  using W = Winograd<M>;
+  constexpr int A = W::kA;
+  torch::Tensor g = torch::empty({A, 3}, torch::kDouble);
+  for (int i = 0; i < A; ++i)
+    for (int j = 0; j < 3; ++j) g[i][j] = W::kG[i][j];
+  const torch::Tensor w = weight.to(torch::kDouble);                  // [K, C, 3, 3]
+  const torch::Tensor u = torch::matmul(torch::matmul(g, w), g.t());  // [K, C, A, A]
+  return u.permute({2, 3, 1, 0}).reshape({A * A, weight.size(1), weight.size(0)}).to(torch::kFloat).contiguous();
+}
+
+// out[i][j] = sum_k m[i][k] * in[k][j] for a constant A x A (or M x A) matrix m, over
+// vectors of lanes; the loops unroll fully, so zero and unit coefficients fold away.
+template <int R, int A, typename Matrix>
+ANIMERUN_ALWAYS_INLINE void LeftMultiply(const Matrix& m, const Lanes (&in)[A][A], Lanes (&out)[R][A]) {
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < A; ++j) {
+      Lanes acc = {};
+#pragma GCC unroll 8
+      for (int k = 0; k < A; ++k)
+        if (m[i][k] != 0.0f) acc += m[i][k] * in[k][j];
+      out[i][j] = acc;
+    }
+}
+
+// The input transform of one block of tiles, inlined into one copy per instruction set
+// (target_clones below).
+// c is a multiple of kLanes (callers pad).
+template <int M>
+ANIMERUN_ALWAYS_INLINE void TransformInputBody(const float* x, int64_t h, int64_t w, int64_t c, int64_t tiles_w, int64_t t0,
+                               int64_t begin, int64_t end, float* v) {
+  using W = Winograd<M>;
+  constexpr int A = W::kA;
+  Lanes d[A][A], tmp[A][A];
+  for (int64_t t = begin; t < end; ++t) {
+    const int64_t ty = t / tiles_w, tx = t % tiles_w;
+    const int64_t r0 = ty * M - 1, c0 = tx * M - 1;
+    const float* rows[A][A];
+    for (int i = 0; i < A; ++i)
+      for (int j = 0; j < A; ++j) {
+        const int64_t r = r0 + i, col = c0 + j;
+        rows[i][j] = (r >= 0 && r < h && col >= 0 && col < w) ? x + (r * w + col) * c : nullptr;
+      }
+    float* out = v + (t - t0) * A * A * c;
+    for (int64_t ch = 0; ch < c; ch += kLanes) {
+#pragma GCC unroll 8
+      for (int i = 0; i < A; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < A; ++j) d[i][j] = rows[i][j] ? Load(rows[i][j] + ch) : Lanes{};
+      LeftMultiply<A, A>(W::kBT, d, tmp);  // tmp = B^T d
+      // V = tmp B: V[i][j] = sum_k tmp[i][k] B^T[j][k]
+#pragma GCC unroll 8
+      for (int i = 0; i < A; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < A; ++j) {
+          Lanes acc = {};
+#pragma GCC unroll 8
+          for (int k = 0; k < A; ++k)
+            if (W::kBT[j][k] != 0.0f) acc += W::kBT[j][k] * tmp[i][k];
+          Store(out + (i * A + j) * c + ch, acc);
+        }
+    }
+  }
+}
+
+// The output transform of one block of tiles: out[(ty * M + p), (tx * M + q), k] =
+// (A^T m A)[p][q] + bias[k]; outputs past the image's edge are dropped. k is a multiple of
+// kLanes.
+template <int M>
+ANIMERUN_ALWAYS_INLINE void TransformOutputBody(const float* m, const float* bias, int64_t h, int64_t w, int64_t k, int64_t out_k,
+                                int64_t tiles_w, int64_t t0, int64_t begin, int64_t end, float* out) {
+  using W = Winograd<M>;
+  constexpr int A = W::kA;
+  Lanes in[A][A], tmp[M][A];
+  for (int64_t t = begin; t < end; ++t) {
+    const int64_t ty = t / tiles_w, tx = t % tiles_w;
+    const float* src = m + (t - t0) * A * A * k;
+    for (int64_t ch = 0; ch < k; ch += kLanes) {
+#pragma GCC unroll 8
+      for (int i = 0; i < A; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < A; ++j) in[i][j] = Load(src + (i * A + j) * k + ch);
+      LeftMultiply<M, A>(W::kAT, in, tmp);  // tmp = A^T m
+      const Lanes b = Load(bias + ch);
+      const int lanes = static_cast<int>(std::min<int64_t>(kLanes, out_k - ch));
+#pragma GCC unroll 8
+      for (int p = 0; p < M; ++p) {
+        const int64_t r = ty * M + p;
+        if (r >= h) break;
+#pragma GCC unroll 8
+        for (int q = 0; q < M; ++q) {
+          const int64_t col = tx * M + q;
+          if (col >= w) break;
+          Lanes acc = b;
+#pragma GCC unroll 8
+          for (int j = 0; j < A; ++j)
+            if (W::kAT[q][j] != 0.0f) acc += W::kAT[q][j] * tmp[p][j];
+          float* dst = out + (r * w + col) * out_k + ch;
+          if (lanes == kLanes) {
+            Store(dst, acc);
+          } else {
+            float buf[kLanes];
+            Store(buf, acc);
+            std::memcpy(dst, buf, static_cast<size_t>(lanes) * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+}
+
+// One copy of each transform per instruction set, picked when the program loads (GCC's
+// target_clones): AVX-512 where the CPU has it, AVX2, or the x86-64 baseline.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ANIMERUN_WINOGRAD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ANIMERUN_WINOGRAD_CLONES
+#endif
+
+ANIMERUN_WINOGRAD_CLONES void TransformInput2(const float* x, int64_t h, int64_t w, int64_t c, int64_t tiles_w,
+                                              int64_t t0, int64_t begin, int64_t end, float* v) {
+  TransformInputBody<2>(x, h, w, c, tiles_w, t0, begin, end, v);
+}
+ANIMERUN_WINOGRAD_CLONES void TransformInput4(const float* x, int64_t h, int64_t w, int64_t c, int64_t tiles_w,
+                                              int64_t t0, int64_t begin, int64_t end, float* v) {
+  TransformInputBody<4>(x, h, w, c, tiles_w, t0, begin, end, v);
+}
+ANIMERUN_WINOGRAD_CLONES void TransformOutput2(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+                                               int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin,
+                                               int64_t end, float* out) {
+  TransformOutputBody<2>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, out);
+}
+ANIMERUN_WINOGRAD_CLONES void TransformOutput4(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+                                               int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin,
+                                               int64_t end, float* out) {
+  TransformOutputBody<4>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, out);
+}
+
+template <int M>
+torch::Tensor Run(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  constexpr int A = Winograd<M>::kA;
+  const int64_t c_in = x.size(1), h = x.size(2), w = x.size(3), k_out = weight.size(0);
+  // Channels padded to whole vectors (zero input channels, zero filters), a no-op for
+  // AnT's 32 -> 64 and 64 -> 128 layers.
+  const int64_t c = (c_in + kLanes - 1) / kLanes * kLanes, k = (k_out + kLanes - 1) / kLanes * kLanes;
+  torch::Tensor input = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor wpad = weight.to(torch::kFloat);
+  torch::Tensor bpad = bias.defined() ? bias.to(torch::kFloat) : torch::zeros({k_out});
+  if (c != c_in) input = torch::constant_pad_nd(input, {0, 0, 0, 0, 0, c - c_in}).contiguous(torch::MemoryFormat::ChannelsLast);
+  if (c != c_in || k != k_out) wpad = torch::constant_pad_nd(wpad, {0, 0, 0, 0, 0, c - c_in, 0, k - k_out});
+  if (k != k_out) bpad = torch::constant_pad_nd(bpad, {0, k - k_out});
+  bpad = bpad.contiguous();
+  // The (M+2)^2 products [tiles x C] x [C x K] run as one grouped 1x1 convolution, a group
+  // per position xi: LibTorch hands it to oneDNN, which runs it near the CPU's peak
+  // (OpenBLAS's batched products reached a third of it). U[xi] [C, K] -> weight
+  // [xi * K + k, c, 1, 1].
+  const torch::Tensor u = TransformWeights<M>(wpad).permute({0, 2, 1}).reshape({A * A * k, c, 1, 1}).contiguous();
+  const auto layout = x.options().memory_format(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor out = torch::empty({1, k_out, h, w}, layout);
+  const int64_t tiles_h = (h + M - 1) / M, tiles_w = (w + M - 1) / M, tiles = tiles_h * tiles_w;
+  // Tiles per block: measured best near 1024 for AnT's layers (fewer calls against data that
+  // stays in the last-level cache between the three steps).
+  const int64_t block_tiles = std::min<int64_t>(tiles, 1024);
+  torch::Tensor v = torch::empty({1, A * A * c, 1, block_tiles}, layout);  // [t][xi][c]
+  const float* in_ptr = input.data_ptr<float>();
+  for (int64_t t0 = 0; t0 < tiles; t0 += block_tiles) {
+    const int64_t t1 = std::min(tiles, t0 + block_tiles), n = t1 - t0;
+    float* v_ptr = v.data_ptr<float>();
+    at::parallel_for(t0, t1, 16, [&](int64_t begin, int64_t end) {
+      (M == 2 ? TransformInput2 : TransformInput4)(in_ptr, h, w, c, tiles_w, t0, begin, end, v_ptr);
+    });
+    const torch::Tensor prod = at::conv2d(v.narrow(3, 0, n), u, torch::Tensor(), at::IntArrayRef{1, 1},
+                                          at::IntArrayRef{0, 0}, at::IntArrayRef{1, 1}, A * A)
+                                   .contiguous(torch::MemoryFormat::ChannelsLast);  // [t][xi][k]
+    const float* m_ptr = prod.data_ptr<float>();
+    float* out_ptr = out.data_ptr<float>();
+    at::parallel_for(t0, t1, 16, [&](int64_t begin, int64_t end) {
+      (M == 2 ? TransformOutput2 : TransformOutput4)(m_ptr, bpad.data_ptr<float>(), h, w, k, k_out, tiles_w, t0,
+                                                     begin, end, out_ptr);
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+torch::Tensor WinogradConv3x3(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                              int tile_size) {
+  if (x.dim() != 4 || x.size(0) != 1 || !x.is_cpu() || x.scalar_type() != torch::kFloat)
+    throw std::invalid_argument("WinogradConv3x3: input must be a float CPU [1, C, H, W] tensor, got " +
+                                c10::str(x.sizes(), " ", x.scalar_type()));
+  if (weight.dim() != 4 || weight.size(1) != x.size(1) || weight.size(2) != 3 || weight.size(3) != 3)
+    throw std::invalid_argument("WinogradConv3x3: weight must be [K, " + std::to_string(x.size(1)) +
+                                ", 3, 3], got " + c10::str(weight.sizes()));
+  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
+    throw std::invalid_argument("WinogradConv3x3: bias must be [" + std::to_string(weight.size(0)) + "]");
+  if (tile_size == 2) return Run<2>(x, weight, bias);
+  if (tile_size == 4) return Run<4>(x, weight, bias);
+  throw std::invalid_argument("WinogradConv3x3: tile_size must be 2 or 4, got " + std::to_string(tile_size));
+}
+
+}  // namespace animerun::models
