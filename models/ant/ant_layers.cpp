@@ -172,14 +172,23 @@ AntEncoderImpl::AntEncoderImpl(int64_t enc_dim) {
   }
 }
 
-torch::Tensor AntEncoderImpl::forward_before_norm3(const torch::Tensor& img) {
+torch::Tensor AntEncoderImpl::ForwardBeforeLayer3(const torch::Tensor& img) {
   // Channels-last makes oneDNN's CPU convolutions markedly faster at full resolution, in
   // inference (ConvFormat).
   // In the encoder's dtype: bf16 after AntNetImpl::UseEncoderPrecision.
   const torch::Tensor x0 = img.to(ModuleDtype(*this)).contiguous(ConvFormat(img));
   torch::Tensor x = AntInstanceNorm(layer1_->forward(x0), /*relu=*/true);
-  x = AntInstanceNorm(Conv3x3(layer2_, x), /*relu=*/true);
-  return Conv3x3(layer3_, x);
+  return AntInstanceNorm(Conv3x3(layer2_, x), /*relu=*/true);
+}
+
+torch::Tensor AntEncoderImpl::forward_before_norm3(const torch::Tensor& img) {
+  return Conv3x3(layer3_, ForwardBeforeLayer3(img));
+}
+
+bool AntEncoderImpl::WinogradApplies(const torch::nn::Conv2d& layer, const torch::Tensor& x) const {
+  const bool inference = !torch::GradMode::is_enabled() || (!x.requires_grad() && !layer->weight.requires_grad());
+  return use_winograd_ && inference && x.is_cpu() && x.scalar_type() == torch::kFloat && x.dim() == 4 &&
+         x.size(0) == 1 && layer->weight.scalar_type() == torch::kFloat;
 }
 
 torch::Tensor AntEncoderImpl::Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x) {
@@ -187,13 +196,35 @@ torch::Tensor AntEncoderImpl::Conv3x3(torch::nn::Conv2d& layer, const torch::Ten
   // fewer multiplies with the rounding of the direct one (tests): AnT's 64 -> 128 layer at
   // 960x540 0.36 -> 0.29 s on 2 Zen 4 cores (docs/benchmarks.md). Autograd, bf16, batches and
   // GPUs keep LibTorch's convolution.
-  const bool inference = !torch::GradMode::is_enabled() || (!x.requires_grad() && !layer->weight.requires_grad());
-  if (use_winograd_ && inference && x.is_cpu() && x.scalar_type() == torch::kFloat && x.dim() == 4 &&
-      x.size(0) == 1 && layer->weight.scalar_type() == torch::kFloat) {
+  if (WinogradApplies(layer, x)) {
     torch::NoGradGuard no_grad;
     return WinogradConv3x3(x, layer->weight, layer->bias, /*tile_size=*/2);
   }
   return layer->forward(x);
+}
+
+torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch::Tensor& segments,
+                                           int64_t num_segments) {
+  const torch::Tensor x = ForwardBeforeLayer3(img);
+  if (!WinogradApplies(layer3_, x) || segments.dim() != 3 || segments.size(0) != 1 || num_segments <= 0)
+    return SegmentMeanPool(AntInstanceNorm(Conv3x3(layer3_, x).to(torch::kFloat), /*relu=*/false), segments,
+                           num_segments);
+  if (segments.size(1) != x.size(2) || segments.size(2) != x.size(3))
+    throw std::invalid_argument("AntEncoder::SegmentMeans: segments " + c10::str(segments.sizes()) +
+                                " do not match the image " + c10::str(img.sizes()));
+  torch::NoGradGuard no_grad;
+  const WinogradSegmentSums r =
+      WinogradConv3x3SegmentSums(x, layer3_->weight, layer3_->bias, segments[0], num_segments, /*tile_size=*/2);
+  // norm3 (no affine) applied to the pooled means: (mean_s - mu) / sqrt(var + eps), all in
+  // double, so nothing cancels; an empty segment gets 0, as pooling the normalised map gives.
+  const double hw = static_cast<double>(x.size(2) * x.size(3));
+  const torch::Tensor mu = r.channel_sum / hw;
+  const torch::Tensor inv_std = torch::rsqrt((r.channel_sum_sq / hw - mu * mu).clamp_min(0.0) + kInstanceNormEps);
+  const torch::Tensor counts = torch::bincount(segments[0].reshape({-1}).to(torch::kLong), {}, num_segments)
+                                   .to(torch::kDouble)
+                                   .unsqueeze(1);
+  const torch::Tensor means = (r.sums / counts.clamp_min(1.0) - mu) * inv_std;
+  return means.masked_fill(counts == 0, 0.0).t().unsqueeze(0).to(torch::kFloat).contiguous();
 }
 
 torch::Tensor AntEncoderImpl::forward(const torch::Tensor& img) {
@@ -236,10 +267,7 @@ AntSegmentDescriptorImpl::AntSegmentDescriptorImpl(int64_t enc_dim) {
 torch::Tensor AntSegmentDescriptorImpl::forward(const torch::Tensor& img, const torch::Tensor& segments,
                                                int64_t num_segments) {
   const torch::Tensor seg = segments.dim() == 4 ? segments.squeeze(1) : segments;
-  // Pooling after the full-resolution norm3, as the original does. (Normalising the pooled
-  // means instead is the same map but loses ~1e-5 to cancellation against the channel
-  // means, 10x the error of this order, for a saving that is small next to the convs.)
-  return SegmentMeanPool(encoder_->forward(img), seg, num_segments);
+  return encoder_->SegmentMeans(img, seg, num_segments);
 }
 
 AntKeypointEncoderImpl::AntKeypointEncoderImpl(int64_t feature_dim, const std::vector<int64_t>& layers) {

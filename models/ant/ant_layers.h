@@ -50,6 +50,11 @@ class AntEncoderImpl : public torch::nn::Module {
   // The output of layer3 before its InstanceNorm (norm3); forward applies norm3 to it.
   torch::Tensor forward_before_norm3(const torch::Tensor& img);
   torch::Tensor forward(const torch::Tensor& img);
+  // SegmentMeanPool(forward(img), segments, num_segments) [B, C, N]. In fp32 CPU inference
+  // of one image, layer3's output goes straight from the Winograd transform into double
+  // segment and channel sums, and the pooled means are normalised (the same values, without
+  // writing, normalising and reading the full-resolution map).
+  torch::Tensor SegmentMeans(const torch::Tensor& img, const torch::Tensor& segments, int64_t num_segments);
   void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
   // Whether layer2 and layer3 (3x3) run through WinogradConv3x3 (F(2x2, 3x3)) where they can:
   // fp32 CPU inference of one image. On by default; off gives LibTorch's convolutions (tests
@@ -57,6 +62,8 @@ class AntEncoderImpl : public torch::nn::Module {
   void UseWinograd(bool on) { use_winograd_ = on; }
 
  private:
+  torch::Tensor ForwardBeforeLayer3(const torch::Tensor& img);  // layer1, norm1, layer2, norm2
+  bool WinogradApplies(const torch::nn::Conv2d& layer, const torch::Tensor& x) const;
   torch::Tensor Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x);
 
   torch::nn::Conv2d layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};

@@ -124,12 +124,80 @@ ANIMERUN_ALWAYS_INLINE void TransformInputBody(const float* x, int64_t h, int64_
   }
 }
 
-// The output transform of one block of tiles: out[(ty * M + p), (tx * M + q), k] =
-// (A^T m A)[p][q] + bias[k]; outputs past the image's edge are dropped. k is a multiple of
-// kLanes.
-template <int M>
-ANIMERUN_ALWAYS_INLINE void TransformOutputBody(const float* m, const float* bias, int64_t h, int64_t w, int64_t k, int64_t out_k,
-                                int64_t tiles_w, int64_t t0, int64_t begin, int64_t end, float* out) {
+// Writes a tile's output vectors into a channels-last [H, W, out_k] map.
+struct StoreSink {
+  float* out;
+  int64_t w, out_k;
+  template <int M>
+  ANIMERUN_ALWAYS_INLINE void operator()(int64_t r0, int64_t c0, int rows, int cols, int64_t ch,
+                                         const Lanes (&y)[M][M], int lanes) const {
+    for (int p = 0; p < rows; ++p)
+      for (int q = 0; q < cols; ++q) {
+        float* dst = out + ((r0 + p) * w + c0 + q) * out_k + ch;
+        if (lanes == kLanes) {
+          Store(dst, y[p][q]);
+        } else {
+          float buf[kLanes];
+          Store(buf, y[p][q]);
+          std::memcpy(dst, buf, static_cast<size_t>(lanes) * sizeof(float));
+        }
+      }
+  }
+};
+
+// Adds a tile's output vectors, in double, to their segments' sums [N, out_k] and to the
+// channels' sums and sums of squares [out_k]. A tile inside one segment (most of them) is
+// summed in float first (4 or 16 values) and added once.
+struct PoolSink {
+  const int64_t* segments;  // [H * W] ids in [0, N), checked by the caller
+  int64_t w, out_k;
+  double* sums;
+  double* channel_sum;
+  double* channel_sum_sq;
+
+  ANIMERUN_ALWAYS_INLINE void Add(int64_t segment, int64_t ch, const Lanes& sum, const Lanes& sum_sq, int lanes) const {
+    double* dst = sums + segment * out_k + ch;
+    double* s = channel_sum + ch;
+    double* q = channel_sum_sq + ch;
+    for (int l = 0; l < kLanes; ++l) {
+      if (l >= lanes) break;
+      dst[l] += static_cast<double>(sum[l]);
+      s[l] += static_cast<double>(sum[l]);
+      q[l] += static_cast<double>(sum_sq[l]);
+    }
+  }
+
+  template <int M>
+  ANIMERUN_ALWAYS_INLINE void operator()(int64_t r0, int64_t c0, int rows, int cols, int64_t ch,
+                                         const Lanes (&y)[M][M], int lanes) const {
+    const int64_t first = segments[r0 * w + c0];
+    bool uniform = rows == M && cols == M;
+    for (int p = 0; p < M && uniform; ++p)
+      for (int q = 0; q < M; ++q) uniform &= segments[(r0 + p) * w + c0 + q] == first;
+    if (uniform) {
+      Lanes sum = {}, sum_sq = {};
+#pragma GCC unroll 8
+      for (int p = 0; p < M; ++p)
+#pragma GCC unroll 8
+        for (int q = 0; q < M; ++q) {
+          sum += y[p][q];
+          sum_sq += y[p][q] * y[p][q];
+        }
+      Add(first, ch, sum, sum_sq, lanes);
+      return;
+    }
+    for (int p = 0; p < rows; ++p)
+      for (int q = 0; q < cols; ++q) Add(segments[(r0 + p) * w + c0 + q], ch, y[p][q], y[p][q] * y[p][q], lanes);
+  }
+};
+
+// The output transform of the tiles [begin, end) of the block starting at tile t0: the
+// vectors (A^T m A)[p][q] + bias of output pixel (ty * M + p, tx * M + q) go to sink;
+// pixels past the image's edge are dropped. k is a multiple of kLanes.
+template <int M, typename Sink>
+ANIMERUN_ALWAYS_INLINE void TransformOutputBody(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+                                                int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin,
+                                                int64_t end, const Sink& sink) {
   using W = Winograd<M>;
   constexpr int A = W::kA;
   Lanes in[A][A], tmp[M][A];
@@ -144,28 +212,21 @@ ANIMERUN_ALWAYS_INLINE void TransformOutputBody(const float* m, const float* bia
       LeftMultiply<M, A>(W::kAT, in, tmp);  // tmp = A^T m
       const Lanes b = Load(bias + ch);
       const int lanes = static_cast<int>(std::min<int64_t>(kLanes, out_k - ch));
+      if (lanes <= 0) break;
+      Lanes y[M][M];
 #pragma GCC unroll 8
-      for (int p = 0; p < M; ++p) {
-        const int64_t r = ty * M + p;
-        if (r >= h) break;
+      for (int p = 0; p < M; ++p)
 #pragma GCC unroll 8
         for (int q = 0; q < M; ++q) {
-          const int64_t col = tx * M + q;
-          if (col >= w) break;
           Lanes acc = b;
 #pragma GCC unroll 8
           for (int j = 0; j < A; ++j)
             if (W::kAT[q][j] != 0.0f) acc += W::kAT[q][j] * tmp[p][j];
-          float* dst = out + (r * w + col) * out_k + ch;
-          if (lanes == kLanes) {
-            Store(dst, acc);
-          } else {
-            float buf[kLanes];
-            Store(buf, acc);
-            std::memcpy(dst, buf, static_cast<size_t>(lanes) * sizeof(float));
-          }
+          y[p][q] = acc;
         }
-      }
+      const int64_t r0 = ty * M, c0 = tx * M;
+      sink.template operator()<M>(r0, c0, static_cast<int>(std::min<int64_t>(M, h - r0)),
+                                  static_cast<int>(std::min<int64_t>(M, w - c0)), ch, y, lanes);
     }
   }
 }
@@ -188,17 +249,30 @@ ANIMERUN_WINOGRAD_CLONES void TransformInput4(const float* x, int64_t h, int64_t
 }
 ANIMERUN_WINOGRAD_CLONES void TransformOutput2(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
                                                int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin,
-                                               int64_t end, float* out) {
-  TransformOutputBody<2>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, out);
+                                               int64_t end, const StoreSink& sink) {
+  TransformOutputBody<2>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, sink);
 }
 ANIMERUN_WINOGRAD_CLONES void TransformOutput4(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
                                                int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin,
-                                               int64_t end, float* out) {
-  TransformOutputBody<4>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, out);
+                                               int64_t end, const StoreSink& sink) {
+  TransformOutputBody<4>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, sink);
+}
+ANIMERUN_WINOGRAD_CLONES void TransformPool2(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+                                             int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin, int64_t end,
+                                             const PoolSink& sink) {
+  TransformOutputBody<2>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, sink);
+}
+ANIMERUN_WINOGRAD_CLONES void TransformPool4(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+                                             int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin, int64_t end,
+                                             const PoolSink& sink) {
+  TransformOutputBody<4>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, sink);
 }
 
-template <int M>
-torch::Tensor Run(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+// The steps shared by both entry points: pads channels to whole vectors, transforms the
+// weights, and for each block of tiles transforms the input, multiplies, and calls
+// emit(t0, t1, products, padded bias, k) for the output transform.
+template <int M, typename Emit>
+void RunBlocks(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, const Emit& emit) {
   constexpr int A = Winograd<M>::kA;
   const int64_t c_in = x.size(1), h = x.size(2), w = x.size(3), k_out = weight.size(0);
   // Channels padded to whole vectors (zero input channels, zero filters), a no-op for
@@ -217,7 +291,6 @@ torch::Tensor Run(const torch::Tensor& x, const torch::Tensor& weight, const tor
   // [xi * K + k, c, 1, 1].
   const torch::Tensor u = TransformWeights<M>(wpad).permute({0, 2, 1}).reshape({A * A * k, c, 1, 1}).contiguous();
   const auto layout = x.options().memory_format(torch::MemoryFormat::ChannelsLast);
-  torch::Tensor out = torch::empty({1, k_out, h, w}, layout);
   const int64_t tiles_h = (h + M - 1) / M, tiles_w = (w + M - 1) / M, tiles = tiles_h * tiles_w;
   // Tiles per block: measured best near 1024 for AnT's layers (fewer calls against data that
   // stays in the last-level cache between the three steps).
@@ -233,20 +306,11 @@ torch::Tensor Run(const torch::Tensor& x, const torch::Tensor& weight, const tor
     const torch::Tensor prod = at::conv2d(v.narrow(3, 0, n), u, torch::Tensor(), at::IntArrayRef{1, 1},
                                           at::IntArrayRef{0, 0}, at::IntArrayRef{1, 1}, A * A)
                                    .contiguous(torch::MemoryFormat::ChannelsLast);  // [t][xi][k]
-    const float* m_ptr = prod.data_ptr<float>();
-    float* out_ptr = out.data_ptr<float>();
-    at::parallel_for(t0, t1, 16, [&](int64_t begin, int64_t end) {
-      (M == 2 ? TransformOutput2 : TransformOutput4)(m_ptr, bpad.data_ptr<float>(), h, w, k, k_out, tiles_w, t0,
-                                                     begin, end, out_ptr);
-    });
+    emit(t0, t1, prod.data_ptr<float>(), bpad.data_ptr<float>(), k);
   }
-  return out;
 }
 
-}  // namespace
-
-torch::Tensor WinogradConv3x3(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                              int tile_size) {
+void CheckArguments(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, int tile_size) {
   if (x.dim() != 4 || x.size(0) != 1 || !x.is_cpu() || x.scalar_type() != torch::kFloat)
     throw std::invalid_argument("WinogradConv3x3: input must be a float CPU [1, C, H, W] tensor, got " +
                                 c10::str(x.sizes(), " ", x.scalar_type()));
@@ -255,9 +319,81 @@ torch::Tensor WinogradConv3x3(const torch::Tensor& x, const torch::Tensor& weigh
                                 ", 3, 3], got " + c10::str(weight.sizes()));
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
     throw std::invalid_argument("WinogradConv3x3: bias must be [" + std::to_string(weight.size(0)) + "]");
-  if (tile_size == 2) return Run<2>(x, weight, bias);
-  if (tile_size == 4) return Run<4>(x, weight, bias);
-  throw std::invalid_argument("WinogradConv3x3: tile_size must be 2 or 4, got " + std::to_string(tile_size));
+  if (tile_size != 2 && tile_size != 4)
+    throw std::invalid_argument("WinogradConv3x3: tile_size must be 2 or 4, got " + std::to_string(tile_size));
+}
+
+template <int M>
+torch::Tensor Convolve(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const int64_t h = x.size(2), w = x.size(3), k_out = weight.size(0), tiles_w = (w + M - 1) / M;
+  torch::Tensor out = torch::empty({1, k_out, h, w}, x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  const StoreSink sink{out.data_ptr<float>(), w, k_out};
+  RunBlocks<M>(x, weight, bias, [&](int64_t t0, int64_t t1, const float* m, const float* b, int64_t k) {
+    at::parallel_for(t0, t1, 16, [&](int64_t begin, int64_t end) {
+      (M == 2 ? TransformOutput2 : TransformOutput4)(m, b, h, w, k, k_out, tiles_w, t0, begin, end, sink);
+    });
+  });
+  return out;
+}
+
+template <int M>
+WinogradSegmentSums Pool(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                         const torch::Tensor& ids, int64_t num_segments) {
+  const int64_t h = x.size(2), w = x.size(3), k_out = weight.size(0), tiles_w = (w + M - 1) / M;
+  // Each block's tiles are cut into kParts fixed ranges, each adding into its own sums; the
+  // parts are added in order at the end, so the sums do not depend on the thread count.
+  constexpr int64_t kParts = 8;
+  const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
+  torch::Tensor sums = torch::zeros({kParts, num_segments, k_out}, dbl);
+  torch::Tensor moments = torch::zeros({kParts, 2, k_out}, dbl);
+  const int64_t* seg = ids.data_ptr<int64_t>();
+  RunBlocks<M>(x, weight, bias, [&](int64_t t0, int64_t t1, const float* m, const float* b, int64_t k) {
+    const int64_t per_part = (t1 - t0 + kParts - 1) / kParts;
+    at::parallel_for(0, kParts, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t part = p0; part < p1; ++part) {
+        const int64_t begin = t0 + part * per_part, end = std::min(t1, begin + per_part);
+        if (begin >= end) continue;
+        double* mom = moments[part].data_ptr<double>();
+        const PoolSink sink{seg, w, k_out, sums[part].data_ptr<double>(), mom, mom + k_out};
+        (M == 2 ? TransformPool2 : TransformPool4)(m, b, h, w, k, k_out, tiles_w, t0, begin, end, sink);
+      }
+    });
+  });
+  WinogradSegmentSums result;
+  result.sums = sums[0].clone();
+  torch::Tensor total = moments[0].clone();
+  for (int64_t part = 1; part < kParts; ++part) {
+    result.sums.add_(sums[part]);
+    total.add_(moments[part]);
+  }
+  result.channel_sum = total[0];
+  result.channel_sum_sq = total[1];
+  return result;
+}
+
+}  // namespace
+
+torch::Tensor WinogradConv3x3(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                              int tile_size) {
+  CheckArguments(x, weight, bias, tile_size);
+  return tile_size == 2 ? Convolve<2>(x, weight, bias) : Convolve<4>(x, weight, bias);
+}
+
+WinogradSegmentSums WinogradConv3x3SegmentSums(const torch::Tensor& x, const torch::Tensor& weight,
+                                               const torch::Tensor& bias, const torch::Tensor& segments,
+                                               int64_t num_segments, int tile_size) {
+  CheckArguments(x, weight, bias, tile_size);
+  if (segments.numel() != x.size(2) * x.size(3) || !segments.is_cpu())
+    throw std::invalid_argument("WinogradConv3x3SegmentSums: segments must be a CPU map of " +
+                                std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)) + " ids, got " +
+                                c10::str(segments.sizes()));
+  const torch::Tensor ids = segments.reshape({-1}).to(torch::kLong).contiguous();
+  if (num_segments <= 0) throw std::invalid_argument("WinogradConv3x3SegmentSums: num_segments must be > 0");
+  const auto [lo, hi] = torch::aminmax(ids);
+  if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= num_segments)
+    throw std::invalid_argument("WinogradConv3x3SegmentSums: segment id out of range [0, " +
+                                std::to_string(num_segments) + ")");
+  return tile_size == 2 ? Pool<2>(x, weight, bias, ids, num_segments) : Pool<4>(x, weight, bias, ids, num_segments);
 }
 
 }  // namespace animerun::models

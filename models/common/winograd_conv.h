@@ -20,6 +20,20 @@ namespace animerun::models {
 // channels-last memory. tile_size m is 2 or 4. Throws std::invalid_argument otherwise. No
 // autograd: call it under NoGradGuard (inference) only.
 torch::Tensor WinogradConv3x3(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                              int tile_size = 4);
+                              int tile_size = 2);
+
+// What a segment-mean pooling and an InstanceNorm after the convolution need, summed in
+// double straight from the output transform, so that the [K, H, W] output is never written
+// (AnT's last layer: 253 MB per 960x540 frame, written, normalised and read again).
+struct WinogradSegmentSums {
+  torch::Tensor sums;            // [N, K] double: each segment's sum of the output vectors
+  torch::Tensor channel_sum;     // [K] double: each channel's sum over all pixels
+  torch::Tensor channel_sum_sq;  // [K] double: each channel's sum of squares over all pixels
+};
+// segments: H x W ids in [0, num_segments) (any integer dtype and shape with H * W
+// elements). The sums do not depend on the thread count.
+WinogradSegmentSums WinogradConv3x3SegmentSums(const torch::Tensor& x, const torch::Tensor& weight,
+                                               const torch::Tensor& bias, const torch::Tensor& segments,
+                                               int64_t num_segments, int tile_size = 2);
 
 }  // namespace animerun::models

@@ -139,6 +139,16 @@ TEST(AntUnit, WinogradEncoderEqualsLibTorchsConvolutions) {
   torch::GradMode::set_enabled(false);
   EXPECT_TRUE(trained.requires_grad());
   EXPECT_LT((trained - reference).abs().max().item<float>(), 1e-5);
+
+  // Segment means straight from layer3's Winograd transform (normalised after pooling)
+  // against pooling the normalised map; one segment id without pixels gives zeros.
+  const int64_t n = 12;
+  const torch::Tensor seg = torch::randint(0, n - 1, {1, 203, 301}, torch::kInt32);
+  const torch::Tensor fused = encoder->SegmentMeans(img, seg, n);
+  const torch::Tensor pooled = models::SegmentMeanPool(reference, seg, n);
+  ASSERT_EQ(fused.sizes(), pooled.sizes());
+  EXPECT_LT((fused - pooled).abs().max().item<float>(), 1e-5);
+  EXPECT_EQ(fused.select(2, n - 1).abs().max().item<float>(), 0.0f);
 }
 
 TEST(AntUnit, SegmentBoxesByHand) {

@@ -48,6 +48,42 @@ TEST(WinogradConv, EqualsTheDirectConvolution) {
   }
 }
 
+TEST(WinogradConv, SegmentSumsEqualPoolingTheConvolution) {
+  // The pooled variant against the convolution's output summed per segment and per channel
+  // in double: random ids (one id never used), a size no multiple of the tile, 40 output
+  // channels (a partial vector); and the same sums bit for bit with one thread and two.
+  torch::manual_seed(9);
+  torch::NoGradGuard no_grad;
+  const int64_t h = 29, w = 43, n = 7;
+  const torch::Tensor x = torch::randn({1, 24, h, w}).relu();
+  const torch::Tensor weight = torch::randn({40, 24, 3, 3}) / std::sqrt(9.0 * 24);
+  const torch::Tensor bias = torch::randn({40}) * 0.1;
+  const torch::Tensor ids = torch::randint(0, n - 1, {h, w}, torch::kInt32);  // id n-1 empty
+  const torch::Tensor y = torch::conv2d(x.to(torch::kDouble), weight.to(torch::kDouble), bias.to(torch::kDouble), 1, 1)[0]
+                              .reshape({40, h * w})
+                              .t();  // [HW, K]
+  const torch::Tensor expected = torch::zeros({n, 40}, torch::kDouble).index_add_(0, ids.reshape({-1}).to(torch::kLong), y);
+  for (const int tile : {2, 4}) {
+    const WinogradSegmentSums r = WinogradConv3x3SegmentSums(x, weight, bias, ids, n, tile);
+    ASSERT_EQ(r.sums.sizes(), (std::vector<int64_t>{n, 40}));
+    EXPECT_LT((r.sums - expected).abs().max().item<double>(), tile == 2 ? 1e-4 : 1e-3) << tile;
+    EXPECT_EQ(r.sums[n - 1].abs().max().item<double>(), 0.0);
+    EXPECT_LT((r.channel_sum - y.sum(0)).abs().max().item<double>(), tile == 2 ? 1e-4 : 1e-3);
+    EXPECT_LT((r.channel_sum_sq - y.square().sum(0)).abs().max().item<double>(), tile == 2 ? 1e-4 : 1e-3);
+  }
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const WinogradSegmentSums one = WinogradConv3x3SegmentSums(x, weight, bias, ids, n, 2);
+  at::set_num_threads(2);
+  const WinogradSegmentSums two = WinogradConv3x3SegmentSums(x, weight, bias, ids, n, 2);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(one.sums, two.sums));
+  EXPECT_TRUE(torch::equal(one.channel_sum_sq, two.channel_sum_sq));
+  // Ids outside [0, n) and a map of the wrong size are refused.
+  EXPECT_THROW(WinogradConv3x3SegmentSums(x, weight, bias, ids, n - 2, 2), std::invalid_argument);
+  EXPECT_THROW(WinogradConv3x3SegmentSums(x, weight, bias, ids.narrow(0, 0, h - 1), n, 2), std::invalid_argument);
+}
+
 TEST(WinogradConv, RefusesWhatItCannotCompute) {
   torch::NoGradGuard no_grad;
   const torch::Tensor x = torch::randn({1, 4, 8, 8});
