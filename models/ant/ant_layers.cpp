@@ -127,6 +127,19 @@ torch::Tensor AntMlpImpl::forward(const torch::Tensor& x) {
   return y;
 }
 
+torch::Tensor AntMlpImpl::ForwardPair(const torch::Tensor& x, int64_t n0) {
+  torch::Tensor y = x;
+  const int64_t n = x.size(2);
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    y = PointwiseConv1d(*convs_[i], y);
+    if (i + 1 < convs_.size()) {
+      AntInstanceNorm(y.narrow(2, 0, n0), /*relu=*/true);  // in place on each frame's columns
+      AntInstanceNorm(y.narrow(2, n0, n - n0), /*relu=*/true);
+    }
+  }
+  return y;
+}
+
 torch::Tensor AntInstanceNorm(torch::Tensor x, bool relu) {
   std::vector<int64_t> dims;
   for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
@@ -318,6 +331,28 @@ torch::Tensor AntMultiHeadedAttentionImpl::forward(const torch::Tensor& query, c
   return PointwiseConv1d(*merge_, x.permute({0, 3, 1, 2}).reshape({b, dim_ * num_heads_, -1}));
 }
 
+torch::Tensor AntMultiHeadedAttentionImpl::ForwardPair(const torch::Tensor& x, int64_t n0, bool cross) {
+  const int64_t d = dim_ * num_heads_, n = x.size(2), n1 = n - n0;
+  // q, k and v of every point of both frames in one product: [3d, n].
+  const torch::Tensor w = torch::cat({proj_convs_[0]->weight, proj_convs_[1]->weight, proj_convs_[2]->weight}, 0)
+                              .squeeze(-1);
+  const torch::Tensor b = torch::cat({proj_convs_[0]->bias, proj_convs_[1]->bias, proj_convs_[2]->bias}, 0);
+  const torch::Tensor qkv = torch::addmm(b.unsqueeze(1), w, x.select(0, 0));
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dim_));
+  // Frame f's queries (columns [q0, q0 + nq)) against the sources in columns [s0, s0 + ns).
+  const auto attend = [&](int64_t q0, int64_t nq, int64_t s0, int64_t ns) {
+    // view(d / heads, heads, N): channel c belongs to head c % heads.
+    const torch::Tensor q = qkv.narrow(0, 0, d).narrow(1, q0, nq).reshape({dim_, num_heads_, nq}).permute({1, 2, 0});
+    const torch::Tensor k = qkv.narrow(0, d, d).narrow(1, s0, ns).reshape({dim_, num_heads_, ns}).permute({1, 0, 2});
+    const torch::Tensor v = qkv.narrow(0, 2 * d, d).narrow(1, s0, ns).reshape({dim_, num_heads_, ns}).permute({1, 2, 0});
+    const torch::Tensor prob = torch::softmax(torch::bmm(q, k).mul_(scale), -1);  // [heads, nq, ns]
+    return torch::bmm(prob, v).permute({2, 0, 1}).reshape({d, nq});               // [d, nq]
+  };
+  const torch::Tensor m0 = cross ? attend(0, n0, n0, n1) : attend(0, n0, 0, n0);
+  const torch::Tensor m1 = cross ? attend(n0, n1, 0, n0) : attend(n0, n1, n0, n1);
+  return torch::addmm(merge_->bias.unsqueeze(1), merge_->weight.squeeze(-1), torch::cat({m0, m1}, 1)).unsqueeze(0);
+}
+
 void AntMultiHeadedAttentionImpl::CountFlops(FlopCount& count, int64_t batch, int64_t queries, int64_t sources) const {
   count.Conv1d("attention", *proj_convs_[0], batch, queries);
   count.Conv1d("attention", *proj_convs_[1], batch, sources);
@@ -353,6 +388,10 @@ torch::Tensor AntAttentionalPropagationImpl::forward(const torch::Tensor& x, con
   return mlp_->forward(torch::cat({x, message}, 1));
 }
 
+torch::Tensor AntAttentionalPropagationImpl::ForwardPair(const torch::Tensor& x, int64_t n0, bool cross) {
+  return mlp_->ForwardPair(torch::cat({x, attn_->ForwardPair(x, n0, cross)}, 1), n0);
+}
+
 AntAttentionalGnnImpl::AntAttentionalGnnImpl(int64_t feature_dim, const std::vector<bool>& cross_layers,
                                              int64_t num_heads)
     : cross_(cross_layers) {
@@ -365,6 +404,15 @@ AntAttentionalGnnImpl::AntAttentionalGnnImpl(int64_t feature_dim, const std::vec
 }
 
 std::pair<torch::Tensor, torch::Tensor> AntAttentionalGnnImpl::forward(torch::Tensor desc0, torch::Tensor desc1) {
+  if (!torch::GradMode::is_enabled() && desc0.size(0) == 1 && desc1.size(0) == 1 && desc0.is_cpu()) {
+    // Inference: both frames side by side, so every projection and MLP layer is one product
+    // over n0 + n1 points instead of two (on 2 cores the small products and the per-op
+    // overhead cost more than their arithmetic; measured in docs/benchmarks.md).
+    const int64_t n0 = desc0.size(2);
+    torch::Tensor x = torch::cat({desc0, desc1}, 2);
+    for (size_t i = 0; i < layer_refs_.size(); ++i) x.add_(layer_refs_[i]->ForwardPair(x, n0, cross_[i]));
+    return {x.narrow(2, 0, n0), x.narrow(2, n0, x.size(2) - n0)};
+  }
   for (size_t i = 0; i < layer_refs_.size(); ++i) {
     const torch::Tensor& src0 = cross_[i] ? desc1 : desc0;
     const torch::Tensor& src1 = cross_[i] ? desc0 : desc1;

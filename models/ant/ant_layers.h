@@ -28,6 +28,9 @@ class AntMlpImpl : public torch::nn::Module {
  public:
   explicit AntMlpImpl(const std::vector<int64_t>& channels);
   torch::Tensor forward(const torch::Tensor& x);  // [B, channels[0], N] -> [B, channels.back(), N]
+  // Inference on two frames' points side by side, x [1, channels[0], n0 + n1]: each
+  // InstanceNorm over its own frame's n0 or n1 points, as forward on each frame.
+  torch::Tensor ForwardPair(const torch::Tensor& x, int64_t n0);
   torch::nn::Conv1d& last() { return convs_.back(); }
   void CountFlops(FlopCount& count, const std::string& part, int64_t batch, int64_t points) const;
 
@@ -112,6 +115,12 @@ class AntMultiHeadedAttentionImpl : public torch::nn::Module {
  public:
   AntMultiHeadedAttentionImpl(int64_t num_heads, int64_t d_model);
   torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value);
+  // Inference on both frames at once: x [1, d, n0 + n1] holds frame 0's n0 descriptors then
+  // frame 1's. Frame 0 attends to frame 1 and frame 1 to frame 0 when `cross`, each to
+  // itself otherwise; returns both frames' messages [1, d, n0 + n1]. The projections run as
+  // one product over both frames (the same values as forward per frame, in a third of the
+  // calls).
+  torch::Tensor ForwardPair(const torch::Tensor& x, int64_t n0, bool cross);
   // queries attending to `sources` points.
   void CountFlops(FlopCount& count, int64_t batch, int64_t queries, int64_t sources) const;
 
@@ -128,6 +137,9 @@ class AntAttentionalPropagationImpl : public torch::nn::Module {
  public:
   AntAttentionalPropagationImpl(int64_t feature_dim, int64_t num_heads);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& source);
+  // Inference on both frames at once (AntMultiHeadedAttentionImpl::ForwardPair): the deltas
+  // of frames 0 and 1 [1, d, n0 + n1].
+  torch::Tensor ForwardPair(const torch::Tensor& x, int64_t n0, bool cross);
   void CountFlops(FlopCount& count, int64_t batch, int64_t points, int64_t sources) const;
 
  private:
