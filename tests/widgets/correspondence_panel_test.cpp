@@ -10,6 +10,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QKeyEvent>
 #include <QSignalSpy>
 #include <QTest>
@@ -19,6 +20,7 @@
 
 #include "core/data/animerun_dataset.h"
 #include "core/data/synth.h"
+#include "core/flow/flow_models.h"
 #include "core/io/match_json.h"
 #include "core/segments/match_eval.h"
 #include "core/util/fs.h"
@@ -443,6 +445,55 @@ TEST(CorrespondencePanel, AntMatcherWithTheGoldenCheckpoint) {
   reopened.setPair(Q(f.split), f.pair, Shared(f.data));
   EXPECT_EQ(reopened.session().proposal().source, "ant");
   EXPECT_EQ(reopened.session().ReviewQueue(), sess.ReviewQueue());
+}
+
+// The demo's path: AnT chosen, the weights field left empty, Run. The built-in weights (when
+// the binary has them) match the generated pair, mostly as the ground truth does.
+TEST(CorrespondencePanel, AntWithAnEmptyFieldRunsTheBuiltInWeights) {
+  if (flow::BuiltinWeightsRef("ant").empty()) GTEST_SKIP() << "no built-in AnT weights in this build";
+  const fs::path root = test::ScratchDir("builtin_ant_data");
+  data::SynthOptions so;
+  so.scenes = 1;
+  so.frames = 2;
+  so.width = 480;
+  so.height = 272;
+  so.color_passes = 0;
+  data::GenerateSynthDataset(root, so);
+  const auto ds = data::AnimeRunDataset::Open(root);
+  const data::FramePair pair = ds.scenes().at(0).pairs.at(0);
+  const data::PairData d = data::LoadPair(pair);
+  CorrespondencePanel panel(nullptr, QuietCorrespondence());
+  panel.setPair(Q(ds.root()), pair, Shared(d));
+  ASSERT_TRUE(panel.HasSession());
+  auto* source = panel.findChild<QComboBox*>();
+  auto* weights = panel.findChild<QLineEdit*>();
+  ASSERT_TRUE(source && weights);
+  source->setCurrentIndex(source->findData("ant"));
+  EXPECT_TRUE(weights->text().isEmpty());
+  EXPECT_NE(weights->placeholderText().indexOf("built-in"), -1);
+  QPushButton* run = nullptr;
+  for (auto* b : panel.findChildren<QPushButton*>())
+    if (b->text() == "Run") run = b;
+  ASSERT_NE(run, nullptr);
+  QSignalSpy done(&panel, &CorrespondencePanel::matcherFinished);
+  run->click();
+  ASSERT_TRUE(panel.WaitIdle(120000));
+  ASSERT_EQ(done.count(), 1);
+  ASSERT_TRUE(done.at(0).at(0).toBool()) << done.at(0).at(1).toString().toStdString();
+  const auto& proposal = panel.session().proposal();
+  EXPECT_EQ(proposal.source, "ant");
+  int agree = 0, total = 0;
+  for (size_t i = 0; i < d.match_forward.size() && i < proposal.matches.size(); ++i) {
+    ++total;
+    agree += proposal.matches[i] == d.match_forward[i];
+  }
+  ASSERT_GT(total, 20);
+  EXPECT_GT(static_cast<double>(agree) / total, 0.6) << agree << " of " << total;
+  std::printf("[builtin ant] %d of %d segments as the ground truth\n", agree, total);
+  panel.resize(1200, 420);
+  panel.show();
+  QApplication::processEvents();
+  EXPECT_TRUE(panel.grab().save(Q(test::ScratchDir("builtin_ant_shot") / "correspondence_builtin_ant.png")));
 }
 
 }  // namespace
