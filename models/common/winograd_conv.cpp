@@ -10,6 +10,7 @@
 
 // The transforms pass 16-float vectors between always-inlined helpers; GCC warns that such
 // values change the ABI without AVX-512, which never applies to inlined code.
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace animerun::models {
@@ -397,3 +398,7 @@ WinogradSegmentSums WinogradConv3x3SegmentSums(const torch::Tensor& x, const tor
 }
 
 }  // namespace animerun::models
+
+#undef ANIMERUN_ALWAYS_INLINE
+#undef ANIMERUN_WINOGRAD_CLONES
+#pragma GCC diagnostic pop

@@ -11,17 +11,17 @@
 namespace animerun::models {
 namespace {
 
-constexpr size_t kMiB = size_t{1} << 20;
+constexpr size_t kCacheMiB = size_t{1} << 20;
 
 // Floats making up `bytes` bytes.
-int64_t Floats(size_t bytes) { return static_cast<int64_t>(bytes / sizeof(float)); }
+int64_t CacheFloats(size_t bytes) { return static_cast<int64_t>(bytes / sizeof(float)); }
 
 class CpuBlockCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     CpuBlockCacheOptions options;
-    options.min_block_bytes = kMiB;
-    options.max_cached_bytes = 64 * kMiB;
+    options.min_block_bytes = kCacheMiB;
+    options.max_cached_bytes = 64 * kCacheMiB;
     options.max_footprint_ratio = 1.0;  // the strict bound; one test below uses more
     InstallCpuBlockCache(options);
     ReleaseCpuBlockCache();
@@ -32,24 +32,24 @@ class CpuBlockCacheTest : public ::testing::Test {
 TEST_F(CpuBlockCacheTest, IsLibTorchsCpuAllocatorOnceInstalled) {
   EXPECT_TRUE(CpuBlockCacheInstalled());
   const auto before = GetCpuBlockCacheStats();
-  { torch::Tensor t = torch::empty({Floats(4 * kMiB)}); }
+  { torch::Tensor t = torch::empty({CacheFloats(4 * kCacheMiB)}); }
   const auto after = GetCpuBlockCacheStats();
   EXPECT_EQ(after.hits + after.misses, before.hits + before.misses + 1);
-  EXPECT_EQ(after.cached_bytes, 4 * kMiB);
+  EXPECT_EQ(after.cached_bytes, 4 * kCacheMiB);
 }
 
 TEST_F(CpuBlockCacheTest, AFreedBlockServesTheNextRequestOfNearlyItsSize) {
   void* first = nullptr;
   {
-    torch::Tensor t = torch::empty({Floats(4 * kMiB)});
+    torch::Tensor t = torch::empty({CacheFloats(4 * kCacheMiB)});
     first = t.data_ptr();
   }
   const auto before = GetCpuBlockCacheStats();
-  torch::Tensor same = torch::empty({Floats(4 * kMiB)});
+  torch::Tensor same = torch::empty({CacheFloats(4 * kCacheMiB)});
   EXPECT_EQ(same.data_ptr(), first);
   same.reset();
   // 3.75 MiB: the 4 MiB block wastes less than 1/8 of the request, so it is reused.
-  torch::Tensor smaller = torch::empty({Floats(4 * kMiB - kMiB / 4)});
+  torch::Tensor smaller = torch::empty({CacheFloats(4 * kCacheMiB - kCacheMiB / 4)});
   EXPECT_EQ(smaller.data_ptr(), first);
   EXPECT_EQ(GetCpuBlockCacheStats().hits, before.hits + 2);
   // Reused memory is ordinary memory: values written are the values read.
@@ -58,16 +58,16 @@ TEST_F(CpuBlockCacheTest, AFreedBlockServesTheNextRequestOfNearlyItsSize) {
 }
 
 TEST_F(CpuBlockCacheTest, AMissGivesBackCachedBytesBeforeAllocating) {
-  { torch::Tensor big = torch::empty({Floats(8 * kMiB)}); }
-  EXPECT_EQ(GetCpuBlockCacheStats().cached_bytes, 8 * kMiB);
+  { torch::Tensor big = torch::empty({CacheFloats(8 * kCacheMiB)}); }
+  EXPECT_EQ(GetCpuBlockCacheStats().cached_bytes, 8 * kCacheMiB);
   // 2 MiB is far smaller than the cached 8 MiB block: not reused (it would waste 3/4), and
   // the cached block is released, so the process holds no more than before.
   const auto before = GetCpuBlockCacheStats();
-  torch::Tensor small = torch::empty({Floats(2 * kMiB)});
+  torch::Tensor small = torch::empty({CacheFloats(2 * kCacheMiB)});
   const auto after = GetCpuBlockCacheStats();
   EXPECT_EQ(after.misses, before.misses + 1);
   EXPECT_EQ(after.cached_bytes, 0u);
-  EXPECT_EQ(after.live_bytes, 2 * kMiB);
+  EXPECT_EQ(after.live_bytes, 2 * kCacheMiB);
 }
 
 TEST_F(CpuBlockCacheTest, OptionsAreChecked) {
@@ -84,11 +84,11 @@ TEST_F(CpuBlockCacheTest, OptionsAreChecked) {
 TEST_F(CpuBlockCacheTest, CachedBytesStayUnderTheCap) {
   {
     std::vector<torch::Tensor> blocks;
-    for (int i = 0; i < 3; ++i) blocks.push_back(torch::empty({Floats(30 * kMiB)}));
+    for (int i = 0; i < 3; ++i) blocks.push_back(torch::empty({CacheFloats(30 * kCacheMiB)}));
   }
   const auto stats = GetCpuBlockCacheStats();
-  EXPECT_LE(stats.cached_bytes, 64 * kMiB);
-  EXPECT_EQ(stats.cached_bytes, 60 * kMiB);  // two of the three fit
+  EXPECT_LE(stats.cached_bytes, 64 * kCacheMiB);
+  EXPECT_EQ(stats.cached_bytes, 60 * kCacheMiB);  // two of the three fit
   ReleaseCpuBlockCache();
   EXPECT_EQ(GetCpuBlockCacheStats().cached_bytes, 0u);
 }
@@ -116,8 +116,8 @@ TEST_F(CpuBlockCacheTest, LiveAndCachedBytesNeverExceedThePeakOfLiveBytes) {
   size_t max_total_seen = 0;
   for (int step = 0; step < 400; ++step) {
     if (live.empty() || action(rng) != 0) {
-      const size_t bytes = static_cast<size_t>(size_mib(rng)) * kMiB;
-      live.push_back(torch::empty({Floats(bytes)}));
+      const size_t bytes = static_cast<size_t>(size_mib(rng)) * kCacheMiB;
+      live.push_back(torch::empty({CacheFloats(bytes)}));
       live_bytes += bytes;
     } else {
       const size_t i = rng() % live.size();
@@ -145,15 +145,15 @@ TEST_F(CpuBlockCacheTest, AFootprintAboveThePeakLetsAnEncoderReuseEveryMap) {
   // freed, conv3's, conv2's freed, conv3's freed. Its peak is conv2 + conv3; keeping all
   // three needs 7/6 of that.
   CpuBlockCacheOptions options;
-  options.min_block_bytes = kMiB;
+  options.min_block_bytes = kCacheMiB;
   options.max_footprint_ratio = 1.25;
   InstallCpuBlockCache(options);
   ReleaseCpuBlockCache();
   auto image = [] {
-    torch::Tensor a = torch::empty({Floats(2 * kMiB)});
-    torch::Tensor b = torch::empty({Floats(4 * kMiB)});
+    torch::Tensor a = torch::empty({CacheFloats(2 * kCacheMiB)});
+    torch::Tensor b = torch::empty({CacheFloats(4 * kCacheMiB)});
     a.reset();
-    torch::Tensor c = torch::empty({Floats(8 * kMiB)});
+    torch::Tensor c = torch::empty({CacheFloats(8 * kCacheMiB)});
     b.reset();
   };
   image();
@@ -163,7 +163,7 @@ TEST_F(CpuBlockCacheTest, AFootprintAboveThePeakLetsAnEncoderReuseEveryMap) {
   const auto after = GetCpuBlockCacheStats();
   EXPECT_EQ(after.misses, before.misses);  // no fresh memory from the third image on
   EXPECT_EQ(after.hits, before.hits + 9);
-  EXPECT_EQ(after.cached_bytes, 14 * kMiB);  // 7/6 of the 12 MiB peak
+  EXPECT_EQ(after.cached_bytes, 14 * kCacheMiB);  // 7/6 of the 12 MiB peak
 
   // The strict bound keeps only what fits under the peak: conv1's map is given back each time.
   options.max_footprint_ratio = 1.0;
@@ -173,16 +173,16 @@ TEST_F(CpuBlockCacheTest, AFootprintAboveThePeakLetsAnEncoderReuseEveryMap) {
   const auto strict_before = GetCpuBlockCacheStats();
   image();
   EXPECT_GT(GetCpuBlockCacheStats().misses, strict_before.misses);
-  EXPECT_LE(GetCpuBlockCacheStats().cached_bytes, 12 * kMiB);
+  EXPECT_LE(GetCpuBlockCacheStats().cached_bytes, 12 * kCacheMiB);
 }
 
 TEST_F(CpuBlockCacheTest, RawAllocateAndDeallocateRoundTrip) {
   c10::Allocator* allocator = c10::GetCPUAllocator();
-  void* p = allocator->raw_allocate(4 * kMiB);
+  void* p = allocator->raw_allocate(4 * kCacheMiB);
   ASSERT_NE(p, nullptr);
-  static_cast<char*>(p)[4 * kMiB - 1] = 1;
+  static_cast<char*>(p)[4 * kCacheMiB - 1] = 1;
   allocator->raw_deallocate(p);
-  EXPECT_EQ(GetCpuBlockCacheStats().cached_bytes, 4 * kMiB);
+  EXPECT_EQ(GetCpuBlockCacheStats().cached_bytes, 4 * kCacheMiB);
 }
 
 }  // namespace

@@ -9,13 +9,13 @@
 namespace animerun::models {
 namespace {
 
-struct Case {
+struct WinogradCase {
   int64_t c, k, h, w;
   bool with_bias;
 };
 
 // Max |y - conv2d(x, w, b)| with the reference in double.
-double MaxError(const torch::Tensor& y, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+double WinogradMaxError(const torch::Tensor& y, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
   const torch::Tensor ref = torch::conv2d(x.to(torch::kDouble), w.to(torch::kDouble),
                                           b.defined() ? b.to(torch::kDouble) : torch::Tensor(), 1, 1);
   return (y.to(torch::kDouble) - ref).abs().max().item<double>();
@@ -29,19 +29,19 @@ TEST(WinogradConv, EqualsTheDirectConvolution) {
   // (measured up to 11x at 64 -> 128 channels).
   torch::manual_seed(5);
   torch::NoGradGuard no_grad;
-  for (const Case& t : {Case{5, 7, 11, 9, true}, Case{32, 48, 37, 53, false}, Case{64, 128, 40, 72, true},
-                        Case{3, 16, 1, 1, true}, Case{16, 16, 2, 3, false}}) {
+  for (const WinogradCase& t : {WinogradCase{5, 7, 11, 9, true}, WinogradCase{32, 48, 37, 53, false}, WinogradCase{64, 128, 40, 72, true},
+                        WinogradCase{3, 16, 1, 1, true}, WinogradCase{16, 16, 2, 3, false}}) {
     const torch::Tensor x = torch::randn({1, t.c, t.h, t.w}).relu();
     const torch::Tensor w = torch::randn({t.k, t.c, 3, 3}) / std::sqrt(9.0 * static_cast<double>(t.c));
     const torch::Tensor b = t.with_bias ? torch::randn({t.k}) * 0.1 : torch::Tensor();
-    const double direct = MaxError(torch::conv2d(x, w, b, 1, 1), x, w, b);
+    const double direct = WinogradMaxError(torch::conv2d(x, w, b, 1, 1), x, w, b);
     for (const bool channels_last : {false, true}) {
       const torch::Tensor in = channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
       const torch::Tensor y2 = WinogradConv3x3(in, w, b, 2);
       const torch::Tensor y4 = WinogradConv3x3(in, w, b, 4);
       ASSERT_EQ(y2.sizes(), (std::vector<int64_t>{1, t.k, t.h, t.w}));
       EXPECT_TRUE(y2.is_contiguous(torch::MemoryFormat::ChannelsLast));
-      const double e2 = MaxError(y2, x, w, b), e4 = MaxError(y4, x, w, b);
+      const double e2 = WinogradMaxError(y2, x, w, b), e4 = WinogradMaxError(y4, x, w, b);
       EXPECT_LT(e2, std::max(3.0 * direct, 2e-6)) << t.c << "->" << t.k << " " << t.h << "x" << t.w;
       EXPECT_LT(e4, std::max(40.0 * direct, 3e-5)) << t.c << "->" << t.k << " " << t.h << "x" << t.w;
     }
