@@ -220,8 +220,7 @@ torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch
                                            int64_t num_segments) {
   const torch::Tensor x = ForwardBeforeLayer3(img);
   if (!WinogradApplies(layer3_, x) || segments.dim() != 3 || segments.size(0) != 1 || num_segments <= 0)
-    return SegmentMeanPool(AntInstanceNorm(Conv3x3(layer3_, x).to(torch::kFloat), /*relu=*/false), segments,
-                           num_segments);
+    return SegmentMeanPool(Layer3AndNorm3(x), segments, num_segments);
   if (segments.size(1) != x.size(2) || segments.size(2) != x.size(3))
     throw std::invalid_argument("AntEncoder::SegmentMeans: segments " + c10::str(segments.sizes()) +
                                 " do not match the image " + c10::str(img.sizes()));
@@ -240,11 +239,13 @@ torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch
   return means.masked_fill(counts == 0, 0.0).t().unsqueeze(0).to(torch::kFloat).contiguous();
 }
 
-torch::Tensor AntEncoderImpl::forward(const torch::Tensor& img) {
+torch::Tensor AntEncoderImpl::Layer3AndNorm3(const torch::Tensor& x) {
   // The last norm and everything after it in fp32 (a no-op cast in fp32): the segment means
   // and the scores keep their precision when the convolutions ran in bf16.
-  return AntInstanceNorm(forward_before_norm3(img).to(torch::kFloat), /*relu=*/false);
+  return AntInstanceNorm(Conv3x3(layer3_, x).to(torch::kFloat), /*relu=*/false);
 }
+
+torch::Tensor AntEncoderImpl::forward(const torch::Tensor& img) { return Layer3AndNorm3(ForwardBeforeLayer3(img)); }
 
 torch::Tensor SegmentMeanPool(const torch::Tensor& features, const torch::Tensor& segments, int64_t num_segments,
                               torch::Tensor* counts_out) {

@@ -66,6 +66,7 @@ class AntEncoderImpl : public torch::nn::Module {
 
  private:
   torch::Tensor ForwardBeforeLayer3(const torch::Tensor& img);  // layer1, norm1, layer2, norm2
+  torch::Tensor Layer3AndNorm3(const torch::Tensor& x);         // layer3 then norm3 in fp32
   bool WinogradApplies(const torch::nn::Conv2d& layer, const torch::Tensor& x) const;
   torch::Tensor Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x);
 

@@ -65,9 +65,7 @@ class CpuBlockCache final : public c10::Allocator {
       ptr = c10::alloc_cpu(n);  // throws c10::Error when out of memory; nothing recorded yet
       if (n >= options_.min_block_bytes) {
         std::lock_guard<std::mutex> lock(mutex_);
-        live_[ptr] = n;
-        stats_.live_bytes += n;
-        peak_live_bytes_ = std::max(peak_live_bytes_, stats_.live_bytes);
+        NoteLiveLocked(ptr, n);
       }
     }
     return {ptr, ptr, &Free, c10::Device(c10::DeviceType::CPU)};
@@ -82,9 +80,7 @@ class CpuBlockCache final : public c10::Allocator {
       const size_t size = it->first;
       cached_.erase(it);
       stats_.cached_bytes -= size;
-      live_[ptr] = size;
-      stats_.live_bytes += size;
-      peak_live_bytes_ = std::max(peak_live_bytes_, stats_.live_bytes);
+      NoteLiveLocked(ptr, size);
       ++stats_.hits;
       return ptr;
     }
@@ -94,14 +90,14 @@ class CpuBlockCache final : public c10::Allocator {
     // more (a new high, which the plain allocator would need as well).
     const size_t limit = std::max(static_cast<size_t>(static_cast<double>(peak_live_bytes_) * options_.max_footprint_ratio),
                                   stats_.live_bytes + n);
-    while (!cached_.empty() && stats_.live_bytes + stats_.cached_bytes + n > limit) {
-      auto largest = std::prev(cached_.end());
-      stats_.cached_bytes -= largest->first;
-      c10::free_cpu(largest->second);
-      cached_.erase(largest);
-      ++stats_.evicted;
-    }
+    TrimLocked(limit - stats_.live_bytes - n);
     return nullptr;
+  }
+
+  void NoteLiveLocked(void* ptr, size_t size) const {
+    live_[ptr] = size;
+    stats_.live_bytes += size;
+    peak_live_bytes_ = std::max(peak_live_bytes_, stats_.live_bytes);
   }
 
   void Return(void* ptr) const {
@@ -123,6 +119,7 @@ class CpuBlockCache final : public c10::Allocator {
     c10::free_cpu(ptr);
   }
 
+  // Frees cached blocks, largest first, until at most keep_bytes stay cached.
   void TrimLocked(size_t keep_bytes) const {
     while (stats_.cached_bytes > keep_bytes && !cached_.empty()) {
       auto largest = std::prev(cached_.end());

@@ -85,6 +85,23 @@ ANIMERUN_ALWAYS_INLINE void LeftMultiply(const Matrix& m, const Lanes (&in)[A][A
     }
 }
 
+// out[i][q] = init + sum_j m[q][j] * in[i][j]: in times the transpose of a constant Q x A
+// matrix m (B = (B^T)^T, A = (A^T)^T), zero coefficients folded away as in LeftMultiply.
+template <int R, int Q, int A, typename Matrix>
+ANIMERUN_ALWAYS_INLINE void RightMultiplyTransposed(const Matrix& m, const Lanes (&in)[R][A], const Lanes& init,
+                                                    Lanes (&out)[R][Q]) {
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; ++q) {
+      Lanes acc = init;
+#pragma GCC unroll 8
+      for (int j = 0; j < A; ++j)
+        if (m[q][j] != 0.0f) acc += m[q][j] * in[i][j];
+      out[i][q] = acc;
+    }
+}
+
 // The input transform of one block of tiles, inlined into one copy per instruction set
 // (target_clones below).
 // c is a multiple of kLanes (callers pad).
@@ -93,7 +110,7 @@ ANIMERUN_ALWAYS_INLINE void TransformInputBody(const float* x, int64_t h, int64_
                                int64_t begin, int64_t end, float* v) {
   using W = Winograd<M>;
   constexpr int A = W::kA;
-  Lanes d[A][A], tmp[A][A];
+  Lanes d[A][A], tmp[A][A], v_tile[A][A];
   for (int64_t t = begin; t < end; ++t) {
     const int64_t ty = t / tiles_w, tx = t % tiles_w;
     const int64_t r0 = ty * M - 1, c0 = tx * M - 1;
@@ -109,18 +126,12 @@ ANIMERUN_ALWAYS_INLINE void TransformInputBody(const float* x, int64_t h, int64_
       for (int i = 0; i < A; ++i)
 #pragma GCC unroll 8
         for (int j = 0; j < A; ++j) d[i][j] = rows[i][j] ? Load(rows[i][j] + ch) : Lanes{};
-      LeftMultiply<A, A>(W::kBT, d, tmp);  // tmp = B^T d
-      // V = tmp B: V[i][j] = sum_k tmp[i][k] B^T[j][k]
+      LeftMultiply<A, A>(W::kBT, d, tmp);                       // tmp = B^T d
+      RightMultiplyTransposed<A, A, A>(W::kBT, tmp, Lanes{}, v_tile);  // V = tmp B
 #pragma GCC unroll 8
       for (int i = 0; i < A; ++i)
 #pragma GCC unroll 8
-        for (int j = 0; j < A; ++j) {
-          Lanes acc = {};
-#pragma GCC unroll 8
-          for (int k = 0; k < A; ++k)
-            if (W::kBT[j][k] != 0.0f) acc += W::kBT[j][k] * tmp[i][k];
-          Store(out + (i * A + j) * c + ch, acc);
-        }
+        for (int j = 0; j < A; ++j) Store(out + (i * A + j) * c + ch, v_tile[i][j]);
     }
   }
 }
@@ -215,16 +226,7 @@ ANIMERUN_ALWAYS_INLINE void TransformOutputBody(const float* m, const float* bia
       const int lanes = static_cast<int>(std::min<int64_t>(kLanes, out_k - ch));
       if (lanes <= 0) break;
       Lanes y[M][M];
-#pragma GCC unroll 8
-      for (int p = 0; p < M; ++p)
-#pragma GCC unroll 8
-        for (int q = 0; q < M; ++q) {
-          Lanes acc = b;
-#pragma GCC unroll 8
-          for (int j = 0; j < A; ++j)
-            if (W::kAT[q][j] != 0.0f) acc += W::kAT[q][j] * tmp[p][j];
-          y[p][q] = acc;
-        }
+      RightMultiplyTransposed<M, M, A>(W::kAT, tmp, b, y);  // y = tmp A + bias
       const int64_t r0 = ty * M, c0 = tx * M;
       sink.template operator()<M>(r0, c0, static_cast<int>(std::min<int64_t>(M, h - r0)),
                                   static_cast<int>(std::min<int64_t>(M, w - c0)), ch, y, lanes);

@@ -42,14 +42,14 @@ struct Fixture {
   data::PairData data;
 };
 
-Fixture MakeData() {
+Fixture MakeData(int width = 200, int height = 120, int frames = 3) {
   Fixture f;
   const fs::path root = test::ScratchDir("data");
   data::SynthOptions o;
   o.scenes = 1;
-  o.frames = 3;
-  o.width = 200;
-  o.height = 120;
+  o.frames = frames;
+  o.width = width;
+  o.height = height;
   o.color_passes = 0;
   data::GenerateSynthDataset(root, o);
   const auto ds = data::AnimeRunDataset::Open(root);
@@ -451,19 +451,10 @@ TEST(CorrespondencePanel, AntMatcherWithTheGoldenCheckpoint) {
 // the binary has them) match the generated pair, mostly as the ground truth does.
 TEST(CorrespondencePanel, AntWithAnEmptyFieldRunsTheBuiltInWeights) {
   if (flow::BuiltinWeightsRef("ant").empty()) GTEST_SKIP() << "no built-in AnT weights in this build";
-  const fs::path root = test::ScratchDir("builtin_ant_data");
-  data::SynthOptions so;
-  so.scenes = 1;
-  so.frames = 2;
-  so.width = 480;
-  so.height = 272;
-  so.color_passes = 0;
-  data::GenerateSynthDataset(root, so);
-  const auto ds = data::AnimeRunDataset::Open(root);
-  const data::FramePair pair = ds.scenes().at(0).pairs.at(0);
-  const data::PairData d = data::LoadPair(pair);
+  const Fixture f = MakeData(480, 272, 2);
+  const data::PairData& d = f.data;
   CorrespondencePanel panel(nullptr, QuietCorrespondence());
-  panel.setPair(Q(ds.root()), pair, Shared(d));
+  panel.setPair(Q(f.split), f.pair, Shared(d));
   ASSERT_TRUE(panel.HasSession());
   auto* source = panel.findChild<QComboBox*>();
   auto* weights = panel.findChild<QLineEdit*>();
