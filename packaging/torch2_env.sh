@@ -28,7 +28,9 @@ version="$(installed_version)"
 if [[ "$version" != "$want_prefix"* ]]; then
   echo "torch2_env.sh: installing $spec into $venv (${version:-no torch yet}; ~2 min, 5.3 GB)" >&2
   start=$(date +%s)
-  "$venv/bin/python" -m pip install --disable-pip-version-check -q "$spec" >&2
+  # No pip cache: it would keep another copy of the ~3 GB of wheels, on a disk that also holds
+  # three builds in CI.
+  "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q "$spec" >&2
   version="$(installed_version)"
   echo "torch2_env.sh: torch $version installed in $(( $(date +%s) - start )) s" >&2
   [[ "$version" == "$want_prefix"* ]] || { echo "torch2_env.sh: pip did not install $spec" >&2; exit 1; }

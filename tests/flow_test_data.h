@@ -12,9 +12,8 @@ namespace animerun::test {
 
 // A tiny flow-training dataset, for the flow training tests (tests/core/train) and the
 // data-parallel tests (tests/app): 2 training scenes and 1 held-out test scene of 3 frames,
-// no colour passes.
-inline std::filesystem::path MakeFlowData(const std::string& name, int width = 160, int height = 128) {
-  const std::filesystem::path root = ScratchDir(name);
+// no colour passes. root: an empty folder.
+inline std::filesystem::path MakeFlowDataIn(const std::filesystem::path& root, int width = 160, int height = 128) {
   data::SynthOptions s;
   s.width = width;
   s.height = height;
@@ -28,6 +27,11 @@ inline std::filesystem::path MakeFlowData(const std::string& name, int width = 1
   s.seed = 7;
   data::GenerateSynthDataset(root, s);
   return root;
+}
+
+// The same in the running test's scratch folder `name`.
+inline std::filesystem::path MakeFlowData(const std::string& name, int width = 160, int height = 128) {
+  return MakeFlowDataIn(ScratchDir(name), width, height);
 }
 
 // Pairs in the style the built-in weights train on (`synth --style varied`), from a seed

@@ -23,23 +23,51 @@ inline bool InCi() {
   return ci != nullptr && std::string(ci) == "true";
 }
 
-// The scratch folder of the running test: ctest runs every test in its own process, many
-// at once (-j), so two tests must never share a folder. Named after the test, or after the
-// process outside a test (static set-up).
-inline std::filesystem::path ScratchRoot() {
-  std::string tag;
-  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info())
-    tag = std::string(info->test_suite_name()) + "." + info->name();
-  else
-    tag = "pid" + std::to_string(::getpid());
+// Scratch folders live in <build>/test_scratch. A passing test's folder is removed when the
+// test ends (tests/test_main.cpp), a failing one's is kept to look at; three builds' scratch
+// (4-5 GB each, training runs and corrupt-checkpoint sweeps) filled the CI disk otherwise.
+// ANIMERUN_KEEP_TEST_SCRATCH=1 keeps every folder (widget tests' screenshots, for example).
+inline std::filesystem::path ScratchBase() {
+  return std::filesystem::path(ANIMERUN_BINARY_DIR) / "test_scratch";
+}
+inline bool KeepScratch() {
+  const char* keep = std::getenv("ANIMERUN_KEEP_TEST_SCRATCH");
+  return keep != nullptr && *keep != '\0' && std::string(keep) != "0";
+}
+
+// The folder of one test: ctest runs test executables in their own processes, several at
+// once (-j), so two tests must never share a folder.
+inline std::filesystem::path ScratchRootOf(const ::testing::TestInfo& info) {
+  std::string tag = std::string(info.test_suite_name()) + "." + info.name();
   std::replace(tag.begin(), tag.end(), '/', '_');  // parameterised names
-  return std::filesystem::path(ANIMERUN_BINARY_DIR) / "test_scratch" / tag;
+  return ScratchBase() / tag;
+}
+
+// A folder of the whole process rather than of one test (data made once and shared by a
+// file's tests); named after the process, and removed when every test of it has passed.
+inline std::filesystem::path ProcessScratch(const std::string& name) {
+  return ScratchBase() / (name + "_pid" + std::to_string(::getpid()));
+}
+
+// The scratch folder of the running test, or the process's outside a test (static set-up).
+inline std::filesystem::path ScratchRoot() {
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) return ScratchRootOf(*info);
+  return ProcessScratch("process");
 }
 
 // A fresh scratch folder under the running test's own folder, removed and recreated on
 // each call.
 inline std::filesystem::path ScratchDir(const std::string& name) {
   auto p = ScratchRoot() / name;
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+// The same for data a file's tests share (made once, kept in a function's static): a test's
+// own folder goes when that test passes, so shared data must not live there.
+inline std::filesystem::path SharedScratchDir(const std::string& name) {
+  auto p = ProcessScratch(name);
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;

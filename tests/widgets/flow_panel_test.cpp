@@ -50,7 +50,7 @@ namespace fs = std::filesystem;
 // Two small synthetic pairs (one scene, three frames), made once per process.
 const std::vector<data::PairData>& Pairs() {
   static const std::vector<data::PairData> pairs = [] {
-    const fs::path root = test::ScratchRoot().parent_path() / ("flow_panel_data_" + std::to_string(::getpid()));
+    const fs::path root = test::ProcessScratch("flow_panel_data");
     fs::remove_all(root);
     data::SynthOptions o;
     o.scenes = 1;

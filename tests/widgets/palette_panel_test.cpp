@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 // A small synthetic AnimeRun dataset, generated once per test binary run.
 fs::path Dataset() {
   static const fs::path root = [] {
-    const fs::path r = test::ScratchDir("palette_panel_data");
+    const fs::path r = test::SharedScratchDir("palette_panel_data");
     data::SynthOptions o;
     o.scenes = 2;
     o.frames = 3;
@@ -47,7 +47,7 @@ fs::path Dataset() {
 // Reference frames in two colour styles (warm and cold), two folders.
 fs::path References() {
   static const fs::path root = [] {
-    const fs::path r = test::ScratchDir("palette_panel_refs");
+    const fs::path r = test::SharedScratchDir("palette_panel_refs");
     for (int i = 0; i < 4; ++i) {
       const bool warm = i % 2 == 0;
       cv::Mat m(60, 80, CV_8UC3, warm ? cv::Scalar(250, 200, 170) : cv::Scalar(30, 40, 110));

@@ -43,7 +43,7 @@ namespace fs = std::filesystem;
 // (this runs before main). Without a display (the build runs the binary to list its
 // tests), the offscreen platform is used, as ctest does.
 // One home per process: ctest runs each test in its own process, several at once.
-const fs::path kHome = fs::path(ANIMERUN_BINARY_DIR) / "test_scratch" / ("widgets_home_" + std::to_string(getpid()));
+const fs::path kHome = test::ProcessScratch("widgets_home");
 const bool kHomeSet = [] {
   if (!std::getenv("QT_QPA_PLATFORM") && !std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY"))
     setenv("QT_QPA_PLATFORM", "offscreen", 1);
@@ -58,8 +58,8 @@ const bool kHomeSet = [] {
   return true;
 }();
 
-fs::path MakeDataset(const std::string& name, int scenes, int frames) {
-  const fs::path root = test::ScratchDir(name);
+// A generated dataset in the empty folder root.
+fs::path MakeDatasetIn(const fs::path& root, int scenes, int frames) {
   data::SynthOptions o;
   o.scenes = scenes;
   o.frames = frames;
@@ -71,7 +71,7 @@ fs::path MakeDataset(const std::string& name, int scenes, int frames) {
 }
 
 const fs::path& SharedDataset() {
-  static const fs::path root = MakeDataset("widgets_main_window", 2, 4);
+  static const fs::path root = MakeDatasetIn(test::SharedScratchDir("widgets_main_window"), 2, 4);
   return root;
 }
 
@@ -256,7 +256,7 @@ TEST(MainWindow, ShortcutTableMatchesTheActions) {
 }
 
 TEST(MainWindow, UnreadableFileIsReportedNotFatal) {
-  const fs::path root = MakeDataset("widgets_corrupt", 1, 3);
+  const fs::path root = MakeDatasetIn(test::ScratchDir("widgets_corrupt"), 1, 3);
   MainWindow w(TestOptions());
   Open(w, root);
   ASSERT_TRUE(w.pairView()->HasPair());
@@ -275,7 +275,7 @@ TEST(MainWindow, UnreadableFileIsReportedNotFatal) {
 }
 
 TEST(MainWindow, DatasetProblemsAreShown) {
-  const fs::path root = MakeDataset("widgets_problems", 2, 3);
+  const fs::path root = MakeDatasetIn(test::ScratchDir("widgets_problems"), 2, 3);
   // Scene 2 loses a segment map: the reader records a problem for it.
   const fs::path seg = root / "test" / "Segment";
   std::vector<fs::path> scenes;

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 // A fresh copy of a small generated dataset (3 scenes x 4 frames) to break things in.
 fs::path FreshCopy(const std::string& name) {
   static const fs::path base = [] {
-    const fs::path dir = test::ScratchDir("dataset_base");
+    const fs::path dir = test::SharedScratchDir("dataset_base");
     SynthOptions o;
     o.scenes = 3;
     o.frames = 4;

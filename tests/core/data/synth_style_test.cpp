@@ -46,7 +46,7 @@ SynthOptions VariedOptions() {
 
 const fs::path& VariedRoot() {
   static const fs::path root = [] {
-    const fs::path dir = test::ScratchDir("synth_varied");
+    const fs::path dir = test::SharedScratchDir("synth_varied");
     GenerateSynthDataset(dir, VariedOptions());
     return dir;
   }();

@@ -43,7 +43,7 @@ SynthOptions SmallOptions() {
 // Generated once for the suite (small: fast).
 const fs::path& SmallRoot() {
   static const fs::path root = [] {
-    const fs::path dir = test::ScratchDir("synth_small");
+    const fs::path dir = test::SharedScratchDir("synth_small");
     GenerateSynthDataset(dir, SmallOptions());
     return dir;
   }();

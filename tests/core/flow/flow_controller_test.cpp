@@ -26,7 +26,7 @@ struct Pairs {
 
 const Pairs& SmallPairs() {
   static const Pairs pairs = [] {
-    const fs::path root = test::ScratchRoot().parent_path() / ("flow_controller_data_" + std::to_string(::getpid()));
+    const fs::path root = test::ProcessScratch("flow_controller_data");
     fs::remove_all(root);
     data::SynthOptions o;
     o.scenes = 1;

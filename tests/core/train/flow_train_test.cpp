@@ -95,7 +95,7 @@ class FlowPresets : public ::testing::TestWithParam<PresetCase> {};
 // every network it is meant for, at tiny crops.
 TEST_P(FlowPresets, FirstStepsRun) {
   const PresetCase c = GetParam();
-  static const fs::path data = test::MakeFlowData("presets");
+  static const fs::path data = test::MakeFlowDataIn(test::SharedScratchDir("presets"));
   TrainOptions o = TrainPreset(c.preset);
   o.model = c.model;
   o.data = data.string();

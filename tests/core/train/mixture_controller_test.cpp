@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 fs::path Data() {
   static const fs::path root = [] {
-    const fs::path r = test::ScratchDir("mixture_data");
+    const fs::path r = test::SharedScratchDir("mixture_data");
     data::SynthOptions s;
     s.width = 96;
     s.height = 64;
