@@ -3,12 +3,16 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
-
+#include <vector>
 
 namespace animerun::models {
 
@@ -60,9 +64,24 @@ bool CpuHasNativeBf16() {
   return native;
 }
 
+int ParallelLoopThreads() {
+  const int n = at::get_num_threads();
+  std::vector<std::atomic<int>> ran(static_cast<size_t>(n));
+  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+    (void)end;
+    ran[static_cast<size_t>(begin)].store(at::get_thread_num() + 1);
+  });
+  std::vector<int> ids;
+  for (const auto& r : ran)
+    if (r.load() != 0) ids.push_back(r.load());
+  std::sort(ids.begin(), ids.end());
+  return static_cast<int>(std::unique(ids.begin(), ids.end()) - ids.begin());
+}
+
 std::string DescribeRuntime() {
   std::ostringstream s;
-  s << "LibTorch " << TORCH_VERSION << ", " << at::get_num_threads() << " CPU threads, bf16 "
+  s << "LibTorch " << TORCH_VERSION << ", " << at::get_num_threads() << " CPU threads (" << ParallelLoopThreads()
+    << " in our own kernels), bf16 "
     << (CpuHasNativeBf16() ? "in hardware" : "emulated (slower than fp32 here)");
 #ifdef ANIMERUN_WITH_CUDA
   const CudaReport r = QueryCudaDevices();

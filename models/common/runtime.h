@@ -12,6 +12,11 @@ namespace animerun::models {
 // with one thread otherwise). Returns the number in effect.
 int ConfigureThreads(int n = 0);
 
+// How many threads run an at::parallel_for of this library's own kernels at the current
+// setting: at::get_num_threads() where the sources were compiled with OpenMP, 1 where they
+// were not (the clang sanitizer build; CMakeLists.txt says why). Runs one tiny loop.
+int ParallelLoopThreads();
+
 // True when the CPU computes bf16 products in hardware (AVX-512 BF16 or AMX-BF16, from
 // /proc/cpuinfo). Elsewhere LibTorch emulates bf16: slower than fp32 and, in LibTorch 1.13,
 // less accurate (its fallback kernels round partial sums to bf16; docs/benchmarks.md).

@@ -56,6 +56,15 @@ ANIMERUN_ALWAYS_INLINE Lanes Load(const float* p) {
 }
 ANIMERUN_ALWAYS_INLINE void Store(float* p, const Lanes& v) { std::memcpy(p, &v, sizeof(v)); }
 
+// Half a vector of lanes in double, for the pooled sums.
+typedef double Doubles __attribute__((vector_size(kLanes / 2 * sizeof(double))));
+ANIMERUN_ALWAYS_INLINE Doubles LoadDoubles(const double* p) {
+  Doubles v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+ANIMERUN_ALWAYS_INLINE void StoreDoubles(double* p, const Doubles& v) { std::memcpy(p, &v, sizeof(v)); }
+
 // U[(i * A + j), c, k] = (G g_kc G^T)[i][j], computed in double.
 template <int M>
 torch::Tensor TransformWeights(const torch::Tensor& weight) {
@@ -158,23 +167,34 @@ struct StoreSink {
 };
 
 // Adds a tile's output vectors, in double, to their segments' sums [N, out_k] and to the
-// channels' sums and sums of squares [out_k]. A tile inside one segment (most of them) is
-// summed in float first (4 or 16 values) and added once.
+// channels' sums of squares [out_k] (the channels' sums are those of the segment sums, added
+// once at the end). A tile inside one segment (most of them) is summed in float first (4 or
+// 16 values) and added once.
 struct PoolSink {
   const int64_t* segments;  // [H * W] ids in [0, N), checked by the caller
   int64_t w, out_k;
   double* sums;
-  double* channel_sum;
   double* channel_sum_sq;
+
+  // dst[0..16) += v in double: two 8-double vector adds (a loop that may stop early, for
+  // partial vectors, stays scalar).
+  ANIMERUN_ALWAYS_INLINE static void AddDouble(double* dst, const Lanes& v) {
+    const Doubles lo = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7), Doubles);
+    const Doubles hi = __builtin_convertvector(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15), Doubles);
+    StoreDoubles(dst, LoadDoubles(dst) + lo);
+    StoreDoubles(dst + 8, LoadDoubles(dst + 8) + hi);
+  }
 
   ANIMERUN_ALWAYS_INLINE void Add(int64_t segment, int64_t ch, const Lanes& sum, const Lanes& sum_sq, int lanes) const {
     double* dst = sums + segment * out_k + ch;
-    double* s = channel_sum + ch;
     double* q = channel_sum_sq + ch;
-    for (int l = 0; l < kLanes; ++l) {
-      if (l >= lanes) break;
+    if (lanes == kLanes) {
+      AddDouble(dst, sum);
+      AddDouble(q, sum_sq);
+      return;
+    }
+    for (int l = 0; l < lanes; ++l) {
       dst[l] += static_cast<double>(sum[l]);
-      s[l] += static_cast<double>(sum[l]);
       q[l] += static_cast<double>(sum_sq[l]);
     }
   }
@@ -348,7 +368,7 @@ WinogradSegmentSums Pool(const torch::Tensor& x, const torch::Tensor& weight, co
   constexpr int64_t kParts = 8;
   const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
   torch::Tensor sums = torch::zeros({kParts, num_segments, k_out}, dbl);
-  torch::Tensor moments = torch::zeros({kParts, 2, k_out}, dbl);
+  torch::Tensor squares = torch::zeros({kParts, k_out}, dbl);
   const int64_t* seg = ids.data_ptr<int64_t>();
   RunBlocks<M>(x, weight, bias, [&](int64_t t0, int64_t t1, const float* m, const float* b, int64_t k) {
     const int64_t per_part = (t1 - t0 + kParts - 1) / kParts;
@@ -356,21 +376,20 @@ WinogradSegmentSums Pool(const torch::Tensor& x, const torch::Tensor& weight, co
       for (int64_t part = p0; part < p1; ++part) {
         const int64_t begin = t0 + part * per_part, end = std::min(t1, begin + per_part);
         if (begin >= end) continue;
-        double* mom = moments[part].data_ptr<double>();
-        const PoolSink sink{seg, w, k_out, sums[part].data_ptr<double>(), mom, mom + k_out};
+        const PoolSink sink{seg, w, k_out, sums[part].data_ptr<double>(), squares[part].data_ptr<double>()};
         (M == 2 ? TransformPool2 : TransformPool4)(m, b, h, w, k, k_out, tiles_w, t0, begin, end, sink);
       }
     });
   });
   WinogradSegmentSums result;
   result.sums = sums[0].clone();
-  torch::Tensor total = moments[0].clone();
+  result.channel_sum_sq = squares[0].clone();
   for (int64_t part = 1; part < kParts; ++part) {
     result.sums.add_(sums[part]);
-    total.add_(moments[part]);
+    result.channel_sum_sq.add_(squares[part]);
   }
-  result.channel_sum = total[0];
-  result.channel_sum_sq = total[1];
+  // Every pixel is in exactly one segment.
+  result.channel_sum = result.sums.sum(0);
   return result;
 }
 

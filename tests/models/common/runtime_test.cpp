@@ -21,6 +21,25 @@ TEST(Runtime, DescribesTheLibTorchAndItsDevices) {
 #endif
 }
 
+// The library's own at::parallel_for loops use LibTorch's threads: they ran on one thread
+// while the sources were compiled without OpenMP. Only the clang sanitizer build is meant
+// to keep them serial (CMakeLists.txt).
+TEST(Runtime, OurParallelLoopsUseLibTorchsThreads) {
+  const int before = at::get_num_threads();
+  at::set_num_threads(2);
+  const int threads = ParallelLoopThreads();
+  at::set_num_threads(1);
+  const int one = ParallelLoopThreads();
+  at::set_num_threads(before);
+  EXPECT_EQ(one, 1);
+#if defined(__clang__)
+  EXPECT_GE(threads, 1);
+#else
+  EXPECT_EQ(threads, 2) << "at::parallel_for ran our kernels on " << threads << " thread(s) of 2";
+#endif
+  EXPECT_NE(DescribeRuntime().find(" in our own kernels)"), std::string::npos);
+}
+
 TEST(Runtime, DeviceListHasTheCpuAndSaysWhyAGpuCannotBeUsed) {
   // A build without CUDA: the CPU, and the GPU greyed out with the reason.
   auto d = ComputeDevicesFrom(nullptr, 2);
