@@ -52,7 +52,7 @@ void KeepFreedMemoryForBatchRuns() {
   animerun::models::InstallCpuBlockCache(cache);
 }
 
-// Two settings that glibc and libgomp read when they load, before main, so every command
+// Settings that glibc, libgomp and OpenBLAS read when they load, before main, so every command
 // sets what the user has not and re-executes itself once (same process id, arguments and
 // descriptors). Measured on a 2-core Zen 4, 2 threads, docs/benchmarks.md "Process
 // settings":
@@ -66,9 +66,16 @@ void KeepFreedMemoryForBatchRuns() {
 //    asks for transparent huge pages, so the full-resolution maps (over the 32 MiB mmap
 //    threshold, mapped afresh on every pass) fault in 2 MB pages instead of 4 kB ones: AnT
 //    2.0 -> 1.7 s, GMFlow 2.9 -> 2.6 s, RAFT-small 2.7 -> 2.5 s, same peak memory.
+//  * OPENBLAS_THREAD_TIMEOUT=4: after each product OpenBLAS's worker (Debian build) calls
+//    sched_yield for 2^28 cycles (about 0.1 s) before it sleeps, taking turns on the cores
+//    our OpenMP loops run on (perf on AnT: 12% of the samples in that thread, most of them
+//    in sched_yield); 2^4 cycles makes it sleep at once. AnT 0.92-1.21 -> 0.93-1.00 s and
+//    0.2 CPU-s less per pair, GMFlow the same.
 void UseFastProcessSettings(char** argv) {
   bool changed = false;
   if (std::getenv("OMP_WAIT_POLICY") == nullptr) changed |= setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0;
+  if (std::getenv("OPENBLAS_THREAD_TIMEOUT") == nullptr)
+    changed |= setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1) == 0;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const std::string current = tunables ? tunables : "";
   if (current.find("glibc.malloc.hugetlb") == std::string::npos) {
