@@ -27,7 +27,7 @@ class RemovePassingScratch : public ::testing::EmptyTestEventListener {
   // The process's own folders (ProcessScratch) once every test has passed.
   void OnTestProgramEnd(const ::testing::UnitTest& unit) override {
     if (unit.Failed()) return;
-    const std::string suffix = "_pid" + std::to_string(::getpid());
+    const std::string suffix = animerun::test::ProcessScratchSuffix();
     std::error_code ec;
     for (fs::directory_iterator it(animerun::test::ScratchBase(), ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();

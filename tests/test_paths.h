@@ -44,9 +44,18 @@ inline std::filesystem::path ScratchRootOf(const ::testing::TestInfo& info) {
 }
 
 // A folder of the whole process rather than of one test (data made once and shared by a
-// file's tests); named after the process, and removed when every test of it has passed.
+// file's tests); its name ends in ProcessScratchSuffix(), and it is removed when every test
+// of the process has passed.
+inline std::string ProcessScratchSuffix() { return "_pid" + std::to_string(::getpid()); }
 inline std::filesystem::path ProcessScratch(const std::string& name) {
-  return ScratchBase() / (name + "_pid" + std::to_string(::getpid()));
+  return ScratchBase() / (name + ProcessScratchSuffix());
+}
+
+// p removed (with anything in it) and created again, empty.
+inline std::filesystem::path FreshDir(const std::filesystem::path& p) {
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
 }
 
 // The scratch folder of the running test, or the process's outside a test (static set-up).
@@ -57,21 +66,11 @@ inline std::filesystem::path ScratchRoot() {
 
 // A fresh scratch folder under the running test's own folder, removed and recreated on
 // each call.
-inline std::filesystem::path ScratchDir(const std::string& name) {
-  auto p = ScratchRoot() / name;
-  std::filesystem::remove_all(p);
-  std::filesystem::create_directories(p);
-  return p;
-}
+inline std::filesystem::path ScratchDir(const std::string& name) { return FreshDir(ScratchRoot() / name); }
 
 // The same for data a file's tests share (made once, kept in a function's static): a test's
 // own folder goes when that test passes, so shared data must not live there.
-inline std::filesystem::path SharedScratchDir(const std::string& name) {
-  auto p = ProcessScratch(name);
-  std::filesystem::remove_all(p);
-  std::filesystem::create_directories(p);
-  return p;
-}
+inline std::filesystem::path SharedScratchDir(const std::string& name) { return FreshDir(ProcessScratch(name)); }
 
 }  // namespace animerun::test
 

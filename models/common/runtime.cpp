@@ -65,17 +65,12 @@ bool CpuHasNativeBf16() {
 }
 
 int ParallelLoopThreads() {
+  // One chunk per thread: parallel_for hands each thread the chunk starting at its index,
+  // and the serial fallback runs the whole range as the one chunk starting at 0.
   const int n = at::get_num_threads();
-  std::vector<std::atomic<int>> ran(static_cast<size_t>(n));
-  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
-    (void)end;
-    ran[static_cast<size_t>(begin)].store(at::get_thread_num() + 1);
-  });
-  std::vector<int> ids;
-  for (const auto& r : ran)
-    if (r.load() != 0) ids.push_back(r.load());
-  std::sort(ids.begin(), ids.end());
-  return static_cast<int>(std::unique(ids.begin(), ids.end()) - ids.begin());
+  std::vector<std::atomic<bool>> ran(static_cast<size_t>(n));
+  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t) { ran[static_cast<size_t>(begin)].store(true); });
+  return static_cast<int>(std::count_if(ran.begin(), ran.end(), [](const std::atomic<bool>& r) { return r.load(); }));
 }
 
 std::string DescribeRuntime() {
