@@ -21,6 +21,7 @@ done
 pkgs=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev            # LibTorch 1.13 (CPU)
+  libdnnl-dev             # headers of the oneDNN LibTorch links: Winograd 3x3 convolutions in training
   libopenblas0-pthread    # fast BLAS for LibTorch; the reference BLAS is ~20x slower
   libopencv-dev           # OpenCV 4.6: image I/O, drawing, connected components
   libgtest-dev            # GoogleTest

@@ -35,6 +35,7 @@ int RunBenchTrain(int argc, char** argv) {
   std::string model = "raft", crop = "368x768", precision = "fp32", device = "cpu";
   int batch = 6, iters = 12, steps = 5, warmup = 1, threads = 0, nproc = 1;
   double peak_gflops = 0;
+  bool direct_conv = false;
   ArgParser p(argv[0],
               "Times training updates of a flow network (the AnimeRun recipe of that network: sequence loss, "
               "AdamW, clipping, RAFT's augmentation) on a generated dataset: median seconds per update after "
@@ -50,6 +51,8 @@ int RunBenchTrain(int argc, char** argv) {
   p.Add("--threads", &threads, "LibTorch CPU threads (0 = all cores; with --nproc, per process: 0 = cores / N)");
   p.Add("--nproc", &nproc,
         "processes, data-parallel on this machine as `animerun train --nproc` (each takes batch / N pairs)");
+  p.AddFlag("--direct-conv", &direct_conv,
+            "CPU fp32: direct 3x3 convolutions as PyTorch's, not oneDNN's Winograd (the train option winograd=false)");
   p.Add("--peak-gflops", &peak_gflops,
         "the machine's peak GFLOP/s for --precision (from `animerun bench peak`); 0 measures it after the run (2 s)");
   if (!p.Parse(argc, argv)) return 0;
@@ -90,6 +93,7 @@ int RunBenchTrain(int argc, char** argv) {
   o.crop_width = w;
   o.refine_iters = iters;
   o.precision = precision;
+  o.winograd = !direct_conv;
   o.device = device;
   o.threads = threads;
   o.iterations = warmup + steps;

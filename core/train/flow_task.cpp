@@ -6,6 +6,7 @@
 #include "models/common/torch_compat.h"
 #include "core/train/flow_loss.h"
 #include "core/util/error.h"
+#include "models/common/dnnl_winograd_conv.h"
 #include "models/common/flow_factory.h"
 #include "models/common/runtime.h"
 
@@ -67,6 +68,7 @@ FlowTrainTask::FlowTrainTask(const TrainOptions& options, const JobContext* job,
   options_.Check();
   Require(options_.task == "flow", "FlowTrainTask: task must be flow");
 
+  models::SetWinogradTraining(options_.winograd);  // process-wide: one task per training process
   torch::manual_seed(static_cast<uint64_t>(options_.seed));  // the initial weights follow the seed
   try {
     model_ = models::CreateFlowModel(options_.model);

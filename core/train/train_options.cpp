@@ -68,6 +68,8 @@ const std::vector<FieldImpl>& Impl() {
                 "fp32; bf16 autocast (CPU or CUDA); fp16 autocast with loss scaling (CUDA)", "", {"fp32", "bf16", "fp16"}),
       MakeField("loss_scale", &TrainOptions::loss_scale,
                 "initial dynamic loss scale (0 = 65536 with fp16, none otherwise)"),
+      MakeField("winograd", &TrainOptions::winograd,
+                "CPU fp32: 3x3 convolutions by oneDNN's Winograd F(4x4,3x3) (false: direct, as PyTorch)", "flow"),
       MakeField("crop_height", &TrainOptions::crop_height, "random crop height (px)"),
       MakeField("crop_width", &TrainOptions::crop_width, "random crop width (px)"),
       MakeField("min_scale", &TrainOptions::min_scale, "log2 scale augmentation, lower end", "flow"),

@@ -52,7 +52,7 @@ GmflowNetImpl::GmflowNetImpl(const GmflowConfig& config) : config_(config) {
                                  gmflow::FeatureTransformer(config_.num_transformer_layers, c, config_.ffn_dim_expansion));
   feature_flow_attn_ = register_module("feature_flow_attn", gmflow::FeatureFlowAttention(c));
   const int64_t k = config_.upsample_factor;
-  upsampler_ = register_module("upsampler", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(2 + c, 256, 3).padding(1)),
+  upsampler_ = register_module("upsampler", nn::Sequential(TrainConv2d(nn::Conv2dOptions(2 + c, 256, 3).padding(1)),
                                                            nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(256, k * k * 9, 1))));
 }
 

@@ -15,8 +15,8 @@ torch::Tensor InstanceNorm(const torch::Tensor& x) {
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t in_planes, int64_t planes, int64_t stride) {
   conv1_ = register_module(
-      "conv1", nn::Conv2d(nn::Conv2dOptions(in_planes, planes, 3).stride(stride).padding(1).bias(false)));
-  conv2_ = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(planes, planes, 3).padding(1).bias(false)));
+      "conv1", TrainConv2d(nn::Conv2dOptions(in_planes, planes, 3).stride(stride).padding(1).bias(false)));
+  conv2_ = register_module("conv2", TrainConv2d(nn::Conv2dOptions(planes, planes, 3).padding(1).bias(false)));
   if (stride != 1 || in_planes != planes) {
     downsample_ = register_module(
         "downsample", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in_planes, planes, 1).stride(stride))));
@@ -46,7 +46,8 @@ TridentConvImpl::TridentConvImpl(int64_t channels, std::vector<int64_t> strides)
 
 std::vector<torch::Tensor> TridentConvImpl::forward(const torch::Tensor& x) {
   std::vector<torch::Tensor> out;
-  for (int64_t s : strides_) out.push_back(torch::conv2d(x, weight_, {}, s, 1, 1, 1));
+  for (int64_t s : strides_)
+    out.push_back(s == 1 ? Conv3x3Train(x, weight_, {}) : torch::conv2d(x, weight_, {}, s, 1, 1, 1));
   return out;
 }
 

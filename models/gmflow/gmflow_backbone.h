@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "models/common/flop_count.h"
+#include "models/common/train_conv2d.h"
 
 namespace animerun::models::gmflow {
 
@@ -22,8 +23,8 @@ class ResidualBlockImpl : public torch::nn::Module {
   std::pair<int64_t, int64_t> CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
 
  private:
-  torch::nn::Conv2d conv1_{nullptr};
-  torch::nn::Conv2d conv2_{nullptr};
+  TrainConv2d conv1_{nullptr};  // 3x3: Winograd in CPU training (train_conv2d.h)
+  TrainConv2d conv2_{nullptr};
   // Official: Sequential(conv1x1, norm3). The norm has no weights, so only index 0 is a
   // module here and the norm is applied in forward; keys stay downsample.0.weight/bias.
   torch::nn::Sequential downsample_{nullptr};

@@ -1,5 +1,6 @@
 #include "models/gmflow/gmflow_matching.h"
 
+#include "models/common/cost_volume.h"
 #include "models/gmflow/gmflow_transformer.h"
 
 #include <cmath>
@@ -30,19 +31,26 @@ torch::Tensor GlobalCorrelationSoftmax(const torch::Tensor& feature0, const torc
 torch::Tensor LocalCorrelationSoftmax(const torch::Tensor& feature0, const torch::Tensor& feature1, int64_t r) {
   // The official code gathers a [B, HW, C, (2r+1)^2] window tensor with grid_sample at
   // integer offsets (5 GB for 1080p input). Here the same correlation is a sum of shifted
-  // products over a zero-padded feature1, and the expected correspondence is
-  // x + sum(prob * offset); the results agree to float rounding (parity test).
+  // products over a zero-padded feature1 (radius 4: the fused kernels of
+  // models/common/cost_volume.h), and the expected correspondence is x + sum(prob * offset);
+  // the results agree to float rounding (parity test).
   const int64_t c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(feature0.device());
   const int64_t n = 2 * r + 1;
-  const auto padded = F::pad(feature1, F::PadFuncOptions({r, r, r, r}));
-  std::vector<torch::Tensor> corr;
-  corr.reserve(n * n);
-  for (int64_t dy = -r; dy <= r; ++dy) {
-    const auto rows = padded.slice(2, r + dy, r + dy + h);
-    for (int64_t dx = -r; dx <= r; ++dx) corr.push_back((feature0 * rows.slice(3, r + dx, r + dx + w)).sum(1));
+  const double divisor = std::sqrt(static_cast<double>(c));
+  torch::Tensor scores;  // [B, H, W, n*n], dy major
+  if (r == 4) {
+    scores = LocalCostVolume(feature0, feature1, divisor).permute({0, 2, 3, 1});
+  } else {
+    const auto padded = F::pad(feature1, F::PadFuncOptions({r, r, r, r}));
+    std::vector<torch::Tensor> corr;
+    corr.reserve(n * n);
+    for (int64_t dy = -r; dy <= r; ++dy) {
+      const auto rows = padded.slice(2, r + dy, r + dy + h);
+      for (int64_t dx = -r; dx <= r; ++dx) corr.push_back((feature0 * rows.slice(3, r + dx, r + dx + w)).sum(1));
+    }
+    scores = torch::stack(corr, -1) / divisor;
   }
-  auto scores = torch::stack(corr, -1) / std::sqrt(static_cast<double>(c));  // [B, H, W, n*n], dy major
 
   // Window offsets (dx, dy) in the same order; targets outside the image are excluded.
   const auto d = torch::arange(-r, r + 1, opts);
@@ -50,8 +58,7 @@ torch::Tensor LocalCorrelationSoftmax(const torch::Tensor& feature0, const torch
   const auto x = torch::arange(w, opts).view({1, w, 1}), y = torch::arange(h, opts).view({h, 1, 1});
   const auto tx = x + offsets.select(1, 0).view({1, 1, n * n}), ty = y + offsets.select(1, 1).view({1, 1, n * n});
   const auto valid = (tx >= 0) & (tx < w) & (ty >= 0) & (ty < h);  // [H, W, n*n]
-  scores.masked_fill_(valid.logical_not(), -1e9);
-  const auto prob = torch::softmax(scores, -1);
+  const auto prob = torch::softmax(scores.masked_fill(valid.logical_not(), -1e9), -1);
   return torch::matmul(prob, offsets).permute({0, 3, 1, 2});  // [B, 2, H, W]
 }
 

@@ -157,6 +157,46 @@ torch::Tensor SplitWindowAttention(const torch::Tensor& q_in, const torch::Tenso
   return out.view({b, h * w, out.size(3)});
 }
 
+torch::Tensor SplitWindowAttentionTrain(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                        int64_t num_splits, bool with_shift, int64_t h, int64_t w) {
+  const int64_t b = q.size(0), c = q.size(2);
+  if (q.size(1) != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
+  if (h % num_splits != 0 || w % num_splits != 0)
+    throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) + " does not split into " +
+                             std::to_string(num_splits) + "x" + std::to_string(num_splits) + " windows");
+  const auto rows = WindowBands(h, num_splits, with_shift), cols = WindowBands(w, num_splits, with_shift);
+  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<size_t, size_t>>> shapes;
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t j = 0; j < cols.size(); ++j) shapes[{rows[i].second, cols[j].second}].emplace_back(i, j);
+  // The token order: shape by shape, rectangle by rectangle, row-major inside each.
+  std::vector<int64_t> order, inverse(h * w), sizes;
+  order.reserve(h * w);
+  for (const auto& entry : shapes) {
+    for (const auto& [i, j] : entry.second)
+      for (int64_t y = rows[i].first; y < rows[i].first + rows[i].second; ++y)
+        for (int64_t x = cols[j].first; x < cols[j].first + cols[j].second; ++x) order.push_back(y * w + x);
+    sizes.push_back(static_cast<int64_t>(entry.second.size()) * entry.first.first * entry.first.second);
+  }
+  for (int64_t p = 0; p < h * w; ++p) inverse[order[p]] = p;
+  const auto index_opts = torch::TensorOptions().dtype(torch::kLong).device(q.device());
+  const auto perm = torch::tensor(order, index_opts), unperm = torch::tensor(inverse, index_opts);
+  auto gather = [&](const torch::Tensor& t) { return t.index_select(1, perm).split_with_sizes(sizes, 1); };
+  const auto qs = gather(q);
+  const auto ks = k.is_same(q) ? qs : gather(k);
+  const auto vs = v.is_same(k) ? ks : gather(v);
+  const double scale = std::sqrt(static_cast<double>(c));
+  std::vector<torch::Tensor> out;
+  size_t s = 0;
+  for (const auto& entry : shapes) {
+    const int64_t windows = static_cast<int64_t>(entry.second.size()), tokens = entry.first.first * entry.first.second;
+    auto batch = [&](const torch::Tensor& t) { return t.reshape({b * windows, tokens, t.size(2)}); };
+    const auto att = SoftmaxAttention(batch(qs[s]), batch(ks[s]).permute({0, 2, 1}), batch(vs[s]), scale);
+    out.push_back(att.view({b, windows * tokens, att.size(2)}));
+    ++s;
+  }
+  return torch::cat(out, 1).index_select(1, unperm);
+}
+
 TransformerLayerImpl::TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift)
     : no_ffn_(no_ffn), with_shift_(with_shift) {
   auto linear = [](int64_t in, int64_t out) { return nn::Linear(nn::LinearOptions(in, out).bias(false)); };
@@ -181,7 +221,7 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const t
   auto value = v_proj_->forward(target);
   torch::Tensor message;
   if (attn_num_splits > 1) {
-    message = SplitWindowAttention(query, key, value, attn_num_splits, with_shift_, height, width);
+    message = SplitWindowAttentionTrain(query, key, value, attn_num_splits, with_shift_, height, width);
   } else {
     message = FullAttention(query, key, value);
   }

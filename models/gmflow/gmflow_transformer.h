@@ -53,6 +53,15 @@ torch::Tensor SplitWindowAttention(const torch::Tensor& q, const torch::Tensor& 
                                    int64_t num_splits, bool with_shift, int64_t h, int64_t w,
                                    const WindowProjection& project = {}, int64_t max_tokens = 0);
 
+// SplitWindowAttention for training: the same rectangles and results through ops whose
+// gradients cost one pass over the map. Copying each rectangle into and out of slices (as
+// inference does) makes every copy's backward allocate, fill and add a full-size gradient:
+// at GMFlow-refine's 1/4 scale (64 windows, 81 rectangles shifted) that was most of a
+// training update. Here one index_select gathers the tokens rectangle by rectangle, grouped by
+// shape; split gives each shape's batch of windows; one index_select puts the results back.
+torch::Tensor SplitWindowAttentionTrain(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                        int64_t num_splits, bool with_shift, int64_t h, int64_t w);
+
 class TransformerLayerImpl : public torch::nn::Module {
  public:
   TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift);

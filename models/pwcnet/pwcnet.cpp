@@ -1,5 +1,8 @@
 #include "models/pwcnet/pwcnet.h"
 
+#include "models/common/cost_volume.h"
+#include "models/common/train_conv2d.h"
+
 #include <cmath>
 #include <stdexcept>
 #include <tuple>
@@ -14,10 +17,10 @@ namespace pwcnet {
 namespace {
 
 constexpr double kSlope = 0.1;  // leaky ReLU slope everywhere in run.py
-constexpr int64_t kMaxDisp = 4;
 
-nn::Conv2d Conv(int64_t in, int64_t out, int64_t stride = 1, int64_t dilation = 1) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(dilation).dilation(dilation));
+// Conv2d whose 3x3 stride-1 layers train by Winograd (models/common/train_conv2d.h).
+TrainConv2d Conv(int64_t in, int64_t out, int64_t stride = 1, int64_t dilation = 1) {
+  return TrainConv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(dilation).dilation(dilation));
 }
 
 nn::LeakyReLU Leaky() { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(kSlope)); }
@@ -36,17 +39,7 @@ torch::Tensor UpConv(nn::ConvTranspose2d& conv, const torch::Tensor& x) {
 }  // namespace
 
 torch::Tensor Correlation(const torch::Tensor& one, const torch::Tensor& two) {
-  const int64_t c = one.size(1), h = one.size(2), w = one.size(3);
-  // 81 shifted products of the zero-padded second map, each reduced over channels.
-  const auto padded = F::pad(two, F::PadFuncOptions({kMaxDisp, kMaxDisp, kMaxDisp, kMaxDisp}));
-  std::vector<torch::Tensor> out;
-  out.reserve((2 * kMaxDisp + 1) * (2 * kMaxDisp + 1));
-  for (int64_t dy = -kMaxDisp; dy <= kMaxDisp; ++dy) {
-    const auto rows = padded.slice(2, kMaxDisp + dy, kMaxDisp + dy + h);
-    for (int64_t dx = -kMaxDisp; dx <= kMaxDisp; ++dx)
-      out.push_back((one * rows.slice(3, kMaxDisp + dx, kMaxDisp + dx + w)).sum(1));
-  }
-  return torch::stack(out, 1) / static_cast<double>(c);
+  return LocalCostVolume(one, two, static_cast<double>(one.size(1)));
 }
 
 torch::Tensor Backwarp(const torch::Tensor& input, const torch::Tensor& flow) {

@@ -20,7 +20,8 @@ namespace pwcnet {
 
 // Cost volume with max displacement 4 (81 channels), kernel 1, stride 1: channel
 // (dy+4)*9 + (dx+4) at (y, x) is mean over c of one[c,y,x] * two[c,y+dy,x+dx], with two
-// zero outside the image. one, two: [B, C, H, W].
+// zero outside the image. one, two: [B, C, H, W]. The fused CPU kernels of
+// models/common/cost_volume.h, with their gradients.
 torch::Tensor Correlation(const torch::Tensor& one, const torch::Tensor& two);
 
 // run.py backwarp(): samples input at (x, y) + flow (bilinear, align_corners=True) and

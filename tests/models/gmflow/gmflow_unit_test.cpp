@@ -231,6 +231,29 @@ TEST(GmflowTransformer, WindowAttentionWithinRectanglesEqualsOfficialMaskedAtten
                std::runtime_error);
 }
 
+TEST(GmflowTransformer, TrainingWindowAttentionMatchesOfficialValuesAndGradients) {
+  torch::manual_seed(10);
+  for (const auto& [h, w, splits] : {std::tuple<int64_t, int64_t, int64_t>{8, 12, 2}, {16, 24, 4}, {6, 10, 2}}) {
+    const int64_t b = 2, c = 8;
+    auto q = torch::randn({b, h * w, c}) * 3, k = torch::randn({b, h * w, c}) * 3, v = torch::randn({b, h * w, c});
+    auto weight = torch::randn({b, h * w, c});
+    for (bool shift : {false, true}) {
+      auto run = [&](bool train) {
+        auto qv = q.clone().requires_grad_(true), kv = k.clone().requires_grad_(true), vv = v.clone().requires_grad_(true);
+        auto out = train ? SplitWindowAttentionTrain(qv, kv, vv, splits, shift, h, w)
+                         : OfficialWindowAttention(qv, kv, vv, splits, shift, h, w);
+        (out * weight).sum().backward();
+        return std::vector<torch::Tensor>{out.detach(), qv.grad(), kv.grad(), vv.grad()};
+      };
+      const auto got = run(true), want = run(false);
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_TRUE(torch::allclose(got[i], want[i], 1e-4, 1e-4))
+            << h << "x" << w << " splits " << splits << " shift " << shift << " tensor " << i << ": max diff "
+            << (got[i] - want[i]).abs().max().item<float>();
+    }
+  }
+}
+
 TEST(GmflowTransformer, ProjectedWindowBatchesEqualProjectingTheWholeMap) {
   torch::manual_seed(17);
   const int64_t b = 2, c = 8, h = 12, w = 16;
