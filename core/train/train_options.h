@@ -49,8 +49,8 @@ struct TrainOptions {
                                       // with fp16 and no scaling otherwise; > 0 scales in any precision
   bool winograd = true;               // flow: 3x3 stride-1 convolutions of CPU fp32 training by oneDNN's
                                       // Winograd F(4x4, 3x3) where the build has it (Debian LibTorch;
-                                      // models/common/dnnl_winograd_conv.h): 4x fewer multiplies, about
-                                      // 1e-4 relative rounding. false: direct convolutions, as PyTorch
+                                      // models/common/dnnl_winograd_conv.h): 4x fewer multiplies, 1-3e-6
+                                      // relative rounding. false: direct convolutions, as PyTorch
   // --- data augmentation ---
   int crop_height = 368;              // random crop size; AnT: frames smaller than it are used whole
   int crop_width = 368;

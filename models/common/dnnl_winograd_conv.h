@@ -6,10 +6,12 @@
 // every input, output and gradient between NCHW and oneDNN's blocked layout (PWC-Net at batch
 // 2, 368x768: 1.5 s of forward and 3.3 s of backward convolutions per update). The Winograd
 // kernels of the same oneDNN (Debian's libdnnl 2.6, the one LibTorch links) do 4x fewer
-// multiplies: the 565 -> 128 layer at 96x192, batch 2, takes 91 + 73 + 95 ms against 216 +
-// 210 + 229 ms direct (forward, data, weights). Rounding is that of F(4x4, 3x3), about 1e-4
-// relative (tests/models/common): fine for training, so inference keeps the direct
-// convolution and its parity with the official outputs.
+// multiplies: the 565 -> 128 layer at 96x192, batch 2, takes 91 + 73 + 95 ms (forward, data,
+// weights) against 216 + 210 + 229 ms for oneDNN's direct kernels alone and 262 ms forward and
+// 581 ms backward through LibTorch. Against a double reference it rounds to
+// 1-3e-6 of the largest value (direct: 2-4e-7; its weight gradient 6-9e-7, direct's 4-6e-6):
+// inference keeps the direct convolution all the same, and with it the parity with the
+// official outputs.
 //
 // Present only where the build found oneDNN's headers (the Debian LibTorch build); oneDNN
 // 3.x, inside the pip LibTorch 2.x, has no fp32 Winograd. Everything else takes LibTorch's

@@ -34,11 +34,12 @@ void ExpectMatchesDirect(int64_t n, int64_t c, int64_t k, int64_t h, int64_t w, 
   };
   const auto got = run(true), want = run(false);
   SCOPED_TRACE(c10::str(n, "x", c, "->", k, " ", h, "x", w, bias ? " bias" : ""));
-  // F(4x4, 3x3) rounding: about 1e-4 of the largest value (direct: about 1e-6).
-  EXPECT_LT(RelDiff(got[0], want[0]), 5e-4);
-  EXPECT_LT(RelDiff(got[1], want[1]), 5e-4);
-  EXPECT_LT(RelDiff(got[2], want[2]), 5e-4);
-  if (bias) EXPECT_LT(RelDiff(got[3], want[3]), 1e-4);
+  // oneDNN's F(4x4, 3x3) rounds to 1-3e-6 of the largest value against a double reference
+  // (direct: 2-4e-7; the weight gradient 6-9e-7 against direct's 4-6e-6).
+  EXPECT_LT(RelDiff(got[0], want[0]), 3e-5);
+  EXPECT_LT(RelDiff(got[1], want[1]), 3e-5);
+  EXPECT_LT(RelDiff(got[2], want[2]), 3e-5);
+  if (bias) EXPECT_LT(RelDiff(got[3], want[3]), 1e-5);
 }
 
 TEST(DnnlWinograd, ValuesAndGradientsMatchDirectConvolution) {
@@ -68,7 +69,7 @@ TEST(TrainConv2d, WinogradOnlyWhenTraining) {
   }
   const auto trained = conv(x);  // the weights want gradients: Winograd
   EXPECT_FALSE(torch::equal(trained.detach(), direct));
-  EXPECT_LT(RelDiff(trained.detach(), direct), 5e-4);
+  EXPECT_LT(RelDiff(trained.detach(), direct), 3e-5);
   SetWinogradTraining(false);
   EXPECT_TRUE(torch::equal(conv(x).detach(), direct));
   SetWinogradTraining(true);
