@@ -233,7 +233,10 @@ TEST(GmflowTransformer, WindowAttentionWithinRectanglesEqualsOfficialMaskedAtten
 
 TEST(GmflowTransformer, TrainingWindowAttentionMatchesOfficialValuesAndGradients) {
   torch::manual_seed(10);
-  for (const auto& [h, w, splits] : {std::tuple<int64_t, int64_t, int64_t>{8, 12, 2}, {16, 24, 4}, {6, 10, 2}}) {
+  for (const auto& shape : {std::tuple<int64_t, int64_t, int64_t>{8, 12, 2}, {16, 24, 4}, {6, 10, 2}}) {
+    // Plain variables, not structured bindings: clang 14 (the sanitizer build) cannot capture
+    // those in a lambda.
+    const int64_t h = std::get<0>(shape), w = std::get<1>(shape), splits = std::get<2>(shape);
     const int64_t b = 2, c = 8;
     auto q = torch::randn({b, h * w, c}) * 3, k = torch::randn({b, h * w, c}) * 3, v = torch::randn({b, h * w, c});
     auto weight = torch::randn({b, h * w, c});
