@@ -225,8 +225,11 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const t
   } else {
     message = FullAttention(query, key, value);
   }
-  message = norm1_->forward(merge_->forward(message));
-  if (!no_ffn_) message = norm2_->forward(mlp_->forward(torch::cat({source, message}, -1)));
+  // Under CPU bf16 autocast the linear layers return bf16, and LibTorch 1.13's CPU layer norm
+  // refuses bf16 input with fp32 weights: normalise in the weights' type (a no-op otherwise).
+  const auto norm_type = norm1_->weight.scalar_type();
+  message = norm1_->forward(merge_->forward(message).to(norm_type));
+  if (!no_ffn_) message = norm2_->forward(mlp_->forward(torch::cat({source, message}, -1)).to(norm_type));
   return source + message;
 }
 
