@@ -146,9 +146,11 @@ void Backward(const torch::Tensor& x, const torch::Tensor& weight, bool has_bias
   dnnl::stream stream(Engine());
   const auto g = grad_out.contiguous();
   const memory g_user = Wrap(g, {n, k, h, w}, Tag::nchw);
+  Mem data_diff_dst;  // grad_out in the data gradient's layout, reused for the weights' when equal
   if (grad_x) {
     const auto ws = weight.contiguous();
-    auto diff_dst = InLayout(g_user, p.data_pd.diff_dst_desc(), stream);
+    data_diff_dst = InLayout(g_user, p.data_pd.diff_dst_desc(), stream);
+    const auto& diff_dst = data_diff_dst;
     auto wei = InLayout(Wrap(ws, {k, c, 3, 3}, Tag::oihw), p.data_pd.weights_desc(), stream);
     *grad_x = torch::empty({n, c, h, w}, x.options());
     auto diff_src = OutLayout(Wrap(*grad_x, {n, c, h, w}, Tag::nchw), p.data_pd.diff_src_desc());
@@ -160,7 +162,8 @@ void Backward(const torch::Tensor& x, const torch::Tensor& weight, bool has_bias
   if (grad_weight || grad_bias) {
     const auto xs = x.contiguous();
     auto src = InLayout(Wrap(xs, {n, c, h, w}, Tag::nchw), p.weights_pd.src_desc(), stream);
-    auto diff_dst = InLayout(g_user, p.weights_pd.diff_dst_desc(), stream);
+    const bool reuse = grad_x && p.weights_pd.diff_dst_desc() == p.data_pd.diff_dst_desc();
+    const Mem diff_dst = reuse ? data_diff_dst : InLayout(g_user, p.weights_pd.diff_dst_desc(), stream);
     auto dw = torch::empty({k, c, 3, 3}, weight.options());
     auto diff_w = OutLayout(Wrap(dw, {k, c, 3, 3}, Tag::oihw), p.weights_pd.diff_weights_desc());
     std::unordered_map<int, memory> args{

@@ -31,26 +31,14 @@ torch::Tensor GlobalCorrelationSoftmax(const torch::Tensor& feature0, const torc
 torch::Tensor LocalCorrelationSoftmax(const torch::Tensor& feature0, const torch::Tensor& feature1, int64_t r) {
   // The official code gathers a [B, HW, C, (2r+1)^2] window tensor with grid_sample at
   // integer offsets (5 GB for 1080p input). Here the same correlation is a sum of shifted
-  // products over a zero-padded feature1 (radius 4: the fused kernels of
-  // models/common/cost_volume.h), and the expected correspondence is x + sum(prob * offset);
-  // the results agree to float rounding (parity test).
+  // products over a zero-padded feature1 (the fused kernels of models/common/cost_volume.h),
+  // and the expected correspondence is x + sum(prob * offset); the results agree to float
+  // rounding (parity test).
   const int64_t c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(feature0.device());
   const int64_t n = 2 * r + 1;
-  const double divisor = std::sqrt(static_cast<double>(c));
-  torch::Tensor scores;  // [B, H, W, n*n], dy major
-  if (r == 4) {
-    scores = LocalCostVolume(feature0, feature1, divisor).permute({0, 2, 3, 1});
-  } else {
-    const auto padded = F::pad(feature1, F::PadFuncOptions({r, r, r, r}));
-    std::vector<torch::Tensor> corr;
-    corr.reserve(n * n);
-    for (int64_t dy = -r; dy <= r; ++dy) {
-      const auto rows = padded.slice(2, r + dy, r + dy + h);
-      for (int64_t dx = -r; dx <= r; ++dx) corr.push_back((feature0 * rows.slice(3, r + dx, r + dx + w)).sum(1));
-    }
-    scores = torch::stack(corr, -1) / divisor;
-  }
+  // [B, H, W, n*n], dy major
+  const auto scores = LocalCostVolume(feature0, feature1, r, std::sqrt(static_cast<double>(c))).permute({0, 2, 3, 1});
 
   // Window offsets (dx, dy) in the same order; targets outside the image are excluded.
   const auto d = torch::arange(-r, r + 1, opts);

@@ -92,6 +92,29 @@ torch::Tensor FullAttention(const torch::Tensor& q, const torch::Tensor& k, cons
 
 }  // namespace
 
+namespace {
+
+// The WindowBands rectangles of an h x w map of `length` tokens, grouped by shape (height,
+// width): each shape with its rectangles' (row band, column band) indices. Throws where the
+// tokens are not h x w or the map does not split into num_splits x num_splits windows.
+struct WindowRectangles {
+  WindowRectangles(int64_t length, int64_t num_splits, bool with_shift, int64_t h, int64_t w) {
+    if (length != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
+    if (h % num_splits != 0 || w % num_splits != 0)
+      throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) +
+                               " does not split into " + std::to_string(num_splits) + "x" +
+                               std::to_string(num_splits) + " windows");
+    rows = WindowBands(h, num_splits, with_shift);
+    cols = WindowBands(w, num_splits, with_shift);
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (size_t j = 0; j < cols.size(); ++j) shapes[{rows[i].second, cols[j].second}].emplace_back(i, j);
+  }
+  std::vector<std::pair<int64_t, int64_t>> rows, cols;  // (start, length) bands
+  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<size_t, size_t>>> shapes;
+};
+
+}  // namespace
+
 // The official (shifted-)window attention. Unshifted: attention within each of the k x k
 // windows. Shifted: the official code rolls the map by -shift, splits it into windows and adds
 // -100 to the scores of token pairs that the roll brought from opposite sides of the map.
@@ -104,20 +127,15 @@ torch::Tensor SplitWindowAttention(const torch::Tensor& q_in, const torch::Tenso
                                    int64_t num_splits, bool with_shift, int64_t h, int64_t w,
                                    const WindowProjection& project, int64_t max_tokens) {
   const int64_t b = q_in.size(0), c = q_in.size(2);
-  if (q_in.size(1) != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
-  if (h % num_splits != 0 || w % num_splits != 0)
-    throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) + " does not split into " +
-                             std::to_string(num_splits) + "x" + std::to_string(num_splits) + " windows");
+  const WindowRectangles rects(q_in.size(1), num_splits, with_shift, h, w);
+  const auto& rows = rects.rows;
+  const auto& cols = rects.cols;
   const bool same_kv = k_in.is_same(v_in), same_qk = q_in.is_same(k_in);
   const auto q = q_in.view({b, h, w, c}), k = k_in.view({b, h, w, c}), v = v_in.view({b, h, w, c});
-  const auto rows = WindowBands(h, num_splits, with_shift), cols = WindowBands(w, num_splits, with_shift);
   // Rectangles of one shape go through the attention as one batch (or several, max_tokens).
-  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<size_t, size_t>>> shapes;
-  for (size_t i = 0; i < rows.size(); ++i)
-    for (size_t j = 0; j < cols.size(); ++j) shapes[{rows[i].second, cols[j].second}].emplace_back(i, j);
   torch::Tensor out;
   const double scale = std::sqrt(static_cast<double>(c));
-  for (const auto& entry : shapes) {
+  for (const auto& entry : rects.shapes) {
     // Plain variables, not structured bindings: clang 14 (the sanitizer build) cannot
     // capture those in a lambda.
     const auto& members = entry.second;
@@ -160,14 +178,10 @@ torch::Tensor SplitWindowAttention(const torch::Tensor& q_in, const torch::Tenso
 torch::Tensor SplitWindowAttentionTrain(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                         int64_t num_splits, bool with_shift, int64_t h, int64_t w) {
   const int64_t b = q.size(0), c = q.size(2);
-  if (q.size(1) != h * w) throw std::runtime_error("gmflow: attention input length does not match h*w");
-  if (h % num_splits != 0 || w % num_splits != 0)
-    throw std::runtime_error("gmflow: feature " + std::to_string(h) + "x" + std::to_string(w) + " does not split into " +
-                             std::to_string(num_splits) + "x" + std::to_string(num_splits) + " windows");
-  const auto rows = WindowBands(h, num_splits, with_shift), cols = WindowBands(w, num_splits, with_shift);
-  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<size_t, size_t>>> shapes;
-  for (size_t i = 0; i < rows.size(); ++i)
-    for (size_t j = 0; j < cols.size(); ++j) shapes[{rows[i].second, cols[j].second}].emplace_back(i, j);
+  const WindowRectangles rects(q.size(1), num_splits, with_shift, h, w);
+  const auto& rows = rects.rows;
+  const auto& cols = rects.cols;
+  const auto& shapes = rects.shapes;
   // The token order: shape by shape, rectangle by rectangle, row-major inside each.
   std::vector<int64_t> order, inverse(h * w), sizes;
   order.reserve(h * w);

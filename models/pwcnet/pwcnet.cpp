@@ -39,7 +39,7 @@ torch::Tensor UpConv(nn::ConvTranspose2d& conv, const torch::Tensor& x) {
 }  // namespace
 
 torch::Tensor Correlation(const torch::Tensor& one, const torch::Tensor& two) {
-  return LocalCostVolume(one, two, static_cast<double>(one.size(1)));
+  return LocalCostVolume(one, two, /*radius=*/4, static_cast<double>(one.size(1)));
 }
 
 torch::Tensor Backwarp(const torch::Tensor& input, const torch::Tensor& flow) {

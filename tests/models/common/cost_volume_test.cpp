@@ -11,10 +11,10 @@ namespace {
 
 // PWC-Net's divisor (the mean over channels) unless a test says otherwise.
 torch::Tensor Fused(const torch::Tensor& one, const torch::Tensor& two) {
-  return LocalCostVolume(one, two, static_cast<double>(one.size(1)));
+  return LocalCostVolume(one, two, 4, static_cast<double>(one.size(1)));
 }
 torch::Tensor Reference(const torch::Tensor& one, const torch::Tensor& two) {
-  return LocalCostVolumeReference(one, two, static_cast<double>(one.size(1)));
+  return LocalCostVolumeReference(one, two, 4, static_cast<double>(one.size(1)));
 }
 
 struct Grads {
@@ -61,8 +61,8 @@ TEST(FusedCostVolume, GmflowDivisor) {
   auto one = torch::randn({2, 16, 7, 13}), two = torch::randn({2, 16, 7, 13});
   auto weight = torch::randn({2, 81, 7, 13});
   const double divisor = std::sqrt(16.0);
-  auto fused = [&](const torch::Tensor& a, const torch::Tensor& b) { return LocalCostVolume(a, b, divisor); };
-  auto ref = [&](const torch::Tensor& a, const torch::Tensor& b) { return LocalCostVolumeReference(a, b, divisor); };
+  auto fused = [&](const torch::Tensor& a, const torch::Tensor& b) { return LocalCostVolume(a, b, 4, divisor); };
+  auto ref = [&](const torch::Tensor& a, const torch::Tensor& b) { return LocalCostVolumeReference(a, b, 4, divisor); };
   const auto got = RunGrads(fused, one, two, weight), want = RunGrads(ref, one, two, weight);
   EXPECT_LT(MaxDiff(got.out, want.out), 1e-5);
   EXPECT_LT(MaxDiff(got.one, want.one), 1e-5);
@@ -70,6 +70,25 @@ TEST(FusedCostVolume, GmflowDivisor) {
   // The centre channel at a pixel is the plain dot product over the divisor.
   const double centre = (one.select(3, 5).select(2, 3).select(0, 1) * two.select(3, 5).select(2, 3).select(0, 1)).sum().item<double>();
   EXPECT_NEAR(got.out.index({1, 40, 3, 5}).item().toDouble(), centre / divisor, 1e-5);
+}
+
+TEST(FusedCostVolume, OtherRadii) {
+  torch::manual_seed(9);
+  auto one = torch::randn({2, 5, 8, 11}), two = torch::randn({2, 5, 8, 11});
+  for (int64_t radius : {0, 1, 2, 6}) {
+    const int64_t span = 2 * radius + 1;
+    auto weight = torch::randn({2, span * span, 8, 11});
+    auto fused = [&](const torch::Tensor& a, const torch::Tensor& b) { return LocalCostVolume(a, b, radius, 5.0); };
+    auto ref = [&](const torch::Tensor& a, const torch::Tensor& b) {
+      return LocalCostVolumeReference(a, b, radius, 5.0);
+    };
+    const auto got = RunGrads(fused, one, two, weight), want = RunGrads(ref, one, two, weight);
+    ASSERT_EQ(got.out.size(1), span * span) << "radius " << radius;
+    EXPECT_LT(MaxDiff(got.out, want.out), 1e-5) << "radius " << radius;
+    EXPECT_LT(MaxDiff(got.one, want.one), 1e-5) << "radius " << radius;
+    EXPECT_LT(MaxDiff(got.two, want.two), 1e-5) << "radius " << radius;
+  }
+  EXPECT_THROW(LocalCostVolume(one, two, -1, 1.0), std::invalid_argument);
 }
 
 TEST(FusedCostVolume, GradientOfOneInputOnly) {
