@@ -1,4 +1,5 @@
 #include "models/ant/ant_layers.h"
+#include "models/common/dnnl_winograd_conv.h"
 #include "models/common/memory_format.h"
 #include "models/common/module_precision.h"
 #include "models/common/winograd_conv.h"
@@ -14,6 +15,9 @@ namespace animerun::models {
 namespace {
 
 constexpr double kInstanceNormEps = 1e-5;  // nn.InstanceNorm1d/2d default
+// Pixels per band of AnT's layer3 in channel blocks: 32 rows at 960 wide, 60 MB of oneDNN
+// scratch; bands of 32 to 540 rows took about the same time per row (docs/benchmarks.md).
+constexpr int64_t kLayer3BandPixels = 32768;
 
 torch::nn::Conv1d PointwiseConv(int64_t in, int64_t out) {
   return torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, 1).bias(true));
@@ -102,6 +106,107 @@ void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) {
   }
 }
 
+// The same in place for a map held as channel blocks [C / 16, H, W, 16] (oneDNN's nChw16c,
+// dnnl_winograd_conv.h): partial sums per (channel block, fixed block of rows), added in
+// order, so the result does not depend on the thread count.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ANIMERUN_ANT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ANIMERUN_ANT_CLONES
+#endif
+
+ANIMERUN_ANT_CLONES void SumBlockRows(const float* x, int64_t begin, int64_t end, double* sum, double* sum_sq) {
+  for (int64_t p = begin; p < end; ++p) {
+    const float* v = x + p * 16;
+    for (int j = 0; j < 16; ++j) {
+      const double d = v[j];
+      sum[j] += d;
+      sum_sq[j] += d * d;
+    }
+  }
+}
+
+ANIMERUN_ANT_CLONES void NormaliseBlockRows(float* x, int64_t begin, int64_t end, const float* mean,
+                                            const float* scale, bool relu) {
+  for (int64_t p = begin; p < end; ++p) {
+    float* v = x + p * 16;
+    if (relu) {
+      for (int j = 0; j < 16; ++j) v[j] = std::max((v[j] - mean[j]) * scale[j], 0.0f);
+    } else {
+      for (int j = 0; j < 16; ++j) v[j] = (v[j] - mean[j]) * scale[j];
+    }
+  }
+}
+
+void InstanceNormChannelBlocksInPlace(torch::Tensor& blocks, bool relu) {
+  constexpr int64_t kRowsPerBlock = 8192;
+  const int64_t cb = blocks.size(0), hw = blocks.size(1) * blocks.size(2);
+  if (hw == 0) return;
+  const int64_t row_blocks = (hw + kRowsPerBlock - 1) / kRowsPerBlock;
+  std::vector<double> partial(static_cast<size_t>(cb * row_blocks * 32), 0.0);
+  float* data = blocks.data_ptr<float>();
+  at::parallel_for(0, cb * row_blocks, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / row_blocks, r = i % row_blocks;
+      double* sum = partial.data() + i * 32;
+      SumBlockRows(data + b * hw * 16, r * kRowsPerBlock, std::min(hw, (r + 1) * kRowsPerBlock), sum, sum + 16);
+    }
+  });
+  std::vector<float> mean(static_cast<size_t>(cb * 16)), scale(static_cast<size_t>(cb * 16));
+  for (int64_t b = 0; b < cb; ++b) {
+    for (int j = 0; j < 16; ++j) {
+      double s = 0.0, q = 0.0;
+      for (int64_t r = 0; r < row_blocks; ++r) {
+        s += partial[static_cast<size_t>((b * row_blocks + r) * 32 + j)];
+        q += partial[static_cast<size_t>((b * row_blocks + r) * 32 + 16 + j)];
+      }
+      const double m = s / static_cast<double>(hw);
+      const double var = std::max(q / static_cast<double>(hw) - m * m, 0.0);
+      mean[static_cast<size_t>(b * 16 + j)] = static_cast<float>(m);
+      scale[static_cast<size_t>(b * 16 + j)] = static_cast<float>(1.0 / std::sqrt(var + kInstanceNormEps));
+    }
+  }
+  at::parallel_for(0, cb * row_blocks, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / row_blocks, r = i % row_blocks;
+      NormaliseBlockRows(data + b * hw * 16, r * kRowsPerBlock, std::min(hw, (r + 1) * kRowsPerBlock),
+                         mean.data() + b * 16, scale.data() + b * 16, relu);
+    }
+  });
+}
+
+// Adds each segment's sum of the pixels of one channel block [rows * W, 16] into sums, and
+// the block's channel sums and sums of squares, in double. One thread per channel block,
+// pixels in order: the sums do not depend on the thread count.
+ANIMERUN_ANT_CLONES void SumBlockBySegment(const float* x, const int64_t* id, int64_t pixels, int64_t stride,
+                                           double* sums, double* sum, double* sum_sq) {
+  for (int64_t p = 0; p < pixels; ++p) {
+    const float* v = x + p * 16;
+    double* s = sums + id[p] * stride;
+    for (int j = 0; j < 16; ++j) {
+      const double d = v[j];
+      s[j] += d;
+      sum[j] += d;
+      sum_sq[j] += d * d;
+    }
+  }
+}
+
+// The first `rows` rows of a band of channel blocks [K / 16, R, W, 16] into r, ids the
+// band's first row's segment ids.
+void AddSegmentSumsOfBand(const torch::Tensor& band, int64_t rows, const int64_t* ids, WinogradSegmentSums& r) {
+  const int64_t cb = band.size(0), band_floats = band.size(1) * band.size(2) * 16, c = cb * 16;
+  const int64_t pixels = rows * band.size(2);
+  const float* data = band.data_ptr<float>();
+  double* sums = r.sums.data_ptr<double>();
+  double* sum = r.channel_sum.data_ptr<double>();
+  double* sum_sq = r.channel_sum_sq.data_ptr<double>();
+  at::parallel_for(0, cb, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      SumBlockBySegment(data + b * band_floats, ids, pixels, c, sums + b * 16, sum + b * 16, sum_sq + b * 16);
+  });
+}
+
 }  // namespace
 
 torch::Tensor PointwiseConv1d(const torch::nn::Conv1dImpl& conv, const torch::Tensor& x) {
@@ -185,13 +290,16 @@ AntEncoderImpl::AntEncoderImpl(int64_t enc_dim) {
   }
 }
 
-torch::Tensor AntEncoderImpl::ForwardBeforeLayer3(const torch::Tensor& img) {
+torch::Tensor AntEncoderImpl::Layer1AndNorm1(const torch::Tensor& img) {
   // Channels-last makes oneDNN's CPU convolutions markedly faster at full resolution, in
   // inference (ConvFormat).
   // In the encoder's dtype: bf16 after AntNetImpl::UseEncoderPrecision.
   const torch::Tensor x0 = img.to(ModuleDtype(*this)).contiguous(ConvFormat(img));
-  torch::Tensor x = AntInstanceNorm(layer1_->forward(x0), /*relu=*/true);
-  return AntInstanceNorm(Conv3x3(layer2_, x), /*relu=*/true);
+  return AntInstanceNorm(layer1_->forward(x0), /*relu=*/true);
+}
+
+torch::Tensor AntEncoderImpl::ForwardBeforeLayer3(const torch::Tensor& img) {
+  return AntInstanceNorm(Conv3x3(layer2_, Layer1AndNorm1(img)), /*relu=*/true);
 }
 
 torch::Tensor AntEncoderImpl::forward_before_norm3(const torch::Tensor& img) {
@@ -200,8 +308,8 @@ torch::Tensor AntEncoderImpl::forward_before_norm3(const torch::Tensor& img) {
 
 bool AntEncoderImpl::WinogradApplies(const torch::nn::Conv2d& layer, const torch::Tensor& x) const {
   const bool inference = !torch::GradMode::is_enabled() || (!x.requires_grad() && !layer->weight.requires_grad());
-  return use_winograd_ && inference && x.is_cpu() && x.scalar_type() == torch::kFloat && x.dim() == 4 &&
-         x.size(0) == 1 && layer->weight.scalar_type() == torch::kFloat;
+  return convolutions_ != Convolutions::kLibTorch && inference && x.is_cpu() && x.scalar_type() == torch::kFloat &&
+         x.dim() == 4 && x.size(0) == 1 && layer->weight.scalar_type() == torch::kFloat;
 }
 
 torch::Tensor AntEncoderImpl::Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x) {
@@ -218,18 +326,53 @@ torch::Tensor AntEncoderImpl::Conv3x3(torch::nn::Conv2d& layer, const torch::Ten
 
 torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch::Tensor& segments,
                                            int64_t num_segments) {
-  const torch::Tensor x = ForwardBeforeLayer3(img);
-  if (!WinogradApplies(layer3_, x) || segments.dim() != 3 || segments.size(0) != 1 || num_segments <= 0)
-    return SegmentMeanPool(Layer3AndNorm3(x), segments, num_segments);
-  if (segments.size(1) != x.size(2) || segments.size(2) != x.size(3))
-    throw std::invalid_argument("AntEncoder::SegmentMeans: segments " + c10::str(segments.sizes()) +
-                                " do not match the image " + c10::str(img.sizes()));
-  torch::NoGradGuard no_grad;
-  const WinogradSegmentSums r =
-      WinogradConv3x3SegmentSums(x, layer3_->weight, layer3_->bias, segments[0], num_segments, /*tile_size=*/2);
+  const auto check_size = [&](const torch::Tensor& x) {
+    if (segments.size(1) != x.size(2) || segments.size(2) != x.size(3))
+      throw std::invalid_argument("AntEncoder::SegmentMeans: segments " + c10::str(segments.sizes()) +
+                                  " do not match the image " + c10::str(img.sizes()));
+  };
+  const bool one_map = segments.dim() == 3 && segments.size(0) == 1 && num_segments > 0;
+  torch::Tensor x1 = Layer1AndNorm1(img);
+  WinogradSegmentSums r;
+  if (one_map && convolutions_ == Convolutions::kBest && WinogradApplies(layer2_, x1) &&
+      DnnlWinogradBlocksApply(x1, layer2_->weight) && layer3_->weight.size(0) % 16 == 0) {
+    // oneDNN's F(4x4, 3x3) from layer2 to layer3 in channel blocks: 4x fewer multiplies
+    // than the direct kernels, and no reorder between the layers (35-40 + 165 ms per 960x540
+    // frame for both layers' products, against 140 + 330 ms for F(2x2) with the pooled output
+    // transform; docs/benchmarks.md).
+    check_size(x1);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor ids = segments[0].reshape({-1}).to(torch::kLong).contiguous();
+    const auto [lo, hi] = torch::aminmax(ids);
+    if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= num_segments)
+      throw std::invalid_argument("AntEncoder::SegmentMeans: segment id out of range [0, " +
+                                  std::to_string(num_segments) + ")");
+    torch::Tensor x1_blocks = ToChannelBlocks(x1);
+    x1 = torch::Tensor();  // each map is freed as soon as the next exists
+    torch::Tensor x2 = DnnlWinogradConv3x3Blocks(x1_blocks, layer2_->weight, layer2_->bias);
+    x1_blocks = torch::Tensor();
+    InstanceNormChannelBlocksInPlace(x2, /*relu=*/true);
+    // layer3 in bands of rows, each summed as it comes: its full output (253 MB) and
+    // oneDNN's transformed tiles for the whole map (903 MB) are never held.
+    const int64_t k = layer3_->weight.size(0), w = x2.size(2);
+    r = WinogradSegmentSums{torch::zeros({num_segments, k}, torch::kDouble), torch::zeros({k}, torch::kDouble),
+                            torch::zeros({k}, torch::kDouble)};
+    const int64_t* id = ids.data_ptr<int64_t>();
+    DnnlWinogradConv3x3Bands(x2, layer3_->weight, layer3_->bias, kLayer3BandPixels,
+                             [&](const torch::Tensor& band, int64_t row0, int64_t rows) {
+                               AddSegmentSumsOfBand(band, rows, id + row0 * w, r);
+                             });
+  } else {
+    const torch::Tensor x = AntInstanceNorm(Conv3x3(layer2_, x1), /*relu=*/true);
+    if (!one_map || !WinogradApplies(layer3_, x))
+      return SegmentMeanPool(Layer3AndNorm3(x), segments, num_segments);
+    check_size(x);
+    torch::NoGradGuard no_grad;
+    r = WinogradConv3x3SegmentSums(x, layer3_->weight, layer3_->bias, segments[0], num_segments, /*tile_size=*/2);
+  }
   // norm3 (no affine) applied to the pooled means: (mean_s - mu) / sqrt(var + eps), all in
   // double, so nothing cancels; an empty segment gets 0, as pooling the normalised map gives.
-  const double hw = static_cast<double>(x.size(2) * x.size(3));
+  const double hw = static_cast<double>(img.size(2) * img.size(3));
   const torch::Tensor mu = r.channel_sum / hw;
   const torch::Tensor inv_std = torch::rsqrt((r.channel_sum_sq / hw - mu * mu).clamp_min(0.0) + kInstanceNormEps);
   const torch::Tensor counts = torch::bincount(segments[0].reshape({-1}).to(torch::kLong), {}, num_segments)

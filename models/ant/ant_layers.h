@@ -54,24 +54,32 @@ class AntEncoderImpl : public torch::nn::Module {
   torch::Tensor forward_before_norm3(const torch::Tensor& img);
   torch::Tensor forward(const torch::Tensor& img);
   // SegmentMeanPool(forward(img), segments, num_segments) [B, C, N]. In fp32 CPU inference
-  // of one image, layer3's output goes straight from the Winograd transform into double
-  // segment and channel sums, and the pooled means are normalised (the same values, without
-  // writing, normalising and reading the full-resolution map).
+  // of one image, layer3's output is summed per segment and channel in double and norm3 is
+  // applied to the pooled means (the same values, without normalising and reading the
+  // full-resolution map again): with oneDNN's Winograd, layer2 to layer3 stay in channel
+  // blocks and layer3's output is summed from them; else the sums come straight from
+  // WinogradConv3x3's output transform.
   torch::Tensor SegmentMeans(const torch::Tensor& img, const torch::Tensor& segments, int64_t num_segments);
   void CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
-  // Whether layer2 and layer3 (3x3) run through WinogradConv3x3 (F(2x2, 3x3)) where they can:
-  // fp32 CPU inference of one image. On by default; off gives LibTorch's convolutions (tests
-  // compare the two).
-  void UseWinograd(bool on) { use_winograd_ = on; }
+  // How layer2 and layer3 (3x3) run in fp32 CPU inference of one image (autograd, bf16,
+  // batches and GPUs always take LibTorch's convolutions). Tests compare the three.
+  enum class Convolutions {
+    kLibTorch,     // LibTorch's (oneDNN's direct kernels)
+    kWinograd2x2,  // WinogradConv3x3, F(2x2, 3x3), layer3 pooled from its output transform
+    kBest,         // oneDNN's F(4x4, 3x3) in channel blocks where available (SegmentMeans), else
+                   // kWinograd2x2
+  };
+  void UseConvolutions(Convolutions c) { convolutions_ = c; }
 
  private:
+  torch::Tensor Layer1AndNorm1(const torch::Tensor& img);       // in the encoder's dtype
   torch::Tensor ForwardBeforeLayer3(const torch::Tensor& img);  // layer1, norm1, layer2, norm2
   torch::Tensor Layer3AndNorm3(const torch::Tensor& x);         // layer3 then norm3 in fp32
   bool WinogradApplies(const torch::nn::Conv2d& layer, const torch::Tensor& x) const;
   torch::Tensor Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x);
 
   torch::nn::Conv2d layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
-  bool use_winograd_ = true;
+  Convolutions convolutions_ = Convolutions::kBest;
 };
 TORCH_MODULE(AntEncoder);
 

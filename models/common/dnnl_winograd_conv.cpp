@@ -211,6 +211,95 @@ torch::Tensor Apply(const torch::Tensor& x, const torch::Tensor& weight, const t
   return WinogradConv::apply(x, weight, bias.defined() ? bias : torch::empty({0}, weight.options()));
 }
 
+// Inference in the channel-blocked layout: the forward primitive of one shape (channels in
+// and out, input height and width, bias, whether rows are zero-padded: bands carry their
+// neighbours' rows instead), with the weights of its last call in its own (Winograd) layout,
+// kept while the caller passes the same, unchanged weight tensor.
+using InferenceShape = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool>;
+
+struct InferencePrimitive {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward conv;
+  torch::Tensor weight;          // the caller's weight tensor the copy came from (held, so its
+                                 // storage cannot be freed and another take its place)
+  uint32_t weight_version = 0;   // its version counter then (in-place updates bump it)
+  torch::Tensor wino_weight;     // bytes of the weights in pd.weights_desc()
+};
+
+memory::desc Blocks(int64_t c, int64_t h, int64_t w) { return memory::desc({1, c, h, w}, kF32, Tag::nChw16c); }
+
+std::unique_ptr<InferencePrimitive> MakeInference(const InferenceShape& shape) {
+  const auto [c, k, h, w, has_bias, pad_rows] = shape;
+  const int64_t pad = pad_rows ? 1 : 0;
+  const memory::desc src = Blocks(c, h, w), dst = Blocks(k, h + 2 * pad - 2, w);
+  const memory::desc wei({k, c, 3, 3}, kF32, Tag::any), bias = Plain({k}, Tag::x);
+  const memory::dims one{1, 1}, padding{pad, 1};
+  const auto alg = dnnl::algorithm::convolution_winograd;
+  const auto prop = dnnl::prop_kind::forward_inference;
+  auto desc = has_bias ? dnnl::convolution_forward::desc(prop, alg, src, wei, bias, dst, one, padding, padding)
+                       : dnnl::convolution_forward::desc(prop, alg, src, wei, dst, one, padding, padding);
+  // The scratchpad (the transformed tiles) comes from the caller, through LibTorch's
+  // allocator, and is freed after the call instead of being held by oneDNN for good.
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
+  return std::make_unique<InferencePrimitive>(InferencePrimitive{pd, dnnl::convolution_forward(pd), {}, 0, {}});
+}
+
+struct Inference {
+  dnnl::convolution_forward conv;
+  Mem weights;  // in the primitive's layout
+  memory::desc scratchpad;
+};
+
+// The primitive for `shape` and `weight` in its layout (reordered on the first call with a
+// new or changed weight tensor).
+Inference GetInference(const InferenceShape& shape, const torch::Tensor& weight) {
+  static std::mutex mutex;
+  static std::map<InferenceShape, std::unique_ptr<InferencePrimitive>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(shape);
+  if (it == cache.end()) {
+    if (cache.size() >= 64) cache.clear();  // images of many sizes: start over
+    it = cache.emplace(shape, MakeInference(shape)).first;
+  }
+  InferencePrimitive& p = *it->second;
+  // The same storage at the same place, not written since (a detached view shares both).
+  const bool same = p.weight.defined() && p.weight.is_alias_of(weight) && p.weight.data_ptr() == weight.data_ptr() &&
+                    p.weight.sizes() == weight.sizes() && p.weight_version == weight._version();
+  if (!same) {
+    const int64_t c = std::get<0>(shape), k = std::get<1>(shape);
+    const auto ws = weight.contiguous();
+    dnnl::stream stream(Engine());
+    Mem converted = InLayout(Wrap(ws, {k, c, 3, 3}, Tag::oihw), p.pd.weights_desc(), stream);
+    stream.wait();
+    p.wino_weight = converted.keep.defined() ? converted.keep : ws.clone();
+    p.weight = weight;
+    p.weight_version = weight._version();
+  }
+  return {p.conv, Mem{memory(p.pd.weights_desc(), Engine(), p.wino_weight.data_ptr()), p.wino_weight},
+          p.pd.scratchpad_desc()};
+}
+
+// One call of an inference primitive: src [C/16, h_in, W, 16] -> dst [K/16, h_out, W, 16].
+void RunInference(const Inference& inf, const torch::Tensor& src, const torch::Tensor& dst, const torch::Tensor& bias,
+                  const torch::Tensor& scratchpad) {
+  const int64_t c = src.size(0) * 16, k = dst.size(0) * 16, w = src.size(2);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, memory(Blocks(c, src.size(1), w), Engine(), src.data_ptr())},
+      {DNNL_ARG_WEIGHTS, inf.weights.mem},
+      {DNNL_ARG_DST, memory(Blocks(k, dst.size(1), w), Engine(), dst.data_ptr())},
+      {DNNL_ARG_SCRATCHPAD, memory(inf.scratchpad, Engine(), scratchpad.data_ptr())}};
+  if (bias.defined()) args[DNNL_ARG_BIAS] = Wrap(bias, {k}, Tag::x);
+  dnnl::stream stream(Engine());
+  inf.conv.execute(stream, args);
+  stream.wait();
+}
+
+torch::Tensor Scratchpad(const Inference& inf) {
+  return torch::empty({static_cast<int64_t>(inf.scratchpad.get_size())}, torch::kUInt8);  // 64-byte aligned
+}
+
 bool ProbeWinograd() {
   try {
     GetPrimitives({1, 16, 16, 8, 8, true});
@@ -250,6 +339,126 @@ at::Tensor DnnlWinogradConv3x3(const at::Tensor& x, const at::Tensor& weight, co
   return Apply(x, weight, bias);
 #else
   return {};
+#endif
+}
+
+bool DnnlWinogradBlocksApply(const at::Tensor& x, const at::Tensor& weight) {
+  return DnnlWinogradAvailable() && x.dim() == 4 && x.size(0) == 1 && x.size(1) % 16 == 0 && x.is_cpu() &&
+         x.scalar_type() == torch::kFloat && weight.dim() == 4 && weight.size(0) % 16 == 0 &&
+         weight.size(1) == x.size(1) && weight.size(2) == 3 && weight.size(3) == 3 &&
+         weight.scalar_type() == torch::kFloat;
+}
+
+namespace {
+
+void CheckBlocks(const at::Tensor& blocks, const char* what) {
+  if (blocks.dim() != 4 || blocks.size(3) != 16 || !blocks.is_cpu() || blocks.scalar_type() != torch::kFloat ||
+      !blocks.is_contiguous())
+    throw std::invalid_argument(std::string(what) + ": needs contiguous float CPU channel blocks [C / 16, H, W, 16], got " +
+                                c10::str(blocks.sizes()));
+}
+
+}  // namespace
+
+at::Tensor ToChannelBlocks(const at::Tensor& x) {
+  if (x.dim() != 4 || x.size(0) != 1 || x.size(1) % 16 != 0 || !x.is_cpu() || x.scalar_type() != torch::kFloat)
+    throw std::invalid_argument("ToChannelBlocks: needs a float CPU map [1, C, H, W] with C a multiple of 16, got " +
+                                c10::str(x.sizes()));
+  const int64_t c = x.size(1), h = x.size(2), w = x.size(3);
+#ifdef ANIMERUN_WITH_DNNL
+  // oneDNN's reorder: several times faster than a permuted copy through LibTorch.
+  const bool nhwc = x.is_contiguous(torch::MemoryFormat::ChannelsLast);
+  const auto xs = nhwc ? x : x.contiguous();
+  auto blocks = torch::empty({c / 16, h, w, 16}, x.options());
+  dnnl::stream stream(Engine());
+  memory user = Wrap(xs, {1, c, h, w}, nhwc ? Tag::nhwc : Tag::nchw);
+  memory out(Blocks(c, h, w), Engine(), blocks.data_ptr());
+  dnnl::reorder(user, out).execute(stream, user, out);
+  stream.wait();
+  return blocks;
+#else
+  return x.reshape({c / 16, 16, h, w}).permute({0, 2, 3, 1}).contiguous();
+#endif
+}
+
+at::Tensor FromChannelBlocks(const at::Tensor& blocks) {
+  CheckBlocks(blocks, "FromChannelBlocks");
+  const int64_t c = blocks.size(0) * 16, h = blocks.size(1), w = blocks.size(2);
+  return blocks.permute({0, 3, 1, 2}).reshape({1, c, h, w}).contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
+namespace {
+
+// Checks for both entry points below; returns K.
+int64_t CheckConvBlocks(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias, const char* what) {
+  if (!DnnlWinogradAvailable())
+    throw std::runtime_error("Winograd convolution: this build or CPU has no oneDNN Winograd kernels");
+  CheckBlocks(blocks, what);
+  const int64_t c = blocks.size(0) * 16;
+  if (weight.dim() != 4 || weight.size(1) != c || weight.size(0) % 16 != 0 || weight.size(2) != 3 ||
+      weight.size(3) != 3 || weight.scalar_type() != torch::kFloat ||
+      (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0) || bias.scalar_type() != torch::kFloat)))
+    throw std::invalid_argument(std::string(what) + ": needs float weight [K, " + std::to_string(c) +
+                                ", 3, 3] with K a multiple of 16 and bias [K], got " + c10::str(weight.sizes()));
+  return weight.size(0);
+}
+
+}  // namespace
+
+at::Tensor DnnlWinogradConv3x3Blocks(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias) {
+  const int64_t k = CheckConvBlocks(blocks, weight, bias, "DnnlWinogradConv3x3Blocks");
+#ifdef ANIMERUN_WITH_DNNL
+  torch::NoGradGuard no_grad;
+  const int64_t c = blocks.size(0) * 16, h = blocks.size(1), w = blocks.size(2);
+  const Inference inf = GetInference({c, k, h, w, bias.defined(), true}, weight);
+  auto out = torch::empty({k / 16, h, w, 16}, blocks.options());
+  RunInference(inf, blocks, out, bias.defined() ? bias.detach().contiguous() : torch::Tensor(), Scratchpad(inf));
+  return out;
+#else
+  (void)k;
+  return {};
+#endif
+}
+
+void DnnlWinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
+                              int64_t band_pixels, const BandSink& sink) {
+  const int64_t k = CheckConvBlocks(blocks, weight, bias, "DnnlWinogradConv3x3Bands");
+  if (band_pixels <= 0) throw std::invalid_argument("DnnlWinogradConv3x3Bands: band_pixels must be > 0");
+#ifdef ANIMERUN_WITH_DNNL
+  torch::NoGradGuard no_grad;
+  const int64_t cb = blocks.size(0), c = cb * 16, h = blocks.size(1), w = blocks.size(2);
+  if (h == 0 || w == 0) return;
+  // Equal bands of a multiple of 4 rows (the output tile), as few as the budget allows; the
+  // last band's rows past the image read zeros and are not handed on.
+  const int64_t max_rows = std::max<int64_t>(4, band_pixels / w / 4 * 4);
+  const int64_t bands = (h + max_rows - 1) / max_rows;
+  const int64_t rows = ((h + bands - 1) / bands + 3) / 4 * 4;
+  const Inference inf = GetInference({c, k, rows + 2, w, bias.defined(), false}, weight);
+  const torch::Tensor bs = bias.defined() ? bias.detach().contiguous() : torch::Tensor();
+  const torch::Tensor scratchpad = Scratchpad(inf);
+  auto in = torch::empty({cb, rows + 2, w, 16}, blocks.options());
+  auto out = torch::empty({k / 16, rows, w, 16}, blocks.options());
+  const float* src = blocks.data_ptr<float>();
+  float* dst = in.data_ptr<float>();
+  const int64_t row_floats = w * 16;
+  for (int64_t row0 = 0; row0 < h; row0 += rows) {
+    // Input rows row0 - 1 .. row0 + rows, zeros outside the image.
+    at::parallel_for(0, cb * (rows + 2), 16, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t b = i / (rows + 2), r = row0 - 1 + i % (rows + 2);
+        float* to = dst + i * row_floats;
+        if (r < 0 || r >= h) {
+          std::fill(to, to + row_floats, 0.0f);
+        } else {
+          std::copy(src + (b * h + r) * row_floats, src + (b * h + r + 1) * row_floats, to);
+        }
+      }
+    });
+    RunInference(inf, in, out, bs, scratchpad);
+    sink(out, row0, std::min(rows, h - row0));
+  }
+#else
+  (void)k, (void)sink;
 #endif
 }
 

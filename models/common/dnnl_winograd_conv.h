@@ -20,6 +20,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
+
 namespace torch::nn {
 class Conv2dImpl;
 }
@@ -47,5 +49,36 @@ at::Tensor Conv3x3Train(const at::Tensor& x, const at::Tensor& weight, const at:
 // conv->forward(x), by the above where conv is such a convolution: 3x3, stride 1, padding
 // 1, undilated, ungrouped, zero padding.
 at::Tensor Conv3x3Train(torch::nn::Conv2dImpl& conv, const at::Tensor& x);
+
+// Inference on one image in oneDNN's channel-blocked layout (nChw16c), the one its Winograd
+// kernels read and write: a map [1, C, H, W] is held as a contiguous float tensor
+// [C / 16, H, W, 16]. Layers chained in that layout skip the reorders to and from LibTorch's
+// layouts (AnT at 960x540: 133 and 265 MB maps). The forward pass is oneDNN's F(4x4, 3x3):
+// AnT's 32 -> 64 and 64 -> 128 layers at 960x540 take 35-40 and 165 ms on 2 Zen 4 cores,
+// against 90 and 340 ms for its direct kernels (docs/benchmarks.md). Rounding as above.
+
+// Whether x [1, C, H, W] (float CPU) and weight [K, C, 3, 3] (float) can take that path:
+// kernels available, C and K multiples of 16.
+bool DnnlWinogradBlocksApply(const at::Tensor& x, const at::Tensor& weight);
+
+// x [1, C, H, W] float CPU in any memory format -> [C / 16, H, W, 16]. C % 16 == 0.
+at::Tensor ToChannelBlocks(const at::Tensor& x);
+// [C / 16, H, W, 16] -> [1, C, H, W] channels-last (tests and callers that want a map back).
+at::Tensor FromChannelBlocks(const at::Tensor& blocks);
+
+// conv2d(stride 1, padding 1) on blocks [C / 16, H, W, 16] with weight [K, C, 3, 3] and bias
+// [K] or undefined: [K / 16, H, W, 16]. No autograd. Throws std::runtime_error where
+// DnnlWinogradAvailable() is false, std::invalid_argument on other shapes.
+at::Tensor DnnlWinogradConv3x3Blocks(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias);
+
+// The same convolution, handed on band of rows by band of rows, so that neither the whole
+// output nor oneDNN's transformed tiles for the whole map are ever held: for 64 -> 128
+// channels the kernel transforms the whole input at once, 903 MB at 960x540. Bands of about
+// band_pixels pixels (whole rows, a multiple of 4): sink(out, row0, rows) gets each band's
+// output [K / 16, R, W, 16], valid in its first `rows` rows (image rows row0 ..
+// row0 + rows - 1), in order. The buffer is reused for the next band.
+using BandSink = std::function<void(const at::Tensor& out, int64_t row0, int64_t rows)>;
+void DnnlWinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
+                              int64_t band_pixels, const BandSink& sink);
 
 }  // namespace animerun::models

@@ -123,33 +123,41 @@ TEST(AntUnit, ChannelsLastInstanceNormEqualsTheReference) {
 }
 
 TEST(AntUnit, WinogradEncoderEqualsLibTorchsConvolutions) {
-  // The encoder's inference path (layer2 and layer3 by Winograd F(2x2, 3x3)) against the same
-  // weights through LibTorch's convolutions, on a frame whose size is no multiple of the tile.
+  // The encoder's inference paths (layer2 and layer3 by Winograd F(2x2, 3x3), or oneDNN's
+  // F(4x4, 3x3) in channel blocks) against the same weights through LibTorch's convolutions,
+  // on a frame whose size is no multiple of either tile.
+  using Convolutions = models::AntEncoderImpl::Convolutions;
   torch::manual_seed(11);
   torch::NoGradGuard no_grad;
   models::AntEncoder encoder(128);
   const torch::Tensor img = torch::rand({1, 3, 203, 301}) * 2 - 1;
+  encoder->UseConvolutions(Convolutions::kWinograd2x2);
   const torch::Tensor fast = encoder->forward(img);
-  encoder->UseWinograd(false);
+  encoder->UseConvolutions(Convolutions::kLibTorch);
   const torch::Tensor reference = encoder->forward(img);
   EXPECT_LT((fast - reference).abs().max().item<float>(), 2e-5);
   // With autograd on (training an unfrozen encoder) the layers keep LibTorch's convolutions.
-  encoder->UseWinograd(true);
+  encoder->UseConvolutions(Convolutions::kBest);
   torch::GradMode::set_enabled(true);
   const torch::Tensor trained = encoder->forward(img);
   torch::GradMode::set_enabled(false);
   EXPECT_TRUE(trained.requires_grad());
   EXPECT_LT((trained - reference).abs().max().item<float>(), 1e-5);
 
-  // Segment means straight from layer3's Winograd transform (normalised after pooling)
-  // against pooling the normalised map; one segment id without pixels gives zeros.
+  // Segment means, normalised after pooling, against pooling the normalised map; one segment
+  // id without pixels gives zeros. kBest is oneDNN's path where the build and CPU have it.
   const int64_t n = 12;
   const torch::Tensor seg = torch::randint(0, n - 1, {1, 203, 301}, torch::kInt32);
-  const torch::Tensor fused = encoder->SegmentMeans(img, seg, n);
   const torch::Tensor pooled = models::SegmentMeanPool(reference, seg, n);
-  ASSERT_EQ(fused.sizes(), pooled.sizes());
-  EXPECT_LT((fused - pooled).abs().max().item<float>(), 1e-5);
-  EXPECT_EQ(fused.select(2, n - 1).abs().max().item<float>(), 0.0f);
+  for (const Convolutions c : {Convolutions::kWinograd2x2, Convolutions::kBest}) {
+    SCOPED_TRACE(c == Convolutions::kBest ? "best" : "F(2x2)");
+    encoder->UseConvolutions(c);
+    const torch::Tensor fused = encoder->SegmentMeans(img, seg, n);
+    ASSERT_EQ(fused.sizes(), pooled.sizes());
+    EXPECT_LT((fused - pooled).abs().max().item<float>(), 1e-5);
+    EXPECT_EQ(fused.select(2, n - 1).abs().max().item<float>(), 0.0f);
+    EXPECT_THROW(encoder->SegmentMeans(img, seg, n - 2), std::invalid_argument);  // ids out of range
+  }
 }
 
 TEST(AntUnit, GnnOnBothFramesAtOnceEqualsFramePerFrame) {

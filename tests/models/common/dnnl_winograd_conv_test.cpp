@@ -4,6 +4,9 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+#include <vector>
+
 #include "models/common/dnnl_winograd_conv.h"
 #include "models/common/train_conv2d.h"
 
@@ -54,6 +57,52 @@ TEST(DnnlWinograd, RejectsWhatItCannotRun) {
   SKIP_WITHOUT_WINOGRAD();
   EXPECT_THROW(DnnlWinogradConv3x3(torch::randn({1, 4, 5, 5}), torch::randn({2, 3, 3, 3}), {}), std::invalid_argument);
   EXPECT_THROW(DnnlWinogradConv3x3(torch::randn({1, 4, 5, 5}, torch::kDouble), torch::randn({2, 4, 3, 3}, torch::kDouble), {}),
+               std::invalid_argument);
+}
+
+TEST(DnnlWinograd, ChannelBlocksRoundTrip) {
+  // Needs no Winograd kernels: the layout conversion alone, from both memory formats.
+  torch::manual_seed(6);
+  const auto x = torch::randn({1, 32, 7, 9});
+  const auto blocks = ToChannelBlocks(x);
+  ASSERT_EQ(blocks.sizes(), (std::vector<int64_t>{2, 7, 9, 16}));
+  EXPECT_TRUE(torch::equal(blocks[1][3][4], x[0].select(1, 3).select(1, 4).narrow(0, 16, 16)));
+  EXPECT_TRUE(torch::equal(FromChannelBlocks(blocks), x));
+  EXPECT_TRUE(torch::equal(ToChannelBlocks(x.contiguous(torch::MemoryFormat::ChannelsLast)), blocks));
+  EXPECT_THROW(ToChannelBlocks(torch::randn({1, 24, 4, 4})), std::invalid_argument);  // 24 % 16 != 0
+}
+
+TEST(DnnlWinograd, InferenceInChannelBlocksAndBands) {
+  SKIP_WITHOUT_WINOGRAD();
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(7);
+  // Sides no multiple of 4; AnT's 64 -> 128 channels.
+  const int64_t h = 45, w = 38;
+  const auto x = torch::randn({1, 64, h, w});
+  auto weight = torch::randn({128, 64, 3, 3}) / 24.0;
+  const auto bias = torch::randn({128});
+  const auto want = torch::conv2d(x, weight, bias, 1, 1);
+  const auto blocks = ToChannelBlocks(x);
+  const auto whole = FromChannelBlocks(DnnlWinogradConv3x3Blocks(blocks, weight, bias));
+  EXPECT_LT(RelDiff(whole, want), 3e-5);
+  // Bands of 8 rows (320 pixels / 38 wide, down to a multiple of 4): 6 bands, the last one
+  // 5 rows, each handed on in order, together the whole output.
+  auto got = torch::full({1, 128, h, w}, std::nanf(""));
+  std::vector<int64_t> starts;
+  DnnlWinogradConv3x3Bands(blocks, weight, bias, 320, [&](const torch::Tensor& band, int64_t row0, int64_t rows) {
+    starts.push_back(row0);
+    EXPECT_EQ(band.size(1), 8);
+    got.narrow(2, row0, rows).copy_(FromChannelBlocks(band).narrow(2, 0, rows));
+  });
+  EXPECT_EQ(starts, (std::vector<int64_t>{0, 8, 16, 24, 32, 40}));
+  EXPECT_LT(RelDiff(got, want), 3e-5);
+  // Changed weights (in place) are seen: the transformed copy is made again.
+  weight.mul_(-1.0);
+  EXPECT_LT(RelDiff(FromChannelBlocks(DnnlWinogradConv3x3Blocks(blocks, weight, bias)),
+                    torch::conv2d(x, weight, bias, 1, 1)),
+            3e-5);
+  EXPECT_THROW(DnnlWinogradConv3x3Blocks(blocks, torch::randn({128, 32, 3, 3}), bias), std::invalid_argument);
+  EXPECT_THROW(DnnlWinogradConv3x3Bands(blocks, weight, bias, 0, [](const torch::Tensor&, int64_t, int64_t) {}),
                std::invalid_argument);
 }
 
