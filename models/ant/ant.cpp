@@ -180,7 +180,7 @@ std::pair<torch::Tensor, int64_t> CheckFrame(const AntFrame& f, const char* whic
 void AntNetImpl::UseEncoderPrecision(const std::string& precision) {
   if (precision != "fp32" && precision != "bf16")
     throw std::invalid_argument("AnT precision must be 'fp32' or 'bf16', got '" + precision + "'");
-  encoder_precision_.Use(*segment_desc_, precision);
+  segment_desc_->UsePrecision(encoder_precision_, precision);
 }
 
 FlopCount AntNetImpl::CountOfficialFlops(int64_t h, int64_t w, int64_t n0, int64_t n1) const {

@@ -2,6 +2,7 @@
 #include "models/common/dnnl_winograd_conv.h"
 #include "models/common/memory_format.h"
 #include "models/common/module_precision.h"
+#include "models/common/small_attention.h"
 #include "models/common/winograd_conv.h"
 
 #include <algorithm>
@@ -106,14 +107,57 @@ void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) {
   }
 }
 
-// The same in place for a map held as channel blocks [C / 16, H, W, 16] (oneDNN's nChw16c,
-// dnnl_winograd_conv.h): partial sums per (channel block, fixed block of rows), added in
-// order, so the result does not depend on the thread count.
+// One copy per instruction set of the loops below (GCC's target_clones).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ANIMERUN_ANT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define ANIMERUN_ANT_CLONES
 #endif
+
+// AntInstanceNorm in place over the last dimension of a float CPU [B, C, N] tensor whose
+// rows are contiguous (the graph network's [1, 2d, n0] halves of a [1, 2d, n0 + n1] map):
+// the generic path's five tensor operations per call cost more than their arithmetic on
+// 400 points. Mean, then the centred sum of squares, in double, per row.
+ANIMERUN_ANT_CLONES void NormaliseRow(float* row, int64_t n, bool relu) {
+  constexpr int kAcc = 8;  // independent partial sums, so the additions pipeline
+  double acc[kAcc] = {};
+  int64_t j = 0;
+  for (; j + kAcc <= n; j += kAcc)
+    for (int k = 0; k < kAcc; ++k) acc[k] += row[j + k];
+  for (; j < n; ++j) acc[0] += row[j];
+  double total = 0.0;
+  for (int k = 0; k < kAcc; ++k) total += acc[k];
+  const double mean = total / static_cast<double>(n);
+  double sq[kAcc] = {};
+  for (j = 0; j + kAcc <= n; j += kAcc)
+    for (int k = 0; k < kAcc; ++k) {
+      const double d = row[j + k] - mean;
+      sq[k] += d * d;
+    }
+  for (; j < n; ++j) sq[0] += (row[j] - mean) * (row[j] - mean);
+  double var = 0.0;
+  for (int k = 0; k < kAcc; ++k) var += sq[k];
+  const float m = static_cast<float>(mean);
+  const float scale = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(n) + kInstanceNormEps));
+  if (relu) {
+    for (j = 0; j < n; ++j) row[j] = std::max((row[j] - m) * scale, 0.0f);
+  } else {
+    for (j = 0; j < n; ++j) row[j] = (row[j] - m) * scale;
+  }
+}
+
+void InstanceNormRowsInPlace(torch::Tensor& x, bool relu) {
+  const int64_t c = x.size(1), n = x.size(2), s0 = x.stride(0), s1 = x.stride(1);
+  if (n == 0) return;
+  float* base = x.data_ptr<float>();
+  at::parallel_for(0, x.size(0) * c, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) NormaliseRow(base + (r / c) * s0 + (r % c) * s1, n, relu);
+  });
+}
+
+// The same in place for a map held as channel blocks [C / 16, H, W, 16] (oneDNN's nChw16c,
+// dnnl_winograd_conv.h): partial sums per (channel block, fixed block of rows), added in
+// order, so the result does not depend on the thread count.
 
 ANIMERUN_ANT_CLONES void SumBlockRows(const float* x, int64_t begin, int64_t end, double* sum, double* sum_sq) {
   for (int64_t p = begin; p < end; ++p) {
@@ -177,18 +221,31 @@ void InstanceNormChannelBlocksInPlace(torch::Tensor& blocks, bool relu) {
 
 // Adds each segment's sum of the pixels of one channel block [rows * W, 16] into sums, and
 // the block's channel sums and sums of squares, in double. One thread per channel block,
-// pixels in order: the sums do not depend on the thread count.
+// pixels in order: the sums do not depend on the thread count. Segments are runs of pixels
+// along a row, so a run is summed in registers and added to its segment's row once.
 ANIMERUN_ANT_CLONES void SumBlockBySegment(const float* x, const int64_t* id, int64_t pixels, int64_t stride,
                                            double* sums, double* sum, double* sum_sq) {
-  for (int64_t p = 0; p < pixels; ++p) {
-    const float* v = x + p * 16;
-    double* s = sums + id[p] * stride;
-    for (int j = 0; j < 16; ++j) {
-      const double d = v[j];
-      s[j] += d;
-      sum[j] += d;
-      sum_sq[j] += d * d;
+  double total[16] = {}, total_sq[16] = {};
+  for (int64_t p = 0; p < pixels;) {
+    const int64_t segment = id[p];
+    double run[16] = {};
+    for (; p < pixels && id[p] == segment; ++p) {
+      const float* v = x + p * 16;
+      for (int j = 0; j < 16; ++j) {
+        const double d = v[j];
+        run[j] += d;
+        total_sq[j] += d * d;
+      }
     }
+    double* s = sums + segment * stride;
+    for (int j = 0; j < 16; ++j) {
+      s[j] += run[j];
+      total[j] += run[j];
+    }
+  }
+  for (int j = 0; j < 16; ++j) {
+    sum[j] += total[j];
+    sum_sq[j] += total_sq[j];
   }
 }
 
@@ -258,6 +315,10 @@ torch::Tensor AntInstanceNorm(torch::Tensor x, bool relu) {
     InstanceNormChannelsLastInPlace(x, relu);
     return x;
   }
+  if (x.dim() == 3 && x.is_cpu() && x.scalar_type() == torch::kFloat && x.stride(2) == 1) {
+    InstanceNormRowsInPlace(x, relu);
+    return x;
+  }
   // Two passes in place: var_mean's Welford reduction is ~3x slower than a plain mean on
   // full-resolution maps, and centring first keeps the variance as accurate.
   x.sub_(x.mean(dims, /*keepdim=*/true));
@@ -293,9 +354,21 @@ AntEncoderImpl::AntEncoderImpl(int64_t enc_dim) {
 torch::Tensor AntEncoderImpl::Layer1AndNorm1(const torch::Tensor& img) {
   // Channels-last makes oneDNN's CPU convolutions markedly faster at full resolution, in
   // inference (ConvFormat).
-  // In the encoder's dtype: bf16 after AntNetImpl::UseEncoderPrecision.
-  const torch::Tensor x0 = img.to(ModuleDtype(*this)).contiguous(ConvFormat(img));
-  return AntInstanceNorm(layer1_->forward(x0), /*relu=*/true);
+  // In layer1's dtype (bf16 after UsePrecision), then in layer2's: fp32 where only layer1
+  // runs in bf16, so that the norm and the Winograd layers run in fp32.
+  const torch::Tensor x0 = img.to(layer1_->weight.scalar_type()).contiguous(ConvFormat(img));
+  return AntInstanceNorm(layer1_->forward(x0).to(layer2_->weight.scalar_type()), /*relu=*/true);
+}
+
+void AntEncoderImpl::UsePrecision(ModulePrecision& precision, const std::string& name) {
+  const bool winograd = convolutions_ == Convolutions::kBest && DnnlWinogradAvailable() &&
+                        layer1_->weight.is_cpu() && layer2_->weight.size(0) % 16 == 0 &&
+                        layer2_->weight.size(1) % 16 == 0 && layer3_->weight.size(0) % 16 == 0;
+  if (name == "bf16" && winograd) {
+    precision.Use(*layer1_, name);
+  } else {
+    precision.Use(*this, name);
+  }
 }
 
 torch::Tensor AntEncoderImpl::ForwardBeforeLayer3(const torch::Tensor& img) {
@@ -482,6 +555,14 @@ torch::Tensor AntMultiHeadedAttentionImpl::ForwardPair(const torch::Tensor& x, i
                               .squeeze(-1);
   const torch::Tensor b = torch::cat({proj_convs_[0]->bias, proj_convs_[1]->bias, proj_convs_[2]->bias}, 0);
   const torch::Tensor qkv = torch::addmm(b.unsqueeze(1), w, x.select(0, 0));
+  if (SmallAttentionApplies(qkv, num_heads_)) {
+    // Heads of 32 channels (AnT's): scores, softmax and values in one kernel, both frames'
+    // heads and query blocks as tasks on all threads (small_attention.h).
+    const std::vector<AttentionSpan> spans = cross ? std::vector<AttentionSpan>{{0, n0, n0, n1}, {n0, n1, 0, n0}}
+                                                   : std::vector<AttentionSpan>{{0, n0, 0, n0}, {n0, n1, n0, n1}};
+    return torch::addmm(merge_->bias.unsqueeze(1), merge_->weight.squeeze(-1), SmallAttention(qkv, num_heads_, spans))
+        .unsqueeze(0);
+  }
   const double scale = 1.0 / std::sqrt(static_cast<double>(dim_));
   // Frame f's queries (columns [q0, q0 + nq)) against the sources in columns [s0, s0 + ns).
   const auto attend = [&](int64_t q0, int64_t nq, int64_t s0, int64_t ns) {

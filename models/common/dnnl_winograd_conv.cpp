@@ -214,16 +214,14 @@ torch::Tensor Apply(const torch::Tensor& x, const torch::Tensor& weight, const t
 // Inference in the channel-blocked layout: the forward primitive of one shape (channels in
 // and out, input height and width, bias, whether rows are zero-padded: bands carry their
 // neighbours' rows instead), with the weights of its last call in its own (Winograd) layout,
-// kept while the caller passes the same, unchanged weight tensor.
+// kept while the caller passes the same weight values.
 using InferenceShape = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool>;
 
 struct InferencePrimitive {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward conv;
-  torch::Tensor weight;          // the caller's weight tensor the copy came from (held, so its
-                                 // storage cannot be freed and another take its place)
-  uint32_t weight_version = 0;   // its version counter then (in-place updates bump it)
-  torch::Tensor wino_weight;     // bytes of the weights in pd.weights_desc()
+  torch::Tensor weight;       // a copy of the weights the transformed ones came from
+  torch::Tensor wino_weight;  // bytes of the weights in pd.weights_desc()
 };
 
 memory::desc Blocks(int64_t c, int64_t h, int64_t w) { return memory::desc({1, c, h, w}, kF32, Tag::nChw16c); }
@@ -243,7 +241,7 @@ std::unique_ptr<InferencePrimitive> MakeInference(const InferenceShape& shape) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
-  return std::make_unique<InferencePrimitive>(InferencePrimitive{pd, dnnl::convolution_forward(pd), {}, 0, {}});
+  return std::make_unique<InferencePrimitive>(InferencePrimitive{pd, dnnl::convolution_forward(pd), {}, {}});
 }
 
 struct Inference {
@@ -264,18 +262,17 @@ Inference GetInference(const InferenceShape& shape, const torch::Tensor& weight)
     it = cache.emplace(shape, MakeInference(shape)).first;
   }
   InferencePrimitive& p = *it->second;
-  // The same storage at the same place, not written since (a detached view shares both).
-  const bool same = p.weight.defined() && p.weight.is_alias_of(weight) && p.weight.data_ptr() == weight.data_ptr() &&
-                    p.weight.sizes() == weight.sizes() && p.weight_version == weight._version();
-  if (!same) {
+  // Compared by value (0.1 ms for AnT's 64 -> 128 layer, against 3 ms to transform): weights
+  // change by loading, by a precision switch (set_data) or in place through .data(), and
+  // only values catch all three.
+  if (!p.weight.defined() || !torch::equal(p.weight, weight)) {
     const int64_t c = std::get<0>(shape), k = std::get<1>(shape);
     const auto ws = weight.contiguous();
     dnnl::stream stream(Engine());
     Mem converted = InLayout(Wrap(ws, {k, c, 3, 3}, Tag::oihw), p.pd.weights_desc(), stream);
     stream.wait();
     p.wino_weight = converted.keep.defined() ? converted.keep : ws.clone();
-    p.weight = weight;
-    p.weight_version = weight._version();
+    p.weight = weight.detach().clone();
   }
   return {p.conv, Mem{memory(p.pd.weights_desc(), Engine(), p.wino_weight.data_ptr()), p.wino_weight},
           p.pd.scratchpad_desc()};

@@ -122,6 +122,29 @@ TEST(AntUnit, ChannelsLastInstanceNormEqualsTheReference) {
   }
 }
 
+TEST(AntUnit, PointInstanceNormInPlaceOnEachFramesColumns) {
+  // The graph network's norm over points: [1, C, n0] and [1, C, n1] column slices of one
+  // [1, C, n0 + n1] map, each normalised in place over its own points (37 and 53: no multiple
+  // of the 8 partial sums), against the definition in double; the other slice is untouched.
+  torch::manual_seed(4);
+  torch::NoGradGuard no_grad;
+  for (const bool relu : {false, true}) {
+    const torch::Tensor x = torch::randn({1, 12, 90}) * 3 + torch::linspace(-5.0, 5.0, 12).view({1, 12, 1});
+    torch::Tensor y = x.clone();
+    models::AntInstanceNorm(y.narrow(2, 0, 37), relu);
+    EXPECT_TRUE(torch::equal(y.narrow(2, 37, 53), x.narrow(2, 37, 53)));
+    models::AntInstanceNorm(y.narrow(2, 37, 53), relu);
+    for (const auto& [begin, count] : {std::pair<int64_t, int64_t>{0, 37}, {37, 53}}) {
+      const torch::Tensor xd = x.narrow(2, begin, count).to(torch::kDouble);
+      const auto [var, mean] = torch::var_mean(xd, {2}, /*unbiased=*/false, /*keepdim=*/true);
+      torch::Tensor expected = (xd - mean) / torch::sqrt(var + 1e-5);
+      if (relu) expected = expected.relu();
+      EXPECT_LT((y.narrow(2, begin, count).to(torch::kDouble) - expected).abs().max().item<double>(), 2e-6)
+          << "relu " << relu << " columns from " << begin;
+    }
+  }
+}
+
 TEST(AntUnit, WinogradEncoderEqualsLibTorchsConvolutions) {
   // The encoder's inference paths (layer2 and layer3 by Winograd F(2x2, 3x3), or oneDNN's
   // F(4x4, 3x3) in channel blocks) against the same weights through LibTorch's convolutions,
