@@ -351,7 +351,8 @@ namespace {
 void CheckBlocks(const at::Tensor& blocks, const char* what) {
   if (blocks.dim() != 4 || blocks.size(3) != 16 || !blocks.is_cpu() || blocks.scalar_type() != torch::kFloat ||
       !blocks.is_contiguous())
-    throw std::invalid_argument(std::string(what) + ": needs contiguous float CPU channel blocks [C / 16, H, W, 16], got " +
+    throw std::invalid_argument(std::string(what) +
+                                ": needs contiguous float CPU channel blocks [C / 16, H, W, 16], got " +
                                 c10::str(blocks.sizes()));
 }
 

@@ -14,7 +14,9 @@
 
 namespace animerun::models {
 
-namespace {
+// A named namespace, not an anonymous one: unity builds (ANIMERUN_UNITY) put this file in one
+// translation unit with others that have their own Load, Store and kLanes.
+namespace small_attention_kernel {
 
 constexpr int64_t kDim = 32;    // channels per head
 constexpr int64_t kRows = 8;    // queries per task: 8 x 2 accumulators of 16 lanes stay in registers
@@ -126,10 +128,12 @@ ANIMERUN_ATTN_CLONES void AttendBlock(const float* q, const float* kt, const flo
   }
 }
 
-}  // namespace
+}  // namespace small_attention_kernel
+
+namespace sak = small_attention_kernel;
 
 bool SmallAttentionApplies(const torch::Tensor& qkv, int64_t heads) {
-  return heads > 0 && qkv.dim() == 2 && qkv.size(0) % 3 == 0 && qkv.size(0) / 3 == heads * kDim && qkv.is_cpu() &&
+  return heads > 0 && qkv.dim() == 2 && qkv.size(0) % 3 == 0 && qkv.size(0) / 3 == heads * sak::kDim && qkv.is_cpu() &&
          qkv.scalar_type() == torch::kFloat;
 }
 
@@ -138,7 +142,7 @@ torch::Tensor SmallAttention(const torch::Tensor& qkv_in, int64_t heads, const s
     throw std::invalid_argument("SmallAttention: needs float CPU qkv [3 * heads * 32, n], got " +
                                 c10::str(qkv_in.sizes()) + " for " + std::to_string(heads) + " heads");
   const torch::Tensor qkv = qkv_in.contiguous();
-  const int64_t d = heads * kDim, n = qkv.size(1);
+  const int64_t d = heads * sak::kDim, n = qkv.size(1);
   for (const auto& sp : spans) {
     if (sp.nq < 0 || sp.ns < 1 || sp.q0 < 0 || sp.s0 < 0 || sp.q0 + sp.nq > n || sp.s0 + sp.ns > n)
       throw std::invalid_argument("SmallAttention: span of queries [" + std::to_string(sp.q0) + ", +" +
@@ -149,19 +153,19 @@ torch::Tensor SmallAttention(const torch::Tensor& qkv_in, int64_t heads, const s
   if (spans.empty() || n == 0) return out;
   const float* x = qkv.data_ptr<float>();
   float* o = out.data_ptr<float>();
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(kDim)));
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(sak::kDim)));
 
   // Keys transposed per (span, head) [kDim][ns_pad] (zero past ns), values [ns][kDim].
   const int64_t num = static_cast<int64_t>(spans.size()) * heads;
   std::vector<int64_t> pad(spans.size()), offset(static_cast<size_t>(num) + 1, 0), blocks(spans.size());
   for (size_t i = 0; i < spans.size(); ++i) {
-    pad[i] = (spans[i].ns + kLanes - 1) / kLanes * kLanes;
-    blocks[i] = (spans[i].nq + kRows - 1) / kRows;
+    pad[i] = (spans[i].ns + sak::kLanes - 1) / sak::kLanes * sak::kLanes;
+    blocks[i] = (spans[i].nq + sak::kRows - 1) / sak::kRows;
   }
   int64_t max_pad = 0;
   for (int64_t t = 0; t < num; ++t) {
     const size_t i = static_cast<size_t>(t / heads);
-    offset[static_cast<size_t>(t) + 1] = offset[static_cast<size_t>(t)] + kDim * pad[i] + spans[i].ns * kDim;
+    offset[static_cast<size_t>(t) + 1] = offset[static_cast<size_t>(t)] + sak::kDim * pad[i] + spans[i].ns * sak::kDim;
     max_pad = std::max(max_pad, pad[i]);
   }
   std::vector<float> packed(static_cast<size_t>(offset.back()));
@@ -170,13 +174,13 @@ torch::Tensor SmallAttention(const torch::Tensor& qkv_in, int64_t heads, const s
       const AttentionSpan& sp = spans[static_cast<size_t>(t / heads)];
       const int64_t h = t % heads, ns_pad = pad[static_cast<size_t>(t / heads)];
       float* kt = packed.data() + offset[static_cast<size_t>(t)];
-      float* v = kt + kDim * ns_pad;
-      for (int64_t c = 0; c < kDim; ++c) {
+      float* v = kt + sak::kDim * ns_pad;
+      for (int64_t c = 0; c < sak::kDim; ++c) {
         const float* krow = x + (d + c * heads + h) * n + sp.s0;
         std::copy(krow, krow + sp.ns, kt + c * ns_pad);
         std::fill(kt + c * ns_pad + sp.ns, kt + (c + 1) * ns_pad, 0.0f);
         const float* vrow = x + (2 * d + c * heads + h) * n + sp.s0;
-        for (int64_t j = 0; j < sp.ns; ++j) v[j * kDim + c] = vrow[j];
+        for (int64_t j = 0; j < sp.ns; ++j) v[j * sak::kDim + c] = vrow[j];
       }
     }
   });
@@ -185,23 +189,25 @@ torch::Tensor SmallAttention(const torch::Tensor& qkv_in, int64_t heads, const s
   std::vector<int64_t> first_task(spans.size() + 1, 0);
   for (size_t i = 0; i < spans.size(); ++i) first_task[i + 1] = first_task[i] + heads * blocks[i];
   at::parallel_for(0, first_task.back(), 4, [&](int64_t b, int64_t e) {
-    std::vector<float> s(static_cast<size_t>(kRows * max_pad)), q(kDim * kRows), res(kRows * kDim);
+    std::vector<float> s(static_cast<size_t>(sak::kRows * max_pad));
+    std::vector<float> q(sak::kDim * sak::kRows), res(sak::kRows * sak::kDim);
     for (int64_t task = b; task < e; ++task) {
       const size_t i = static_cast<size_t>(std::upper_bound(first_task.begin(), first_task.end(), task) -
                                            first_task.begin() - 1);
       const AttentionSpan& sp = spans[i];
-      const int64_t local = task - first_task[i], h = local / blocks[i], r0 = (local % blocks[i]) * kRows;
-      const int64_t rows = std::min(kRows, sp.nq - r0);
+      const int64_t local = task - first_task[i], h = local / blocks[i], r0 = (local % blocks[i]) * sak::kRows;
+      const int64_t rows = std::min(sak::kRows, sp.nq - r0);
       // This block's queries, channel major; a short last block repeats its last query.
-      for (int64_t c = 0; c < kDim; ++c) {
+      for (int64_t c = 0; c < sak::kDim; ++c) {
         const float* qrow = x + (c * heads + h) * n + sp.q0 + r0;
-        for (int64_t r = 0; r < kRows; ++r) q[static_cast<size_t>(c * kRows + r)] = qrow[std::min(r, rows - 1)];
+        for (int64_t r = 0; r < sak::kRows; ++r)
+          q[static_cast<size_t>(c * sak::kRows + r)] = qrow[std::min(r, rows - 1)];
       }
       const float* kt = packed.data() + offset[static_cast<size_t>(static_cast<int64_t>(i) * heads + h)];
-      AttendBlock(q.data(), kt, kt + kDim * pad[i], sp.ns, pad[i], scale, s.data(), res.data());
-      for (int64_t c = 0; c < kDim; ++c) {
+      sak::AttendBlock(q.data(), kt, kt + sak::kDim * pad[i], sp.ns, pad[i], scale, s.data(), res.data());
+      for (int64_t c = 0; c < sak::kDim; ++c) {
         float* orow = o + (c * heads + h) * n + sp.q0 + r0;
-        for (int64_t r = 0; r < rows; ++r) orow[r] = res[static_cast<size_t>(r * kDim + c)];
+        for (int64_t r = 0; r < rows; ++r) orow[r] = res[static_cast<size_t>(r * sak::kDim + c)];
       }
     }
   });

@@ -12,7 +12,7 @@ namespace animerun::models {
 namespace {
 
 // softmax(q_h^T k_h / sqrt(32)) v_h per head, SuperGlue's channel split (c % heads).
-torch::Tensor Reference(const torch::Tensor& qkv, int64_t heads, const AttentionSpan& sp) {
+torch::Tensor AttentionReference(const torch::Tensor& qkv, int64_t heads, const AttentionSpan& sp) {
   const int64_t d = qkv.size(0) / 3, dim = d / heads;
   const auto q = qkv.narrow(0, 0, d).narrow(1, sp.q0, sp.nq).reshape({dim, heads, sp.nq}).permute({1, 2, 0});
   const auto k = qkv.narrow(0, d, d).narrow(1, sp.s0, sp.ns).reshape({dim, heads, sp.ns}).permute({1, 0, 2});
@@ -32,7 +32,8 @@ TEST(SmallAttention, MatchesSoftmaxAttentionPerHead) {
     const std::vector<AttentionSpan> spans = cross ? std::vector<AttentionSpan>{{0, n0, n0, n1}, {n0, n1, 0, n0}}
                                                    : std::vector<AttentionSpan>{{0, n0, 0, n0}, {n0, n1, n0, n1}};
     const torch::Tensor got = SmallAttention(qkv, heads, spans).to(torch::kDouble);
-    const torch::Tensor want = torch::cat({Reference(qkv, heads, spans[0]), Reference(qkv, heads, spans[1])}, 1);
+    const torch::Tensor want =
+        torch::cat({AttentionReference(qkv, heads, spans[0]), AttentionReference(qkv, heads, spans[1])}, 1);
     ASSERT_EQ(got.sizes(), want.sizes());
     EXPECT_LT((got - want).abs().max().item<double>(), 2e-5 * want.abs().max().item<double>());
   }
