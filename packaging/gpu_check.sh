@@ -2,8 +2,10 @@
 # The GPU check (issue 10): on a machine with an NVIDIA GPU and a pip PyTorch but neither Qt nor
 # OpenCV, build the LibTorch-only targets (models/, their tests, animerun_model_bench) against
 # the wheel's LibTorch, run the golden parity tests on CUDA (the same tolerances; TF32 off) and
-# write gpu_check.json: `bench flow` of every network at 440x1024 in fp32, fp16 and bf16, and
-# `bench train` (raft, 368x768, batch 6). Unattended; sized to finish within 8 minutes.
+# write gpu_check.json: the device's measured multiply-add peak (fp32 with TF32 off, tf32, fp16,
+# bf16), `bench flow` of every network at 440x1024 in fp32, fp16 and bf16, and `bench train`
+# (raft, 368x768, batch 6), each with its fraction of the peak of its precision (the roofline).
+# Unattended; sized to finish within 8 minutes.
 # Without a usable GPU the same steps run on the CPU (with --quick at test sizes): the fallback
 # the test suite runs (ctest gpu_check_cpu_fallback).
 #
@@ -89,20 +91,26 @@ log "parity: $([ "$failed" = 0 ] && echo ok || echo FAILED), $total_passed tests
 
 if [ "$quick" = 1 ]; then
   args=(--size 128x160 --iters 2 --repeats 1 --warmup 0 --train-model raft-small --train-batch 1 --train-crop 128x160
-        --train-iters 2 --train-steps 1)
+        --train-iters 2 --train-steps 1 --peak-seconds 0.5)
   [ "$device" = cpu ] && args+=(--precisions fp32)
 else
   args=(--size 440x1024 --iters 32 --repeats 3 --warmup 1 --train-model raft --train-batch 6 --train-crop 368x768
         --train-iters 12 --train-steps 3)
   # On the CPU the full sizes would take far longer than the 8 minutes: test sizes there.
   [ "$device" = cpu ] && args=(--size 128x160 --iters 2 --repeats 1 --warmup 0 --precisions fp32
-        --train-model raft-small --train-batch 1 --train-crop 128x160 --train-iters 2 --train-steps 1)
+        --train-model raft-small --train-batch 1 --train-crop 128x160 --train-iters 2 --train-steps 1 --peak-seconds 0.5)
 fi
 "$bench" --device "$device" "${args[@]}" --json "$out/bench.json" >"$out/bench.log" 2>&1 || {
   tail -5 "$out/bench.log"; echo "gpu_check.sh: the benchmark failed" >&2; exit 1; }
 # An fp32 measurement that failed is a failure; fp16/bf16 may be unsupported where they are.
 if grep '"precision": "fp32"' "$out/bench.json" | grep -q '"error"'; then
   grep '"error"' "$out/bench.json" >&2
+  failed=1
+fi
+# The roofline: the device's measured fp32 peak, and every fp32 result as a fraction of it.
+if ! grep '"bench": "peak"' "$out/bench.json" | grep '"precision": "fp32"' | grep -q '"peak_gflops"' ||
+   grep '"precision": "fp32"' "$out/bench.json" | grep -v '"bench": "peak"' | grep -qv '"fraction_of_peak"'; then
+  echo "gpu_check.sh: no fp32 peak, or an fp32 result without its fraction of it" >&2
   failed=1
 fi
 log "benchmarks written"

@@ -7,7 +7,13 @@
 //   animerun_model_bench [--device cuda] [--size 440x1024] [--models raft,gma,...]
 //                        [--precisions fp32,fp16,bf16] [--repeats 3] [--warmup 1]
 //                        [--train-model raft] [--train-batch 6] [--train-crop 368x768]
-//                        [--train-iters 12] [--train-steps 3] [--json FILE]
+//                        [--train-iters 12] [--train-steps 3] [--peak-seconds 2] [--json FILE]
+//
+// First the device's measured multiply-add peak per precision (on CUDA fp32 with TF32 off,
+// tf32, fp16, bf16); every result then gives its achieved rate as a fraction of the peak of
+// its precision (the roofline of docs/benchmarks.md). On CUDA, fp32 results also give the
+// fraction of the TF32 peak and whether TF32 was in use: LibTorch lets cuDNN's convolutions
+// use TF32 by default and cuBLAS's products not.
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -25,6 +33,7 @@
 #include "app/cli/bench_util.h"
 #include "core/train/flow_loss.h"
 #include "models/common/flow_factory.h"
+#include "models/common/peak_rate.h"
 #include "models/common/runtime.h"
 
 namespace {
@@ -39,8 +48,12 @@ struct Options {
   int repeats = 3, warmup = 1, iters = 32;
   std::string train_model = "raft";  // "" = no training measurement
   int train_batch = 6, train_height = 368, train_width = 768, train_iters = 12, train_steps = 3;
+  double peak_seconds = 2.0;  // per precision; 0 = no peak measurement and no fractions
   std::string json;
 };
+
+// Measured peak GFLOP/s per precision name ("fp32", "tf32", ...).
+using Peaks = std::map<std::string, double>;
 
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
@@ -66,7 +79,7 @@ Options Parse(int argc, char** argv) {
     if (a == "--help" || a == "-h") {
       std::printf("usage: animerun_model_bench --print-device | [--device D] [--size HxW] [--models a,b] [--precisions fp32,fp16,bf16]\n"
                   "  [--repeats N] [--warmup N] [--iters N] [--train-model M|''] [--train-batch N] [--train-crop HxW]\n"
-                  "  [--train-iters N] [--train-steps N] [--json FILE]\n");
+                  "  [--train-iters N] [--train-steps N] [--peak-seconds S] [--json FILE]\n");
       std::exit(0);
     }
     if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
@@ -83,11 +96,14 @@ Options Parse(int argc, char** argv) {
     else if (a == "--train-crop") ParseSize(v, &o.train_height, &o.train_width, "--train-crop");
     else if (a == "--train-iters") o.train_iters = std::stoi(v);
     else if (a == "--train-steps") o.train_steps = std::stoi(v);
+    else if (a == "--peak-seconds") o.peak_seconds = std::stod(v);
     else if (a == "--json") o.json = v;
     else throw std::invalid_argument("unknown option " + a);
   }
-  if (o.repeats < 1 || o.warmup < 0 || o.train_steps < 1 || o.train_batch < 1 || o.iters < 1)
-    throw std::invalid_argument("--repeats, --train-steps, --train-batch and --iters must be >= 1, --warmup >= 0");
+  if (o.repeats < 1 || o.warmup < 0 || o.train_steps < 1 || o.train_batch < 1 || o.iters < 1 ||
+      !(o.peak_seconds >= 0))
+    throw std::invalid_argument(
+        "--repeats, --train-steps, --train-batch and --iters must be >= 1, --warmup and --peak-seconds >= 0");
   models::CheckDeviceName(o.device.c_str());
   return o;
 }
@@ -113,8 +129,50 @@ std::string ErrorJson(const std::exception& e) {
   return ", \"error\": " + JsonText(what.substr(0, what.find('\n'))) + "}";
 }
 
+// The peak of each precision the results need, as JSON lines; peaks that could not be
+// measured (bf16 where the device lacks it) are reported with their error and left out.
+Peaks MeasurePeaks(const Options& o, const std::function<void(const std::string&)>& emit) {
+  Peaks peaks;
+  if (o.peak_seconds <= 0) return peaks;
+  const bool cuda = torch::Device(o.device).is_cuda();
+  std::vector<std::string> wanted = {"fp32"};
+  if (cuda) wanted.push_back("tf32");
+  for (const auto& p : o.precisions)
+    if (std::find(wanted.begin(), wanted.end(), p) == wanted.end() && (cuda || p != "fp16")) wanted.push_back(p);
+  for (const auto& p : wanted) {
+    std::ostringstream j;
+    j << "{\"bench\": \"peak\", \"device\": " << Quote(o.device) << ", \"precision\": " << Quote(p);
+    try {
+      const models::PeakRate r = models::MeasurePeakRate(p, o.peak_seconds, cuda ? 8192 : 2048, o.device);
+      peaks[p] = r.best();
+      j << ", \"gemm_size\": " << r.gemm_size << ", \"gemm_gflops\": " << r.gemm_gflops
+        << ", \"conv_gflops\": " << r.conv_gflops << ", \"peak_gflops\": " << r.best() << "}";
+    } catch (const std::exception& e) {
+      j << ErrorJson(e);
+    }
+    emit(j.str());
+  }
+  return peaks;
+}
+
+// The roofline fields of a result in `precision` that reached `gflops`.
+std::string RooflineFields(const Options& o, const Peaks& peaks, const std::string& precision, double gflops) {
+  std::ostringstream j;
+  const auto it = peaks.find(precision);
+  if (it != peaks.end() && it->second > 0)
+    j << ", \"peak_gflops\": " << it->second << ", \"fraction_of_peak\": " << gflops / it->second;
+  if (torch::Device(o.device).is_cuda() && precision == "fp32") {
+    j << ", \"tf32_convolutions\": " << (at::globalContext().allowTF32CuDNN() ? "true" : "false")
+      << ", \"tf32_products\": " << (at::globalContext().allowTF32CuBLAS() ? "true" : "false");
+    const auto tf32 = peaks.find("tf32");
+    if (tf32 != peaks.end() && tf32->second > 0) j << ", \"fraction_of_tf32_peak\": " << gflops / tf32->second;
+  }
+  return j.str();
+}
+
 // One inference measurement (or why it could not run) as a JSON object.
-std::string BenchInference(const Options& o, const std::string& name, const std::string& precision) {
+std::string BenchInference(const Options& o, const Peaks& peaks, const std::string& name,
+                           const std::string& precision) {
   const torch::Device device(o.device);
   auto net = models::CreateFlowModel(name);
   net->To(device);
@@ -138,7 +196,8 @@ std::string BenchInference(const Options& o, const std::string& name, const std:
     const double flop = net->OfficialFlops(o.height, o.width, o.iters).total();
     const double median = cli::Median(secs);
     j << ", \"median_s\": " << median << ", \"official_gflop\": " << flop / 1e9
-      << ", \"achieved_gflops\": " << flop / 1e9 / median << "}";
+      << ", \"achieved_gflops\": " << flop / 1e9 / median
+      << RooflineFields(o, peaks, precision, flop / 1e9 / median) << "}";
   } catch (const std::exception& e) {
     j << ErrorJson(e);
   }
@@ -147,7 +206,7 @@ std::string BenchInference(const Options& o, const std::string& name, const std:
 
 // Training updates of one network as the trainer runs them (training forward, sequence loss,
 // backward, gradient clipping, AdamW) on random data: median seconds per update.
-std::string BenchTraining(const Options& o) {
+std::string BenchTraining(const Options& o, const Peaks& peaks) {
   const torch::Device device(o.device);
   auto net = models::CreateFlowModel(o.train_model);
   net->To(device);
@@ -184,7 +243,7 @@ std::string BenchTraining(const Options& o) {
     const double median = cli::Median(secs);
     j << ", \"median_s\": " << median << ", \"updates_per_s\": " << 1.0 / median
       << ", \"official_gflop\": " << 3 * forward / 1e9 << ", \"achieved_gflops\": " << 3 * forward / 1e9 / median
-      << "}";
+      << RooflineFields(o, peaks, "fp32", 3 * forward / 1e9 / median) << "}";
   } catch (const std::exception& e) {
     j << ErrorJson(e);
   }
@@ -205,9 +264,10 @@ int main(int argc, char** argv) {
       results.push_back(line);
     };
     emit("{\"bench\": \"runtime\", \"description\": " + JsonText(models::DescribeRuntime()) + "}");
+    const Peaks peaks = MeasurePeaks(o, emit);
     for (const auto& m : o.models)
-      for (const auto& p : o.precisions) emit(BenchInference(o, m, p));
-    if (!o.train_model.empty()) emit(BenchTraining(o));
+      for (const auto& p : o.precisions) emit(BenchInference(o, peaks, m, p));
+    if (!o.train_model.empty()) emit(BenchTraining(o, peaks));
     if (!o.json.empty()) {
       std::ofstream out(o.json + ".tmp");
       out << "[\n";
