@@ -74,7 +74,9 @@ int RunBenchAnt(int argc, char** argv) {
   p.Add("--weights", &o.weights, "AnT checkpoint (optional)" + flow::BuiltinWeightsHelp("ant"));
   p.Add("--device", &o.device, "cpu, cuda or cuda:N");
   p.Add("--threads", &o.threads, "LibTorch CPU threads (0 = the process setting)");
-  p.Add("--precision", &o.precision, "fp32, or bf16: the encoder's convolutions in bf16, the rest fp32");
+  p.Add("--precision", &o.precision,
+        "fp32, or bf16: the encoder's convolutions in bf16 (only the first where oneDNN's fp32 Winograd runs the "
+        "other two), the rest fp32");
   p.Add("--repeats", &repeats, "timed runs");
   p.Add("--warmup", &warmup, "untimed runs first");
   p.Add("--peak-gflops", &peak_gflops,

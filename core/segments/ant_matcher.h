@@ -19,7 +19,8 @@ struct AntMatcherOptions {
   std::string device = "cpu";         // cpu, cuda or cuda:N
   int threads = 0;                    // LibTorch CPU threads; 0 = leave the process setting
   std::string precision = "fp32";     // fp32, or bf16: the encoder's convolutions in bf16 (CPUs with
-                                      // AVX-512 BF16 or AMX, GPUs; docs/benchmarks.md), the rest fp32
+                                      // AVX-512 BF16 or AMX, GPUs; docs/benchmarks.md), the rest fp32;
+                                      // only the first where oneDNN's fp32 Winograd runs the others
   bool allow_random_weights = false;  // run without weights (benchmarks and tests only)
   void Check() const;                 // throws Error on bad values
 };

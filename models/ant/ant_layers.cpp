@@ -160,13 +160,18 @@ void InstanceNormRowsInPlace(torch::Tensor& x, bool relu) {
 // order, so the result does not depend on the thread count.
 
 ANIMERUN_ANT_CLONES void SumBlockRows(const float* x, int64_t begin, int64_t end, double* sum, double* sum_sq) {
+  double s[16] = {}, q[16] = {};  // in registers: sum and sum_sq might alias for the compiler
   for (int64_t p = begin; p < end; ++p) {
     const float* v = x + p * 16;
     for (int j = 0; j < 16; ++j) {
       const double d = v[j];
-      sum[j] += d;
-      sum_sq[j] += d * d;
+      s[j] += d;
+      q[j] += d * d;
     }
+  }
+  for (int j = 0; j < 16; ++j) {
+    sum[j] += s[j];
+    sum_sq[j] += q[j];
   }
 }
 
