@@ -320,7 +320,9 @@ torch::Tensor AntInstanceNorm(torch::Tensor x, bool relu) {
     InstanceNormChannelsLastInPlace(x, relu);
     return x;
   }
-  if (x.dim() == 3 && x.is_cpu() && x.scalar_type() == torch::kFloat && x.stride(2) == 1) {
+  // Rows that do not overlap (no expanded dimension): each is written by one thread.
+  if (x.dim() == 3 && x.is_cpu() && x.scalar_type() == torch::kFloat && x.stride(2) == 1 &&
+      x.stride(1) >= x.size(2) && (x.size(0) == 1 || x.stride(0) >= x.size(1) * x.stride(1))) {
     InstanceNormRowsInPlace(x, relu);
     return x;
   }
@@ -413,14 +415,15 @@ torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch
   torch::Tensor x1 = Layer1AndNorm1(img);
   WinogradSegmentSums r;
   if (one_map && convolutions_ == Convolutions::kBest && WinogradApplies(layer2_, x1) &&
-      DnnlWinogradBlocksApply(x1, layer2_->weight) && layer3_->weight.size(0) % 16 == 0) {
+      WinogradApplies(layer3_, x1) && DnnlWinogradBlocksApply(x1, layer2_->weight) &&
+      layer3_->weight.size(0) % 16 == 0) {
     // oneDNN's F(4x4, 3x3) from layer2 to layer3 in channel blocks: 4x fewer multiplies
     // than the direct kernels, and no reorder between the layers (35-40 + 165 ms per 960x540
     // frame for both layers' products, against 140 + 330 ms for F(2x2) with the pooled output
     // transform; docs/benchmarks.md).
     check_size(x1);
     torch::NoGradGuard no_grad;
-    const torch::Tensor ids = segments[0].reshape({-1}).to(torch::kLong).contiguous();
+    const torch::Tensor ids = segments[0].reshape({-1}).to(torch::kCPU).to(torch::kLong).contiguous();
     const auto [lo, hi] = torch::aminmax(ids);
     if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= num_segments)
       throw std::invalid_argument("AntEncoder::SegmentMeans: segment id out of range [0, " +
@@ -560,7 +563,7 @@ torch::Tensor AntMultiHeadedAttentionImpl::ForwardPair(const torch::Tensor& x, i
                               .squeeze(-1);
   const torch::Tensor b = torch::cat({proj_convs_[0]->bias, proj_convs_[1]->bias, proj_convs_[2]->bias}, 0);
   const torch::Tensor qkv = torch::addmm(b.unsqueeze(1), w, x.select(0, 0));
-  if (SmallAttentionApplies(qkv, num_heads_)) {
+  if (SmallAttentionApplies(qkv, num_heads_) && n0 > 0 && n1 > 0) {
     // Heads of 32 channels (AnT's): scores, softmax and values in one kernel, both frames'
     // heads and query blocks as tasks on all threads (small_attention.h).
     const std::vector<AttentionSpan> spans = cross ? std::vector<AttentionSpan>{{0, n0, n0, n1}, {n0, n1, 0, n0}}
@@ -655,3 +658,5 @@ std::pair<torch::Tensor, torch::Tensor> AntAttentionalGnnImpl::forward(torch::Te
 }
 
 }  // namespace animerun::models
+
+#undef ANIMERUN_ANT_CLONES

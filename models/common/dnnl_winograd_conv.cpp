@@ -394,10 +394,12 @@ int64_t CheckConvBlocks(const at::Tensor& blocks, const at::Tensor& weight, cons
   CheckBlocks(blocks, what);
   const int64_t c = blocks.size(0) * 16;
   if (weight.dim() != 4 || weight.size(1) != c || weight.size(0) % 16 != 0 || weight.size(2) != 3 ||
-      weight.size(3) != 3 || weight.scalar_type() != torch::kFloat ||
-      (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0) || bias.scalar_type() != torch::kFloat)))
+      weight.size(3) != 3 || weight.scalar_type() != torch::kFloat || !weight.is_cpu() ||
+      (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0) || bias.scalar_type() != torch::kFloat ||
+                          !bias.is_cpu())))
     throw std::invalid_argument(std::string(what) + ": needs float weight [K, " + std::to_string(c) +
-                                ", 3, 3] with K a multiple of 16 and bias [K], got " + c10::str(weight.sizes()));
+                                ", 3, 3] with K a multiple of 16 and bias [K] on the CPU, got " +
+                                c10::str(weight.sizes()));
   return weight.size(0);
 }
 

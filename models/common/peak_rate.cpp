@@ -54,7 +54,13 @@ class Tf32Setting {
 }  // namespace
 
 PeakRate MeasurePeakRate(const std::string& precision, double min_seconds, int gemm_size, const std::string& device_name) {
-  const torch::Device device(device_name);
+  const torch::Device device = [&] {
+    try {
+      return torch::Device(device_name);
+    } catch (const c10::Error&) {
+      throw std::invalid_argument("MeasurePeakRate: device must be cpu or cuda[:i], got '" + device_name + "'");
+    }
+  }();
   const bool cuda = device.is_cuda();
   if (!cuda && !device.is_cpu())
     throw std::invalid_argument("MeasurePeakRate: device must be cpu or cuda, got '" + device_name + "'");

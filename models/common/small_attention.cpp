@@ -46,7 +46,8 @@ ANIMERUN_ALWAYS_INLINE V16 Select(I16 mask, V16 a, V16 b) {
 }
 
 // exp for x <= 0 (scores minus their maximum): Cephes' expf, 2^n from the exponent bits and
-// a degree-6 polynomial on [-ln2 / 2, ln2 / 2]; within 2 ulp of std::exp (test). Below -87.3
+// a degree-6 polynomial on [-ln2 / 2, ln2 / 2]; within 0.96 ulp of exp in double (measured on
+// every float in [-1, 0] and every 64th in [-87, -1] when written). Below -87.3
 // it returns exp(-87.3) ~ 1e-38 instead of denormals; next to the maximum's exp(0) = 1 both
 // vanish in the sum.
 ANIMERUN_ALWAYS_INLINE V16 ExpNonPositive(V16 x) {

@@ -101,9 +101,10 @@ Options Parse(int argc, char** argv) {
     else throw std::invalid_argument("unknown option " + a);
   }
   if (o.repeats < 1 || o.warmup < 0 || o.train_steps < 1 || o.train_batch < 1 || o.iters < 1 ||
-      !(o.peak_seconds >= 0))
+      !(o.peak_seconds >= 0 && o.peak_seconds <= 600))
     throw std::invalid_argument(
-        "--repeats, --train-steps, --train-batch and --iters must be >= 1, --warmup and --peak-seconds >= 0");
+        "--repeats, --train-steps, --train-batch and --iters must be >= 1, --warmup >= 0, --peak-seconds "
+        "in [0, 600]");
   models::CheckDeviceName(o.device.c_str());
   return o;
 }

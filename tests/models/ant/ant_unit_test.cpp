@@ -5,10 +5,12 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <tuple>
 
 #include "models/ant/ant.h"
 #include "models/common/checkpoint.h"
+#include "models/common/dnnl_winograd_conv.h"
 #include "test_paths.h"
 
 namespace animerun::test {
@@ -172,6 +174,15 @@ TEST(AntUnit, WinogradEncoderEqualsLibTorchsConvolutions) {
   const int64_t n = 12;
   const torch::Tensor seg = torch::randint(0, n - 1, {1, 203, 301}, torch::kInt32);
   const torch::Tensor pooled = models::SegmentMeanPool(reference, seg, n);
+  // Blocks of 23 x 17 pixels as segments too: long runs of one id along a row, runs across
+  // the bands of rows that oneDNN's layer3 works in.
+  const torch::Tensor rows = torch::arange(203).div(17, "floor").view({203, 1});
+  const torch::Tensor cols = torch::arange(301).div(23, "floor").view({1, 301});
+  const torch::Tensor blocks = (rows * 14 + cols).to(torch::kInt32).unsqueeze(0);
+  const int64_t nb = blocks.max().item<int64_t>() + 1;
+  const torch::Tensor pooled_blocks = models::SegmentMeanPool(reference, blocks, nb);
+  if (!models::DnnlWinogradAvailable())
+    std::cout << "no oneDNN Winograd here: kBest takes F(2x2) in this run\n";
   for (const Convolutions c : {Convolutions::kWinograd2x2, Convolutions::kBest}) {
     SCOPED_TRACE(c == Convolutions::kBest ? "best" : "F(2x2)");
     encoder->UseConvolutions(c);
@@ -180,30 +191,36 @@ TEST(AntUnit, WinogradEncoderEqualsLibTorchsConvolutions) {
     EXPECT_LT((fused - pooled).abs().max().item<float>(), 1e-5);
     EXPECT_EQ(fused.select(2, n - 1).abs().max().item<float>(), 0.0f);
     EXPECT_THROW(encoder->SegmentMeans(img, seg, n - 2), std::invalid_argument);  // ids out of range
+    const torch::Tensor fused_blocks = encoder->SegmentMeans(img, blocks, nb);
+    EXPECT_LT((fused_blocks - pooled_blocks).abs().max().item<float>(), 1e-5);
   }
 }
 
 TEST(AntUnit, GnnOnBothFramesAtOnceEqualsFramePerFrame) {
   // Inference runs the GNN on both frames side by side (one product per projection and MLP
   // layer); with autograd on it runs each frame on its own, as the original. Different point
-  // counts, self and cross layers, four heads.
-  torch::manual_seed(13);
-  models::AntAttentionalGnn gnn(64, std::vector<bool>{false, true, false, true}, 4);
-  const torch::Tensor desc0 = torch::randn({1, 64, 37});
-  const torch::Tensor desc1 = torch::randn({1, 64, 52});
-  torch::Tensor ref0, ref1, pair0, pair1;
-  {
-    torch::AutoGradMode grad(true);
-    std::tie(ref0, ref1) = gnn->forward(desc0, desc1);
+  // counts, self and cross layers, four heads: of 16 channels (LibTorch's products) and of 32
+  // (AnT's, the fused SmallAttention kernel).
+  for (const int64_t d : {64, 128}) {
+    SCOPED_TRACE("descriptor dimension " + std::to_string(d));
+    torch::manual_seed(13);
+    models::AntAttentionalGnn gnn(d, std::vector<bool>{false, true, false, true}, 4);
+    const torch::Tensor desc0 = torch::randn({1, d, 37});
+    const torch::Tensor desc1 = torch::randn({1, d, 52});
+    torch::Tensor ref0, ref1, pair0, pair1;
+    {
+      torch::AutoGradMode grad(true);
+      std::tie(ref0, ref1) = gnn->forward(desc0, desc1);
+    }
+    {
+      torch::NoGradGuard no_grad;
+      std::tie(pair0, pair1) = gnn->forward(desc0, desc1);
+    }
+    ASSERT_EQ(pair0.sizes(), ref0.sizes());
+    ASSERT_EQ(pair1.sizes(), ref1.sizes());
+    EXPECT_LT((pair0 - ref0).abs().max().item<float>(), 1e-5);
+    EXPECT_LT((pair1 - ref1).abs().max().item<float>(), 1e-5);
   }
-  {
-    torch::NoGradGuard no_grad;
-    std::tie(pair0, pair1) = gnn->forward(desc0, desc1);
-  }
-  ASSERT_EQ(pair0.sizes(), ref0.sizes());
-  ASSERT_EQ(pair1.sizes(), ref1.sizes());
-  EXPECT_LT((pair0 - ref0).abs().max().item<float>(), 1e-5);
-  EXPECT_LT((pair1 - ref1).abs().max().item<float>(), 1e-5);
 }
 
 TEST(AntUnit, SegmentBoxesByHand) {
