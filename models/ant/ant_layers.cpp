@@ -50,13 +50,16 @@ void SumRowsBySegment(const torch::Tensor& rows, const torch::Tensor& index, tor
   });
 }
 
-// AntInstanceNorm of a float channels-last [B, C, H, W] map on the CPU, in place: one
-// read for every channel's sum and sum of squares, one read and write to normalise (and
-// ReLU). The generic path makes five passes and a full-size temporary for the squares (253 MB
-// per image for AnT's last layer at 960x540). The sums are taken in double per fixed block
-// of rows and added in block order, so the result does not depend on the thread count, and
-// E[x^2] - E[x]^2 in double loses nothing that matters in float.
-void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) {
+// AntInstanceNorm of a channels-last [B, C, H, W] map on the CPU into a float map `out` of
+// the same shape and layout (the map itself for float input: in place): one read for every
+// channel's sum and sum of squares, one read and write to normalise (and ReLU). The generic
+// path makes five passes and a full-size temporary for the squares (253 MB per image for
+// AnT's last layer at 960x540). The sums are taken in double per fixed block of rows and
+// added in block order, so the result does not depend on the thread count, and
+// E[x^2] - E[x]^2 in double loses nothing that matters in float. In = float, or
+// c10::BFloat16 (layer1 in bf16: converted as it is read, no float copy first).
+template <typename In>
+void InstanceNormChannelsLast(const torch::Tensor& x, torch::Tensor& out, bool relu) {
   constexpr int64_t kRowsPerBlock = 4096;
   const int64_t batch = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
   if (hw == 0) return;
@@ -64,7 +67,8 @@ void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) {
   std::vector<double> partial(static_cast<size_t>(blocks * 2 * c));
   std::vector<float> mean(static_cast<size_t>(c)), scale(static_cast<size_t>(c));
   for (int64_t i = 0; i < batch; ++i) {
-    float* map = x.data_ptr<float>() + i * hw * c;  // rows [hw, c]
+    const In* map = x.data_ptr<In>() + i * hw * c;  // rows [hw, c]
+    float* dst = out.data_ptr<float>() + i * hw * c;
     std::fill(partial.begin(), partial.end(), 0.0);
     at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t blk = b0; blk < b1; ++blk) {
@@ -72,9 +76,9 @@ void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) {
         double* sum_sq = sum + c;
         const int64_t end = std::min(hw, (blk + 1) * kRowsPerBlock);
         for (int64_t p = blk * kRowsPerBlock; p < end; ++p) {
-          const float* row = map + p * c;
+          const In* row = map + p * c;
           for (int64_t k = 0; k < c; ++k) {
-            const double v = row[k];
+            const double v = static_cast<float>(row[k]);
             sum[k] += v;
             sum_sq[k] += v * v;
           }
@@ -96,16 +100,19 @@ void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) {
     const float* sc = scale.data();
     at::parallel_for(0, hw, kRowsPerBlock, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
-        float* row = map + p * c;
+        const In* row = map + p * c;
+        float* to = dst + p * c;
         if (relu) {
-          for (int64_t k = 0; k < c; ++k) row[k] = std::max((row[k] - mu[k]) * sc[k], 0.0f);
+          for (int64_t k = 0; k < c; ++k) to[k] = std::max((static_cast<float>(row[k]) - mu[k]) * sc[k], 0.0f);
         } else {
-          for (int64_t k = 0; k < c; ++k) row[k] = (row[k] - mu[k]) * sc[k];
+          for (int64_t k = 0; k < c; ++k) to[k] = (static_cast<float>(row[k]) - mu[k]) * sc[k];
         }
       }
     });
   }
 }
+
+void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) { InstanceNormChannelsLast<float>(x, x, relu); }
 
 // One copy per instruction set of the loops below (GCC's target_clones).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -364,7 +371,16 @@ torch::Tensor AntEncoderImpl::Layer1AndNorm1(const torch::Tensor& img) {
   // In layer1's dtype (bf16 after UsePrecision), then in layer2's: fp32 where only layer1
   // runs in bf16, so that the norm and the Winograd layers run in fp32.
   const torch::Tensor x0 = img.to(layer1_->weight.scalar_type()).contiguous(ConvFormat(img));
-  return AntInstanceNorm(layer1_->forward(x0).to(layer2_->weight.scalar_type()), /*relu=*/true);
+  const torch::Tensor y = layer1_->forward(x0);
+  if (y.scalar_type() == torch::kBFloat16 && layer2_->weight.scalar_type() == torch::kFloat && y.dim() == 4 &&
+      y.is_cpu() && y.is_contiguous(torch::MemoryFormat::ChannelsLast) && !NeedsGrad(y)) {
+    // Normalised straight into fp32: one pass less over the map than converting it first.
+    torch::Tensor out = torch::empty(y.sizes(), y.options().dtype(torch::kFloat).memory_format(
+                                                    torch::MemoryFormat::ChannelsLast));
+    InstanceNormChannelsLast<c10::BFloat16>(y, out, /*relu=*/true);
+    return out;
+  }
+  return AntInstanceNorm(y.to(layer2_->weight.scalar_type()), /*relu=*/true);
 }
 
 void AntEncoderImpl::UsePrecision(ModulePrecision& precision, const std::string& name) {
