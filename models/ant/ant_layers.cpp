@@ -28,15 +28,20 @@ torch::nn::Conv1d PointwiseConv(int64_t in, int64_t out) {
 // backward still needs.
 bool NeedsGrad(const torch::Tensor& x) { return torch::GradMode::is_enabled() && x.requires_grad(); }
 
+// Throws unless every id lies in [0, n).
+void CheckSegmentIds(const torch::Tensor& ids, int64_t n, const char* what) {
+  const auto [lo, hi] = torch::aminmax(ids);
+  if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= n)
+    throw std::invalid_argument(std::string(what) + ": segment id out of range [0, " + std::to_string(n) + ")");
+}
+
 // sums[index[p]] += rows[p] for float rows [HW, C] (contiguous) on the CPU, each thread
 // owning a range of channels. scatter_add_ took 0.2 s per 960x540 frame at 128 channels
 // (it walks an index per element); this is one pass over the rows.
 void SumRowsBySegment(const torch::Tensor& rows, const torch::Tensor& index, torch::Tensor& sums) {
   const int64_t hw = rows.size(0), c = rows.size(1), n = sums.size(0);
   if (hw == 0) return;
-  const auto [lo, hi] = torch::aminmax(index);
-  if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= n)
-    throw std::invalid_argument("SegmentMeanPool: segment id out of range [0, " + std::to_string(n) + ")");
+  CheckSegmentIds(index, n, "SegmentMeanPool");
   const auto idx = index.contiguous();
   const int64_t* id = idx.data_ptr<int64_t>();
   const float* x = rows.data_ptr<float>();
@@ -163,72 +168,11 @@ void InstanceNormRowsInPlace(torch::Tensor& x, bool relu) {
 }
 
 // The same in place for a map held as channel blocks [C / 16, H, W, 16] (oneDNN's nChw16c,
-// dnnl_winograd_conv.h): partial sums per (channel block, fixed block of rows), added in
-// order, so the result does not depend on the thread count.
-
-ANIMERUN_ANT_CLONES void SumBlockRows(const float* x, int64_t begin, int64_t end, double* sum, double* sum_sq) {
-  double s[16] = {}, q[16] = {};  // in registers: sum and sum_sq might alias for the compiler
-  for (int64_t p = begin; p < end; ++p) {
-    const float* v = x + p * 16;
-    for (int j = 0; j < 16; ++j) {
-      const double d = v[j];
-      s[j] += d;
-      q[j] += d * d;
-    }
-  }
-  for (int j = 0; j < 16; ++j) {
-    sum[j] += s[j];
-    sum_sq[j] += q[j];
-  }
-}
-
-ANIMERUN_ANT_CLONES void NormaliseBlockRows(float* x, int64_t begin, int64_t end, const float* mean,
-                                            const float* scale, bool relu) {
-  for (int64_t p = begin; p < end; ++p) {
-    float* v = x + p * 16;
-    if (relu) {
-      for (int j = 0; j < 16; ++j) v[j] = std::max((v[j] - mean[j]) * scale[j], 0.0f);
-    } else {
-      for (int j = 0; j < 16; ++j) v[j] = (v[j] - mean[j]) * scale[j];
-    }
-  }
-}
-
+// dnnl_winograd_conv.h): its memory is C / 16 channels-last images of 16 channels each, and
+// each block's channels have their own statistics.
 void InstanceNormChannelBlocksInPlace(torch::Tensor& blocks, bool relu) {
-  constexpr int64_t kRowsPerBlock = 8192;
-  const int64_t cb = blocks.size(0), hw = blocks.size(1) * blocks.size(2);
-  if (hw == 0) return;
-  const int64_t row_blocks = (hw + kRowsPerBlock - 1) / kRowsPerBlock;
-  std::vector<double> partial(static_cast<size_t>(cb * row_blocks * 32), 0.0);
-  float* data = blocks.data_ptr<float>();
-  at::parallel_for(0, cb * row_blocks, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t b = i / row_blocks, r = i % row_blocks;
-      double* sum = partial.data() + i * 32;
-      SumBlockRows(data + b * hw * 16, r * kRowsPerBlock, std::min(hw, (r + 1) * kRowsPerBlock), sum, sum + 16);
-    }
-  });
-  std::vector<float> mean(static_cast<size_t>(cb * 16)), scale(static_cast<size_t>(cb * 16));
-  for (int64_t b = 0; b < cb; ++b) {
-    for (int j = 0; j < 16; ++j) {
-      double s = 0.0, q = 0.0;
-      for (int64_t r = 0; r < row_blocks; ++r) {
-        s += partial[static_cast<size_t>((b * row_blocks + r) * 32 + j)];
-        q += partial[static_cast<size_t>((b * row_blocks + r) * 32 + 16 + j)];
-      }
-      const double m = s / static_cast<double>(hw);
-      const double var = std::max(q / static_cast<double>(hw) - m * m, 0.0);
-      mean[static_cast<size_t>(b * 16 + j)] = static_cast<float>(m);
-      scale[static_cast<size_t>(b * 16 + j)] = static_cast<float>(1.0 / std::sqrt(var + kInstanceNormEps));
-    }
-  }
-  at::parallel_for(0, cb * row_blocks, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t b = i / row_blocks, r = i % row_blocks;
-      NormaliseBlockRows(data + b * hw * 16, r * kRowsPerBlock, std::min(hw, (r + 1) * kRowsPerBlock),
-                         mean.data() + b * 16, scale.data() + b * 16, relu);
-    }
-  });
+  torch::Tensor images = blocks.permute({0, 3, 1, 2});  // [C / 16, 16, H, W], channels-last
+  InstanceNormChannelsLast<float>(images, images, relu);
 }
 
 // Adds each segment's sum of the pixels of one channel block [rows * W, 16] into sums, and
@@ -383,11 +327,13 @@ torch::Tensor AntEncoderImpl::Layer1AndNorm1(const torch::Tensor& img) {
   return AntInstanceNorm(y.to(layer2_->weight.scalar_type()), /*relu=*/true);
 }
 
+bool AntEncoderImpl::OneDnnLayersApply() const {
+  return convolutions_ == Convolutions::kBest && DnnlWinogradBlocksApply(layer2_->weight) &&
+         DnnlWinogradBlocksApply(layer3_->weight);
+}
+
 void AntEncoderImpl::UsePrecision(ModulePrecision& precision, const std::string& name) {
-  const bool winograd = convolutions_ == Convolutions::kBest && DnnlWinogradAvailable() &&
-                        layer1_->weight.is_cpu() && layer2_->weight.size(0) % 16 == 0 &&
-                        layer2_->weight.size(1) % 16 == 0 && layer3_->weight.size(0) % 16 == 0;
-  if (name == "bf16" && winograd) {
+  if (name == "bf16" && OneDnnLayersApply()) {
     precision.Use(*layer1_, name);
   } else {
     precision.Use(*this, name);
@@ -430,9 +376,7 @@ torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch
   const bool one_map = segments.dim() == 3 && segments.size(0) == 1 && num_segments > 0;
   torch::Tensor x1 = Layer1AndNorm1(img);
   WinogradSegmentSums r;
-  if (one_map && convolutions_ == Convolutions::kBest && WinogradApplies(layer2_, x1) &&
-      WinogradApplies(layer3_, x1) && DnnlWinogradBlocksApply(x1, layer2_->weight) &&
-      layer3_->weight.size(0) % 16 == 0) {
+  if (one_map && OneDnnLayersApply() && WinogradApplies(layer2_, x1) && WinogradApplies(layer3_, x1)) {
     // oneDNN's F(4x4, 3x3) from layer2 to layer3 in channel blocks: 4x fewer multiplies
     // than the direct kernels, and no reorder between the layers (35-40 + 165 ms per 960x540
     // frame for both layers' products, against 140 + 330 ms for F(2x2) with the pooled output
@@ -440,10 +384,7 @@ torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch
     check_size(x1);
     torch::NoGradGuard no_grad;
     const torch::Tensor ids = segments[0].reshape({-1}).to(torch::kCPU).to(torch::kLong).contiguous();
-    const auto [lo, hi] = torch::aminmax(ids);
-    if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= num_segments)
-      throw std::invalid_argument("AntEncoder::SegmentMeans: segment id out of range [0, " +
-                                  std::to_string(num_segments) + ")");
+    CheckSegmentIds(ids, num_segments, "AntEncoder::SegmentMeans");
     torch::Tensor x1_blocks = ToChannelBlocks(x1);
     x1 = torch::Tensor();  // each map is freed as soon as the next exists
     torch::Tensor x2 = DnnlWinogradConv3x3Blocks(x1_blocks, layer2_->weight, layer2_->bias);

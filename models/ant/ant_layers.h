@@ -84,6 +84,9 @@ class AntEncoderImpl : public torch::nn::Module {
   torch::Tensor ForwardBeforeLayer3(const torch::Tensor& img);  // layer1, norm1, layer2, norm2
   torch::Tensor Layer3AndNorm3(const torch::Tensor& x);         // layer3 then norm3 in fp32
   bool WinogradApplies(const torch::nn::Conv2d& layer, const torch::Tensor& x) const;
+  // Whether oneDNN's Winograd in channel blocks can run layer2 and layer3 (kBest, kernels
+  // available, shapes): SegmentMeans takes it, and bf16 then converts layer1 only.
+  bool OneDnnLayersApply() const;
   torch::Tensor Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x);
 
   torch::nn::Conv2d layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};

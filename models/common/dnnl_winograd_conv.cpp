@@ -339,11 +339,9 @@ at::Tensor DnnlWinogradConv3x3(const at::Tensor& x, const at::Tensor& weight, co
 #endif
 }
 
-bool DnnlWinogradBlocksApply(const at::Tensor& x, const at::Tensor& weight) {
-  return DnnlWinogradAvailable() && x.dim() == 4 && x.size(0) == 1 && x.size(1) % 16 == 0 && x.is_cpu() &&
-         x.scalar_type() == torch::kFloat && weight.dim() == 4 && weight.size(0) % 16 == 0 &&
-         weight.size(1) == x.size(1) && weight.size(2) == 3 && weight.size(3) == 3 &&
-         weight.scalar_type() == torch::kFloat;
+bool DnnlWinogradBlocksApply(const at::Tensor& weight) {
+  return DnnlWinogradAvailable() && weight.dim() == 4 && weight.is_cpu() && weight.size(0) % 16 == 0 &&
+         weight.size(1) % 16 == 0 && weight.size(2) == 3 && weight.size(3) == 3;
 }
 
 namespace {

@@ -57,9 +57,9 @@ at::Tensor Conv3x3Train(torch::nn::Conv2dImpl& conv, const at::Tensor& x);
 // AnT's 32 -> 64 and 64 -> 128 layers at 960x540 take 35-40 and 165 ms on 2 Zen 4 cores,
 // against 90 and 340 ms for its direct kernels (docs/benchmarks.md). Rounding as above.
 
-// Whether x [1, C, H, W] (float CPU) and weight [K, C, 3, 3] (float) can take that path:
-// kernels available, C and K multiples of 16.
-bool DnnlWinogradBlocksApply(const at::Tensor& x, const at::Tensor& weight);
+// Whether a layer with this weight can take that path: kernels available, weight
+// [K, C, 3, 3] on the CPU with C and K multiples of 16 (fp32 is the caller's to check).
+bool DnnlWinogradBlocksApply(const at::Tensor& weight);
 
 // x [1, C, H, W] float CPU in any memory format -> [C / 16, H, W, 16]. C % 16 == 0.
 at::Tensor ToChannelBlocks(const at::Tensor& x);

@@ -156,17 +156,21 @@ Peaks MeasurePeaks(const Options& o, const std::function<void(const std::string&
   return peaks;
 }
 
-// The roofline fields of a result in `precision` that reached `gflops`.
-std::string RooflineFields(const Options& o, const Peaks& peaks, const std::string& precision, double gflops) {
+// The roofline fields of a result in `precision`: `flop` of official work in `seconds`, as
+// `animerun bench` prints them (cli::RooflineJson), against the measured peak of its
+// precision; on CUDA, fp32 results also against the TF32 peak.
+std::string RooflineFields(const Options& o, const Peaks& peaks, const std::string& precision, double flop,
+                           double seconds) {
+  const auto peak = [&](const std::string& p) {
+    const auto it = peaks.find(p);
+    return it == peaks.end() ? 0.0 : it->second;
+  };
   std::ostringstream j;
-  const auto it = peaks.find(precision);
-  if (it != peaks.end() && it->second > 0)
-    j << ", \"peak_gflops\": " << it->second << ", \"fraction_of_peak\": " << gflops / it->second;
+  j << cli::RooflineJson(flop, seconds, peak(precision), precision, /*on_cpu=*/false);
   if (torch::Device(o.device).is_cuda() && precision == "fp32") {
     j << ", \"tf32_convolutions\": " << (at::globalContext().allowTF32CuDNN() ? "true" : "false")
       << ", \"tf32_products\": " << (at::globalContext().allowTF32CuBLAS() ? "true" : "false");
-    const auto tf32 = peaks.find("tf32");
-    if (tf32 != peaks.end() && tf32->second > 0) j << ", \"fraction_of_tf32_peak\": " << gflops / tf32->second;
+    if (peak("tf32") > 0) j << ", \"fraction_of_tf32_peak\": " << flop / 1e9 / seconds / peak("tf32");
   }
   return j.str();
 }
@@ -196,9 +200,7 @@ std::string BenchInference(const Options& o, const Peaks& peaks, const std::stri
     }
     const double flop = net->OfficialFlops(o.height, o.width, o.iters).total();
     const double median = cli::Median(secs);
-    j << ", \"median_s\": " << median << ", \"official_gflop\": " << flop / 1e9
-      << ", \"achieved_gflops\": " << flop / 1e9 / median
-      << RooflineFields(o, peaks, precision, flop / 1e9 / median) << "}";
+    j << ", \"median_s\": " << median << RooflineFields(o, peaks, precision, flop, median) << "}";
   } catch (const std::exception& e) {
     j << ErrorJson(e);
   }
@@ -243,8 +245,7 @@ std::string BenchTraining(const Options& o, const Peaks& peaks) {
     const double forward = net->OfficialFlops(h, w, o.train_iters).total() * b;
     const double median = cli::Median(secs);
     j << ", \"median_s\": " << median << ", \"updates_per_s\": " << 1.0 / median
-      << ", \"official_gflop\": " << 3 * forward / 1e9 << ", \"achieved_gflops\": " << 3 * forward / 1e9 / median
-      << RooflineFields(o, peaks, "fp32", 3 * forward / 1e9 / median) << "}";
+      << RooflineFields(o, peaks, "fp32", 3 * forward, median) << "}";
   } catch (const std::exception& e) {
     j << ErrorJson(e);
   }
