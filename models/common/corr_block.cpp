@@ -1,6 +1,7 @@
 #include "models/common/corr_block.h"
 
 #include "models/common/corr_window.h"
+#include "models/common/dnnl_matmul.h"
 
 #include <ATen/Parallel.h>
 
@@ -20,7 +21,7 @@ torch::Tensor CorrBlock::AllPairs(const torch::Tensor& fmap1, const torch::Tenso
   const int64_t batch = fmap1.size(0), dim = fmap1.size(1), ht = fmap1.size(2), wd = fmap1.size(3);
   auto f1 = fmap1.reshape({batch, dim, ht * wd});
   auto f2 = fmap2.reshape({batch, dim, ht * wd});
-  auto corr = torch::matmul(f1.transpose(1, 2), f2).view({batch, ht, wd, 1, ht, wd});
+  auto corr = CpuMatmul(f1.transpose(1, 2), f2).view({batch, ht, wd, 1, ht, wd});
   // The original divides by a float32 tensor sqrt(dim); keep the division (not a
   // reciprocal multiply) so the rounding matches.
   const float norm = std::sqrt(static_cast<float>(dim));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "models/common/corr_on_demand.h"
+#include "models/common/dnnl_matmul.h"
 #include "models/raft/raft_family.h"
 
 namespace animerun::models {
@@ -38,7 +39,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& fmap) {
   // 'b (h d) x y -> b h x y d', flattened over (x y): q [b, heads, hw, d], k [b, heads, d, hw].
   auto q = qk[0].reshape({b, heads_, dim_head_, hw}).transpose(2, 3).mul(scale_);
   auto k = qk[1].reshape({b, heads_, dim_head_, hw});
-  return torch::matmul(q, k).softmax(-1);  // 'b h x y d, b h u v d -> b h (x y) (u v)'
+  return CpuMatmul(q, k).softmax(-1);  // 'b h x y d, b h u v d -> b h (x y) (u v)'
 }
 
 void AttentionImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const {
@@ -58,7 +59,7 @@ torch::Tensor AggregateImpl::forward(const torch::Tensor& attn, const torch::Ten
   const int64_t b = fmap.size(0), h = fmap.size(2), w = fmap.size(3);
   // 'b (h d) x y -> b h (x y) d'
   auto v = to_v_->forward(fmap).reshape({b, heads_, dim_head_, h * w}).transpose(2, 3);
-  auto out = torch::matmul(attn, v);  // 'b h i j, b h j d -> b h i d'
+  auto out = CpuMatmul(attn, v);  // 'b h i j, b h j d -> b h i d'
   // 'b h (x y) d -> b (h d) x y'
   out = out.permute({0, 1, 3, 2}).reshape({b, heads_ * dim_head_, h, w});
   if (project_) out = project_->forward(out);

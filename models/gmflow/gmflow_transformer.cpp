@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/common/dnnl_matmul.h"
+
 namespace animerun::models::gmflow {
 
 namespace nn = torch::nn;
@@ -61,16 +63,33 @@ torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, 
   // Outside autograd the scaling is done in place: one pass over the scores instead of a
   // second tensor as large (division, so the values are those of the official `/ scale`).
   const bool grad = torch::GradMode::is_enabled() && (q.requires_grad() || kt.requires_grad() || v.requires_grad());
-  auto one_pass = [&](const torch::Tensor& qc) {
-    auto scores = torch::matmul(qc, kt);
+  auto one_pass = [&](const torch::Tensor& qc, const torch::Tensor& ktc, const torch::Tensor& vc) {
+    auto scores = CpuMatmul(qc, ktc);
     scores = grad ? scores / scale : scores.div_(scale);
-    return torch::matmul(torch::softmax(scores, -1), v);
+    return CpuMatmul(torch::softmax(scores, -1), vc);
   };
-  const int64_t chunk = std::max<int64_t>(1, max_scores / std::max<int64_t>(1, batch * cols));
-  if (chunk >= rows) return one_pass(q);
+  max_scores = std::max<int64_t>(1, max_scores);
+  const int64_t per_item = std::max<int64_t>(1, rows * cols);
+  if (batch * per_item <= max_scores) return one_pass(q, kt, v);
   std::vector<torch::Tensor> parts;
-  for (int64_t r = 0; r < rows; r += chunk) parts.push_back(one_pass(q.slice(1, r, std::min(rows, r + chunk))));
-  return torch::cat(parts, 1);
+  if (per_item <= max_scores) {
+    // Whole batch items (windows), as many as fit: long products on few rows are slower.
+    const int64_t items = max_scores / per_item;
+    for (int64_t b = 0; b < batch; b += items) {
+      const int64_t e = std::min(batch, b + items);
+      parts.push_back(one_pass(q.slice(0, b, e), kt.slice(0, b, e), v.slice(0, b, e)));
+    }
+    return torch::cat(parts, 0);
+  }
+  const int64_t chunk = std::max<int64_t>(1, max_scores / std::max<int64_t>(1, cols));
+  for (int64_t b = 0; b < batch; ++b) {
+    std::vector<torch::Tensor> item;
+    const auto ktb = kt.slice(0, b, b + 1), vb = v.slice(0, b, b + 1);
+    for (int64_t r = 0; r < rows; r += chunk)
+      item.push_back(one_pass(q.slice(0, b, b + 1).slice(1, r, std::min(rows, r + chunk)), ktb, vb));
+    parts.push_back(item.size() == 1 ? item[0] : torch::cat(item, 1));
+  }
+  return parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
 }
 
 std::vector<std::pair<int64_t, int64_t>> WindowBands(int64_t n, int64_t num_splits, bool with_shift) {

@@ -22,14 +22,16 @@ torch::Tensor PositionEmbeddingSine(int64_t h, int64_t w, int64_t num_pos_feats,
 std::pair<torch::Tensor, torch::Tensor> FeatureAddPosition(const torch::Tensor& feature0, const torch::Tensor& feature1,
                                                           int64_t attn_splits, int64_t feature_channels);
 
-// softmax(q @ kt / scale) @ v for q [B, L, C], kt [B, C, S], v [B, S, D]. Query rows are
-// processed in chunks so that at most about max_scores scores exist at once; each row is
-// computed as in one pass. The default, 32 MiB of fp32 scores, keeps every chunk under the
-// allocator's mmap threshold (app/main.cpp), so the chunks reuse heap memory instead of
-// paying page faults on every pass (GMFlow 448x1024: 10.5 -> 9.9 s), and bounds the memory
-// of large frames (the 1/8-scale attention of a 1080p frame would hold several GB).
+// softmax(q @ kt / scale) @ v for q [B, L, C], kt [B, C, S], v [B, S, D]. Processed in
+// chunks so that at most about max_scores scores exist at once: whole batch items (windows)
+// where one fits, else rows of one item; each row is computed as in one pass. The default,
+// 2M scores (8 MiB of fp32), keeps a chunk's scores in the caches between the product that
+// writes them, the softmax and the product that reads them: GMFlow-refine's 448-token
+// windows run at 114 GFLOP/s on 2 Zen 4 cores against 75 with 32 MiB chunks, 7168-token
+// global matching at 134 against 71 (docs/benchmarks.md). It also bounds the memory of large
+// frames (the 1/8-scale attention of a 1080p frame would hold several GB).
 torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, const torch::Tensor& v, double scale,
-                               int64_t max_scores = int64_t{1} << 23);
+                               int64_t max_scores = int64_t{1} << 21);
 
 // The token bands along one side of n tokens split into num_splits windows: (start, length)
 // of each. Unshifted: the windows. Shifted (the official roll by -window/2 with its mask,

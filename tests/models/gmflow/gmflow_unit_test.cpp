@@ -177,7 +177,20 @@ TEST(GmflowTransformer, ChunkedAttentionEqualsOnePass) {
   auto plain = torch::matmul(torch::softmax(torch::matmul(q, kt) / scale, -1), v);
   EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale), plain, 1e-6, 1e-6));
   EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, 7), plain, 1e-6, 1e-6));           // 1 row a chunk
-  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, 5 * b * s), plain, 1e-6, 1e-6));  // 5 rows
+  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, 5 * s), plain, 1e-6, 1e-6));      // 5 rows
+  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, n * s), plain, 1e-6, 1e-6));      // 1 item
+  EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, kt, v, scale, 2 * n * s), plain, 1e-6, 1e-6));  // 2 + 1 items
+  // Keys as a transposed view (how the transformer passes them), chunked both ways.
+  auto k = torch::randn({b, s, c});
+  auto plain_k = torch::matmul(torch::softmax(torch::matmul(q, k.transpose(1, 2)) / scale, -1), v);
+  for (const int64_t m : {int64_t{7}, 2 * n * s, b * n * s})
+    EXPECT_TRUE(torch::allclose(SoftmaxAttention(q, k.permute({0, 2, 1}), v, scale, m), plain_k, 1e-6, 1e-6)) << m;
+  // With gradients the chunks stay differentiable.
+  auto qg = q.clone().requires_grad_(true);
+  SoftmaxAttention(qg, kt, v, scale, 2 * n * s).sum().backward();
+  auto qr = q.clone().requires_grad_(true);
+  torch::matmul(torch::softmax(torch::matmul(qr, kt) / scale, -1), v).sum().backward();
+  EXPECT_TRUE(torch::allclose(qg.grad(), qr.grad(), 1e-5, 1e-6));
 }
 
 TEST(GmflowTransformer, WindowBandsAreTheWindowsOrTheUnrolledShiftedRegions) {
