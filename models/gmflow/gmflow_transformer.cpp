@@ -230,6 +230,15 @@ torch::Tensor SplitWindowAttentionTrain(const torch::Tensor& q, const torch::Ten
   return torch::cat(out, 1).index_select(1, unperm);
 }
 
+namespace {
+
+// An nn::Linear's forward by CpuLinear: oneDNN's matmul in inference (dnnl_matmul.h).
+torch::Tensor Linear(const nn::LinearImpl& linear, const torch::Tensor& x) {
+  return CpuLinear(x, linear.weight, linear.bias);
+}
+
+}  // namespace
+
 TransformerLayerImpl::TransformerLayerImpl(int64_t d_model, bool no_ffn, int64_t ffn_dim_expansion, bool with_shift)
     : no_ffn_(no_ffn), with_shift_(with_shift) {
   auto linear = [](int64_t in, int64_t out) { return nn::Linear(nn::LinearOptions(in, out).bias(false)); };
@@ -278,23 +287,31 @@ torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source
   // large product each, where memory is no concern.
   if (attn_num_splits > 1 && source.size(0) * source.size(1) > 4 * kTokens) {
     const WindowProjection project = [this](int i, const torch::Tensor& x) {
-      return (i == 0 ? q_proj_ : i == 1 ? k_proj_ : v_proj_)->forward(x);
+      return Linear(*(i == 0 ? q_proj_ : i == 1 ? k_proj_ : v_proj_), x);
     };
     message = SplitWindowAttention(source, target, target, attn_num_splits, with_shift_, height, width, project,
                                    4 * kTokens);
   } else if (attn_num_splits > 1) {
-    message = SplitWindowAttention(q_proj_->forward(source), k_proj_->forward(target), v_proj_->forward(target),
+    message = SplitWindowAttention(Linear(*q_proj_, source), Linear(*k_proj_, target), Linear(*v_proj_, target),
                                    attn_num_splits, with_shift_, height, width);
   } else {
-    message = FullAttention(q_proj_->forward(source), k_proj_->forward(target), v_proj_->forward(target));
+    message = FullAttention(Linear(*q_proj_, source), Linear(*k_proj_, target), Linear(*v_proj_, target));
   }
   const auto src = source.reshape({-1, source.size(-1)});
   const auto msg = message.view({-1, message.size(-1)});
   auto out = torch::empty_like(src);
   for (int64_t r = 0; r < src.size(0); r += kTokens) {
     const int64_t n = std::min(kTokens, src.size(0) - r);
-    auto m = norm1_->forward(merge_->forward(msg.narrow(0, r, n)));
-    if (!no_ffn_) m = norm2_->forward(mlp_->forward(torch::cat({src.narrow(0, r, n), m}, -1)));
+    auto m = norm1_->forward(Linear(*merge_, msg.narrow(0, r, n)));
+    if (!no_ffn_) {
+      // mlp_'s layers one by one, its linear ones through Linear.
+      m = torch::cat({src.narrow(0, r, n), m}, -1);
+      for (auto& layer : *mlp_) {
+        const auto* linear = layer.ptr()->as<nn::LinearImpl>();
+        m = linear != nullptr ? Linear(*linear, m) : layer.forward(m);
+      }
+      m = norm2_->forward(m);
+    }
     auto dst = out.narrow(0, r, n);
     torch::add_out(dst, src.narrow(0, r, n), m);
   }

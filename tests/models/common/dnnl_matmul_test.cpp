@@ -2,6 +2,7 @@
 #include "models/common/dnnl_winograd_conv.h"
 
 #include <gtest/gtest.h>
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -84,6 +85,47 @@ TEST(CpuMatmul, FallsBackWhereOneDnnDoesNotApply) {
   EXPECT_LT(MaxError(CpuMatmul(a, b2), a, b2), 2e-5);
   EXPECT_FALSE(CpuMatmulUsesDnnl(a, b.to(torch::kBFloat16)));
   EXPECT_THROW(CpuMatmul(a, torch::randn({3, 11, 5})), c10::Error);  // sizes do not fit
+}
+
+TEST(CpuLinear, EqualsLinearWithAndWithoutBias) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(6);
+  const auto w = torch::randn({24, 40}), bias = torch::randn({24});
+  // Tokens [B, L, C] (GMFlow's), a row slice of them, and a plain matrix.
+  const auto tokens = torch::randn({2, 37, 40});
+  for (const auto& x : {tokens, tokens.narrow(1, 5, 20), torch::randn({9, 40})}) {
+    for (const bool with_bias : {false, true}) {
+      const auto b = with_bias ? bias : torch::Tensor();
+      const auto got = CpuLinear(x, w, b);
+      const auto ref = torch::linear(x.to(torch::kDouble), w.to(torch::kDouble), with_bias ? b.to(torch::kDouble) : b);
+      ASSERT_EQ(got.sizes(), ref.sizes());
+      EXPECT_LT((got.to(torch::kDouble) - ref).abs().max().item<double>(), 2e-5) << with_bias;
+    }
+  }
+  // bf16 weights and input (the bf16 networks): bf16 out, within a bf16 rounding.
+  const auto got = CpuLinear(tokens.to(torch::kBFloat16), w.to(torch::kBFloat16), bias.to(torch::kBFloat16));
+  EXPECT_EQ(got.scalar_type(), torch::kBFloat16);
+  const auto ref = torch::linear(tokens.to(torch::kBFloat16).to(torch::kDouble), w.to(torch::kBFloat16).to(torch::kDouble),
+                                 bias.to(torch::kBFloat16).to(torch::kDouble));
+  EXPECT_LE(((got.to(torch::kDouble) - ref).abs() - ref.abs() * std::ldexp(1.0, -7) - 1e-3).max().item<double>(), 0.0);
+}
+
+TEST(CpuLinear, KeepsAutogradAndAutocast) {
+  torch::manual_seed(7);
+  auto w = torch::randn({6, 5}).requires_grad_(true);
+  const auto x = torch::randn({4, 5});
+  const auto y = CpuLinear(x, w, torch::Tensor());
+  ASSERT_TRUE(y.requires_grad());
+  y.sum().backward();
+  EXPECT_LT((w.grad() - x.sum(0).expand({6, 5})).abs().max().item<float>(), 1e-5);
+  // Under CPU autocast LibTorch decides the dtype (bf16), as at::linear does.
+  torch::NoGradGuard no_grad;
+  at::autocast::set_cpu_enabled(true);
+  const auto cast = CpuLinear(x, w.detach(), torch::Tensor());
+  const auto expected = torch::linear(x, w.detach());
+  at::autocast::set_cpu_enabled(false);
+  EXPECT_EQ(cast.scalar_type(), expected.scalar_type());
+  EXPECT_TRUE(torch::equal(cast, expected));
 }
 
 }  // namespace
