@@ -17,6 +17,7 @@
 #include "app/cli/flow_cli_options.h"
 #include "core/flow/flow_predictor.h"
 #include "core/io/image_io.h"
+#include "models/common/dnnl_winograd_conv.h"
 
 namespace animerun::cli {
 namespace {
@@ -63,7 +64,7 @@ int RunBenchFlow(int argc, char** argv) {
   std::string size = "440x1024";
   int repeats = 5, warmup = 1;
   std::string image1, image2;
-  bool epe_vs_fp32 = false;
+  bool epe_vs_fp32 = false, direct_conv = false;
   double peak_gflops = 0;
   ArgParser p(argv[0], "Times a flow network on one cartoon-like pair: median seconds per pair over --repeats runs "
                        "after --warmup runs, and the process's peak resident memory. Random weights unless "
@@ -77,9 +78,12 @@ int RunBenchFlow(int argc, char** argv) {
   p.AddFlag("--epe-vs-fp32", &epe_vs_fp32,
             "also run the pair in fp32 (without early stop) and report the mean/max endpoint error of the timed "
             "run against it (the accuracy cost of --precision bf16 or --iters auto)");
+  p.AddFlag("--direct-conv", &direct_conv,
+            "CPU fp32: direct 3x3 convolutions as PyTorch's, not oneDNN's Winograd (PWC-Net, GMFlow)");
   p.Add("--peak-gflops", &peak_gflops,
         "the machine's peak GFLOP/s for --precision (from `animerun bench peak`); 0 measures it first (2 s)");
   if (!p.Parse(argc, argv)) return 0;
+  models::SetWinogradInference(!direct_conv);
   int h = 0, w = 0;
   if (std::sscanf(size.c_str(), "%dx%d", &h, &w) != 2 || h < 16 || w < 16) throw UsageError("--size must be HxW, e.g. 440x1024");
   if (repeats < 1 || warmup < 0) throw UsageError("--repeats must be >= 1 and --warmup >= 0");

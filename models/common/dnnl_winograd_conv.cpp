@@ -20,6 +20,7 @@ namespace animerun::models {
 namespace {
 
 std::atomic<bool> g_winograd_training{true};
+std::atomic<bool> g_winograd_inference{true};
 
 #ifdef ANIMERUN_WITH_DNNL
 
@@ -211,11 +212,19 @@ torch::Tensor Apply(const torch::Tensor& x, const torch::Tensor& weight, const t
   return WinogradConv::apply(x, weight, bias.defined() ? bias : torch::empty({0}, weight.options()));
 }
 
-// Inference in the channel-blocked layout: the forward primitive of one shape (channels in
-// and out, input height and width, bias, whether rows are zero-padded: bands carry their
-// neighbours' rows instead), with the weights of its last call in its own (Winograd) layout,
-// kept while the caller passes the same weight values.
-using InferenceShape = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool>;
+// Inference: the forward primitive of one shape (batch, channels in and out, input height
+// and width, bias, whether rows are zero-padded: bands carry their neighbours' rows instead;
+// plain: LibTorch's layouts, reordered by the caller, else oneDNN's channel blocks; and the
+// address of the weight tensor, so that layers of one shape keep their own), with the
+// weights of its last call in its own (Winograd) layout, kept while the caller passes the
+// same weight values.
+struct InferenceShape {
+  int64_t n, c, k, h, w;
+  bool has_bias, pad_rows, plain;
+  const void* weight;
+  auto Tie() const { return std::tie(n, c, k, h, w, has_bias, pad_rows, plain, weight); }
+  bool operator<(const InferenceShape& o) const { return Tie() < o.Tie(); }
+};
 
 struct InferencePrimitive {
   dnnl::convolution_forward::primitive_desc pd;
@@ -227,9 +236,11 @@ struct InferencePrimitive {
 memory::desc Blocks(int64_t c, int64_t h, int64_t w) { return memory::desc({1, c, h, w}, kF32, Tag::nChw16c); }
 
 std::unique_ptr<InferencePrimitive> MakeInference(const InferenceShape& shape) {
-  const auto [c, k, h, w, has_bias, pad_rows] = shape;
+  const auto& [n, c, k, h, w, has_bias, pad_rows, plain, weight] = shape;
+  (void)weight;
   const int64_t pad = pad_rows ? 1 : 0;
-  const memory::desc src = Blocks(c, h, w), dst = Blocks(k, h + 2 * pad - 2, w);
+  const memory::desc src = plain ? memory::desc({n, c, h, w}, kF32, Tag::any) : Blocks(c, h, w);
+  const memory::desc dst = plain ? memory::desc({n, k, h, w}, kF32, Tag::any) : Blocks(k, h + 2 * pad - 2, w);
   const memory::desc wei({k, c, 3, 3}, kF32, Tag::any), bias = Plain({k}, Tag::x);
   const memory::dims one{1, 1}, padding{pad, 1};
   const auto alg = dnnl::algorithm::convolution_winograd;
@@ -247,7 +258,7 @@ std::unique_ptr<InferencePrimitive> MakeInference(const InferenceShape& shape) {
 struct Inference {
   dnnl::convolution_forward conv;
   Mem weights;  // in the primitive's layout
-  memory::desc scratchpad;
+  memory::desc src, dst, scratchpad;
 };
 
 // The primitive for `shape` and `weight` in its layout (reordered on the first call with a
@@ -258,7 +269,8 @@ Inference GetInference(const InferenceShape& shape, const torch::Tensor& weight)
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(shape);
   if (it == cache.end()) {
-    if (cache.size() >= 64) cache.clear();  // images of many sizes: start over
+    // Images of many sizes: start over. A flow network has a few dozen layers.
+    if (cache.size() >= 256) cache.clear();
     it = cache.emplace(shape, MakeInference(shape)).first;
   }
   InferencePrimitive& p = *it->second;
@@ -266,16 +278,15 @@ Inference GetInference(const InferenceShape& shape, const torch::Tensor& weight)
   // change by loading, by a precision switch (set_data) or in place through .data(), and
   // only values catch all three.
   if (!p.weight.defined() || !torch::equal(p.weight, weight)) {
-    const int64_t c = std::get<0>(shape), k = std::get<1>(shape);
     const auto ws = weight.contiguous();
     dnnl::stream stream(Engine());
-    Mem converted = InLayout(Wrap(ws, {k, c, 3, 3}, Tag::oihw), p.pd.weights_desc(), stream);
+    Mem converted = InLayout(Wrap(ws, {shape.k, shape.c, 3, 3}, Tag::oihw), p.pd.weights_desc(), stream);
     stream.wait();
     p.wino_weight = converted.keep.defined() ? converted.keep : ws.clone();
     p.weight = weight.detach().clone();
   }
   return {p.conv, Mem{memory(p.pd.weights_desc(), Engine(), p.wino_weight.data_ptr()), p.wino_weight},
-          p.pd.scratchpad_desc()};
+          p.pd.src_desc(), p.pd.dst_desc(), p.pd.scratchpad_desc()};
 }
 
 // One call of an inference primitive: src [C/16, h_in, W, 16] -> dst [K/16, h_out, W, 16].
@@ -295,6 +306,35 @@ void RunInference(const Inference& inf, const torch::Tensor& src, const torch::T
 
 torch::Tensor Scratchpad(const Inference& inf) {
   return torch::empty({static_cast<int64_t>(inf.scratchpad.get_size())}, torch::kUInt8);  // 64-byte aligned
+}
+
+// conv2d(x, weight, bias, stride 1, padding 1) for inference on x [N, C, H, W] in NCHW or
+// channels-last; the output comes in x's layout.
+torch::Tensor InferPlain(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), k = weight.size(0);
+  const bool nhwc = x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+  const auto xs = nhwc ? x : x.contiguous();
+  const Tag tag = nhwc ? Tag::nhwc : Tag::nchw;
+  const Inference inf = GetInference({n, c, k, h, w, bias.defined(), true, true, weight.data_ptr()}, weight);
+  dnnl::stream stream(Engine());
+  const Mem src = InLayout(Wrap(xs, {n, c, h, w}, tag), inf.src, stream);
+  auto out = torch::empty({n, k, h, w},
+                          x.options().memory_format(nhwc ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous));
+  Out dst = OutLayout(Wrap(out, {n, k, h, w}, tag), inf.dst);
+  const torch::Tensor scratchpad = Scratchpad(inf);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src.mem},
+                                       {DNNL_ARG_WEIGHTS, inf.weights.mem},
+                                       {DNNL_ARG_DST, dst.mem},
+                                       {DNNL_ARG_SCRATCHPAD, memory(inf.scratchpad, Engine(), scratchpad.data_ptr())}};
+  torch::Tensor bs;
+  if (bias.defined()) {
+    bs = bias.detach().contiguous();
+    args[DNNL_ARG_BIAS] = Wrap(bs, {k}, Tag::x);
+  }
+  inf.conv.execute(stream, args);
+  dst.Finish(stream);
+  stream.wait();
+  return out;
 }
 
 bool ProbeWinograd() {
@@ -321,6 +361,8 @@ bool DnnlWinogradAvailable() {
 
 void SetWinogradTraining(bool enabled) { g_winograd_training = enabled; }
 bool WinogradTrainingEnabled() { return g_winograd_training; }
+void SetWinogradInference(bool enabled) { g_winograd_inference = enabled; }
+bool WinogradInferenceEnabled() { return g_winograd_inference; }
 
 at::Tensor DnnlWinogradConv3x3(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   if (!DnnlWinogradAvailable())
@@ -408,7 +450,7 @@ at::Tensor DnnlWinogradConv3x3Blocks(const at::Tensor& blocks, const at::Tensor&
 #ifdef ANIMERUN_WITH_DNNL
   torch::NoGradGuard no_grad;
   const int64_t c = blocks.size(0) * 16, h = blocks.size(1), w = blocks.size(2);
-  const Inference inf = GetInference({c, k, h, w, bias.defined(), true}, weight);
+  const Inference inf = GetInference({1, c, k, h, w, bias.defined(), true, false, weight.data_ptr()}, weight);
   auto out = torch::empty({k / 16, h, w, 16}, blocks.options());
   RunInference(inf, blocks, out, bias.defined() ? bias.detach().contiguous() : torch::Tensor(), Scratchpad(inf));
   return out;
@@ -431,7 +473,7 @@ void DnnlWinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight
   const int64_t max_rows = std::max<int64_t>(4, band_pixels / w / 4 * 4);
   const int64_t bands = (h + max_rows - 1) / max_rows;
   const int64_t rows = ((h + bands - 1) / bands + 3) / 4 * 4;
-  const Inference inf = GetInference({c, k, rows + 2, w, bias.defined(), false}, weight);
+  const Inference inf = GetInference({1, c, k, rows + 2, w, bias.defined(), false, false, weight.data_ptr()}, weight);
   const torch::Tensor bs = bias.defined() ? bias.detach().contiguous() : torch::Tensor();
   const torch::Tensor scratchpad = Scratchpad(inf);
   auto in = torch::empty({cb, rows + 2, w, 16}, blocks.options());
@@ -462,26 +504,54 @@ void DnnlWinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight
 
 namespace {
 
-bool Trains(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+// Whether the call can take the Winograd kernels at all: float CPU tensors of the right
+// shapes, no CPU autocast, kernels available.
+bool Fits(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  return x.dim() == 4 && weight.dim() == 4 && weight.size(2) == 3 && weight.size(3) == 3 &&
+         weight.size(1) == x.size(1) && x.is_cpu() && x.numel() > 0 && x.scalar_type() == torch::kFloat &&
+         weight.scalar_type() == torch::kFloat && (!bias.defined() || bias.scalar_type() == torch::kFloat) &&
+         !at::autocast::is_cpu_enabled() && DnnlWinogradAvailable();
+}
+
+bool WantsGrad(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  return torch::GradMode::is_enabled() &&
+         (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
+}
+
+// Training: the autograd path (Apply). Inference: the forward_inference primitive (InferPlain).
+enum class Route { kLibTorch, kTrain, kInfer };
+
+Route Choose(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
 #ifdef ANIMERUN_WITH_DNNL
-  return WinogradTrainingEnabled() && torch::GradMode::is_enabled() &&
-         (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad())) &&
-         x.dim() == 4 && weight.dim() == 4 && weight.size(2) == 3 && weight.size(3) == 3 && x.is_cpu() &&
-         x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat &&
-         (!bias.defined() || bias.scalar_type() == torch::kFloat) && !at::autocast::is_cpu_enabled() &&
-         DnnlWinogradAvailable();
+  if (!Fits(x, weight, bias)) return Route::kLibTorch;
+  if (WantsGrad(x, weight, bias)) return WinogradTrainingEnabled() ? Route::kTrain : Route::kLibTorch;
+  // Inference takes channel counts of whole 16-channel blocks only. Other counts (PWC-Net's
+  // decoders: 115 to 565 channels in) reorder into padded blocks and back on every call, which
+  // costs what the Winograd kernel gains and more memory. PWC-Net at 448x1024 was as fast
+  // and took 1012 against 659 MB (docs/benchmarks.md).
+  const bool blocks = x.size(1) % 16 == 0 && weight.size(0) % 16 == 0;
+  return WinogradInferenceEnabled() && blocks ? Route::kInfer : Route::kLibTorch;
 #else
   (void)x, (void)weight, (void)bias;
-  return false;
+  return Route::kLibTorch;
 #endif
+}
+
+at::Tensor Run(Route route, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+#ifdef ANIMERUN_WITH_DNNL
+  if (route == Route::kTrain) return Apply(x, weight, bias);
+  if (route == Route::kInfer) return InferPlain(x, weight, bias);
+#else
+  (void)route, (void)x, (void)weight, (void)bias;
+#endif
+  return {};
 }
 
 }  // namespace
 
 at::Tensor Conv3x3Train(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
-#ifdef ANIMERUN_WITH_DNNL
-  if (Trains(x, weight, bias)) return Apply(x, weight, bias);
-#endif
+  const Route route = Choose(x, weight, bias);
+  if (route != Route::kLibTorch) return Run(route, x, weight, bias);
   return torch::conv2d(x, weight, bias, 1, 1);
 }
 
@@ -493,7 +563,10 @@ at::Tensor Conv3x3Train(torch::nn::Conv2dImpl& conv, const at::Tensor& x) {
                          o.stride()->at(1) == 1 && o.dilation()->at(0) == 1 && o.dilation()->at(1) == 1 &&
                          o.groups() == 1 && padding && (*padding)->at(0) == 1 && (*padding)->at(1) == 1 &&
                          c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) != nullptr;
-  if (same_conv && Trains(x, conv.weight, conv.bias)) return Apply(x, conv.weight, conv.bias);
+  if (same_conv) {
+    const Route route = Choose(x, conv.weight, conv.bias);
+    if (route != Route::kLibTorch) return Run(route, x, conv.weight, conv.bias);
+  }
 #endif
   return conv.Conv2dImpl::forward(x);
 }

@@ -9,9 +9,10 @@
 // multiplies: the 565 -> 128 layer at 96x192, batch 2, takes 91 + 73 + 95 ms (forward, data,
 // weights) against 216 + 210 + 229 ms for oneDNN's direct kernels alone and 262 ms forward and
 // 581 ms backward through LibTorch. Against a double reference it rounds to
-// 1-3e-6 of the largest value (direct: 2-4e-7; its weight gradient 6-9e-7, direct's 4-6e-6):
-// inference keeps the direct convolution all the same, and with it the parity with the
-// official outputs.
+// 1-3e-6 of the largest value (direct: 2-4e-7; its weight gradient 6-9e-7, direct's 4-6e-6).
+// Inference takes it too where the channel counts are whole 16-channel blocks (GMFlow's
+// backbone): the golden parity stays within its tolerances (GMFlow flow_final 1.8e-5 px
+// against 5e-4).
 //
 // Present only where the build found oneDNN's headers (the Debian LibTorch build); oneDNN
 // 3.x, inside the pip LibTorch 2.x, has no fp32 Winograd. Everything else takes LibTorch's
@@ -36,14 +37,21 @@ bool DnnlWinogradAvailable();
 void SetWinogradTraining(bool enabled);
 bool WinogradTrainingEnabled();
 
+// The same for inference (default on): `animerun bench flow --direct-conv` turns it off to
+// compare with LibTorch's direct convolutions.
+void SetWinogradInference(bool enabled);
+bool WinogradInferenceEnabled();
+
 // conv2d(x, weight, bias, stride 1, padding 1) with autograd, by oneDNN's Winograd.
 // x [N, C, H, W] float CPU, weight [K, C, 3, 3], bias [K] or undefined. Throws
 // std::runtime_error where DnnlWinogradAvailable() is false.
 at::Tensor DnnlWinogradConv3x3(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
-// conv2d(x, weight, bias, stride 1, padding 1), by DnnlWinogradConv3x3 where the call trains:
-// float CPU tensors, gradients wanted, no CPU autocast, the switch on and the kernels
-// available; else LibTorch's convolution.
+// conv2d(x, weight, bias, stride 1, padding 1) by oneDNN's Winograd where it applies: float
+// CPU tensors, no CPU autocast, the kernels available, and either gradients wanted (training,
+// DnnlWinogradConv3x3; SetWinogradTraining) or none (inference, forward_inference primitive,
+// NCHW or channels-last kept, channels in and out multiples of 16; SetWinogradInference).
+// Else LibTorch's convolution.
 at::Tensor Conv3x3Train(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
 // conv->forward(x), by the above where conv is such a convolution: 3x3, stride 1, padding

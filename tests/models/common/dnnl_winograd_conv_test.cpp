@@ -106,16 +106,39 @@ TEST(DnnlWinograd, InferenceInChannelBlocksAndBands) {
                std::invalid_argument);
 }
 
-TEST(TrainConv2d, WinogradOnlyWhenTraining) {
+TEST(TrainConv2d, WinogradInferenceInWholeChannelBlocks) {
+  SKIP_WITHOUT_WINOGRAD();
+  torch::manual_seed(9);
+  torch::NoGradGuard no_grad;
+  TrainConv2d conv(torch::nn::Conv2dOptions(32, 16, 3).padding(1));
+  const auto x = torch::randn({2, 32, 19, 26});
+  auto direct = torch::conv2d(x, conv->weight, conv->bias, 1, 1);
+  for (const auto format : {torch::MemoryFormat::Contiguous, torch::MemoryFormat::ChannelsLast}) {
+    const auto got = conv(x.contiguous(format));
+    EXPECT_TRUE(got.is_contiguous(format));
+    EXPECT_FALSE(torch::equal(got, direct));  // Winograd's rounding, not LibTorch's
+    EXPECT_LT(RelDiff(got, direct), 3e-5);
+  }
+  // Weights changed in place are seen (the transformed copy is compared by value).
+  conv->weight.mul_(-1.0);
+  direct = torch::conv2d(x, conv->weight, conv->bias, 1, 1);
+  EXPECT_LT(RelDiff(conv(x), direct), 3e-5);
+  // The switch (bench flow --direct-conv) and channel counts outside whole 16-channel blocks
+  // give LibTorch's convolution, bit for bit.
+  SetWinogradInference(false);
+  EXPECT_TRUE(torch::equal(conv(x), direct));
+  SetWinogradInference(true);
+  TrainConv2d odd(torch::nn::Conv2dOptions(24, 16, 3).padding(1));
+  const auto y = torch::randn({1, 24, 20, 28});
+  EXPECT_TRUE(torch::equal(odd(y), torch::conv2d(y, odd->weight, odd->bias, 1, 1)));
+}
+
+TEST(TrainConv2d, WinogradWhenTraining) {
   SKIP_WITHOUT_WINOGRAD();
   torch::manual_seed(5);
   TrainConv2d conv(torch::nn::Conv2dOptions(24, 16, 3).padding(1));
   auto x = torch::randn({1, 24, 20, 28});
   const auto direct = torch::conv2d(x, conv->weight, conv->bias, 1, 1).detach();
-  {
-    torch::NoGradGuard no_grad;  // inference: exactly LibTorch's convolution
-    EXPECT_TRUE(torch::equal(conv(x), direct));
-  }
   const auto trained = conv(x);  // the weights want gradients: Winograd
   EXPECT_FALSE(torch::equal(trained.detach(), direct));
   EXPECT_LT(RelDiff(trained.detach(), direct), 3e-5);
