@@ -134,10 +134,12 @@ at::Tensor Run(const Entry& entry, const at::Tensor& a, const at::Tensor& b, con
   auto& engine = Engine();
   thread_local dnnl::stream stream(engine);
   memory am(entry.a, engine, a.data_ptr()), bm(entry.b, engine, b.data_ptr()), cm(entry.c, engine, c.data_ptr());
-  const auto scratch = at::empty({static_cast<int64_t>(entry.scratch.get_size())}, a.options().dtype(at::kByte));
-  memory sm(entry.scratch, engine, scratch.data_ptr());
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}, {DNNL_ARG_SCRATCHPAD, sm}};
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}};
+  at::Tensor scratch;
+  if (entry.scratch.get_size() > 0) {
+    scratch = at::empty({static_cast<int64_t>(entry.scratch.get_size())}, a.options().dtype(at::kByte));
+    args[DNNL_ARG_SCRATCHPAD] = memory(entry.scratch, engine, scratch.data_ptr());
+  }
   if (bias.defined()) args[DNNL_ARG_BIAS] = memory(entry.bias, engine, bias.data_ptr());
   entry.matmul.execute(stream, args);
   stream.wait();
