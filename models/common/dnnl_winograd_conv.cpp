@@ -504,6 +504,7 @@ void DnnlWinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight
 
 namespace {
 
+#ifdef ANIMERUN_WITH_DNNL
 // Whether the call can take the Winograd kernels at all: float CPU tensors of the right
 // shapes, no CPU autocast, kernels available.
 bool Fits(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
@@ -517,6 +518,7 @@ bool WantsGrad(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& 
   return torch::GradMode::is_enabled() &&
          (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
 }
+#endif
 
 // Training: the autograd path (Apply). Inference: the forward_inference primitive (InferPlain).
 enum class Route { kLibTorch, kTrain, kInfer };
