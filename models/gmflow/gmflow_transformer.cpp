@@ -233,7 +233,7 @@ torch::Tensor SplitWindowAttentionTrain(const torch::Tensor& q, const torch::Ten
 namespace {
 
 // An nn::Linear's forward by CpuLinear: oneDNN's matmul in inference (dnnl_matmul.h).
-torch::Tensor Linear(const nn::LinearImpl& linear, const torch::Tensor& x) {
+torch::Tensor LinearInference(const nn::LinearImpl& linear, const torch::Tensor& x) {
   return CpuLinear(x, linear.weight, linear.bias);
 }
 
@@ -287,28 +287,28 @@ torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source
   // large product each, where memory is no concern.
   if (attn_num_splits > 1 && source.size(0) * source.size(1) > 4 * kTokens) {
     const WindowProjection project = [this](int i, const torch::Tensor& x) {
-      return Linear(*(i == 0 ? q_proj_ : i == 1 ? k_proj_ : v_proj_), x);
+      return LinearInference(*(i == 0 ? q_proj_ : i == 1 ? k_proj_ : v_proj_), x);
     };
     message = SplitWindowAttention(source, target, target, attn_num_splits, with_shift_, height, width, project,
                                    4 * kTokens);
   } else if (attn_num_splits > 1) {
-    message = SplitWindowAttention(Linear(*q_proj_, source), Linear(*k_proj_, target), Linear(*v_proj_, target),
+    message = SplitWindowAttention(LinearInference(*q_proj_, source), LinearInference(*k_proj_, target), LinearInference(*v_proj_, target),
                                    attn_num_splits, with_shift_, height, width);
   } else {
-    message = FullAttention(Linear(*q_proj_, source), Linear(*k_proj_, target), Linear(*v_proj_, target));
+    message = FullAttention(LinearInference(*q_proj_, source), LinearInference(*k_proj_, target), LinearInference(*v_proj_, target));
   }
   const auto src = source.reshape({-1, source.size(-1)});
   const auto msg = message.view({-1, message.size(-1)});
   auto out = torch::empty_like(src);
   for (int64_t r = 0; r < src.size(0); r += kTokens) {
     const int64_t n = std::min(kTokens, src.size(0) - r);
-    auto m = norm1_->forward(Linear(*merge_, msg.narrow(0, r, n)));
+    auto m = norm1_->forward(LinearInference(*merge_, msg.narrow(0, r, n)));
     if (!no_ffn_) {
-      // mlp_'s layers one by one, its linear ones through Linear.
+      // mlp_'s layers one by one, its linear ones through LinearInference.
       m = torch::cat({src.narrow(0, r, n), m}, -1);
       for (auto& layer : *mlp_) {
         const auto* linear = layer.ptr()->as<nn::LinearImpl>();
-        m = linear != nullptr ? Linear(*linear, m) : layer.forward(m);
+        m = linear != nullptr ? LinearInference(*linear, m) : layer.forward(m);
       }
       m = norm2_->forward(m);
     }

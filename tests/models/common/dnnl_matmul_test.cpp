@@ -11,12 +11,12 @@ namespace animerun::models {
 namespace {
 
 // The product in double: the reference every case is held to.
-torch::Tensor Reference(const torch::Tensor& a, const torch::Tensor& b) {
+torch::Tensor MatmulInDouble(const torch::Tensor& a, const torch::Tensor& b) {
   return torch::matmul(a.to(torch::kDouble), b.to(torch::kDouble));
 }
 
-double MaxError(const torch::Tensor& got, const torch::Tensor& a, const torch::Tensor& b) {
-  return (got.to(torch::kDouble) - Reference(a, b)).abs().max().item<double>();
+double MatmulError(const torch::Tensor& got, const torch::Tensor& a, const torch::Tensor& b) {
+  return (got.to(torch::kDouble) - MatmulInDouble(a, b)).abs().max().item<double>();
 }
 
 TEST(CpuMatmul, EqualsTheProductForPlainAndTransposedMatrices) {
@@ -42,7 +42,7 @@ TEST(CpuMatmul, EqualsTheProductForPlainAndTransposedMatrices) {
     ASSERT_EQ(got.sizes(), torch::matmul(a, b).sizes()) << i;
     EXPECT_TRUE(got.is_contiguous()) << i;
     EXPECT_EQ(got.scalar_type(), torch::kFloat) << i;
-    EXPECT_LT(MaxError(got, a, b), 2e-5) << i;
+    EXPECT_LT(MatmulError(got, a, b), 2e-5) << i;
     // Where this build and CPU have oneDNN's AVX-512 kernels, these shapes take them.
     if (DnnlWinogradAvailable()) EXPECT_TRUE(CpuMatmulUsesDnnl(a, b)) << i;
   }
@@ -56,7 +56,7 @@ TEST(CpuMatmul, Bf16KeepsItsDtypeAndRounding) {
   EXPECT_EQ(got.scalar_type(), torch::kBFloat16);
   // Sums of the bf16 inputs, rounded once to bf16 (8 significant bits): within one unit in
   // the last place, 2^-7 of the value at most.
-  const auto ref = Reference(a.to(torch::kBFloat16).to(torch::kFloat), b.to(torch::kBFloat16).to(torch::kFloat));
+  const auto ref = MatmulInDouble(a.to(torch::kBFloat16).to(torch::kFloat), b.to(torch::kBFloat16).to(torch::kFloat));
   const auto excess = (got.to(torch::kDouble) - ref).abs() - ref.abs() * std::ldexp(1.0, -7) - 1e-3;
   EXPECT_LE(excess.max().item<double>(), 0.0);
 }
@@ -76,13 +76,13 @@ TEST(CpuMatmul, FallsBackWhereOneDnnDoesNotApply) {
   // dtypes: all at::matmul, same results.
   const auto strided = torch::randn({3, 8, 24}).slice(2, 0, 24, 2);
   EXPECT_FALSE(CpuMatmulUsesDnnl(strided, b));
-  EXPECT_LT(MaxError(CpuMatmul(strided, b), strided, b), 2e-5);
+  EXPECT_LT(MatmulError(CpuMatmul(strided, b), strided, b), 2e-5);
   const auto ad = a.to(torch::kDouble), bd = b.to(torch::kDouble);
   EXPECT_FALSE(CpuMatmulUsesDnnl(ad, bd));
-  EXPECT_LT(MaxError(CpuMatmul(ad, bd), ad, bd), 1e-12);
+  EXPECT_LT(MatmulError(CpuMatmul(ad, bd), ad, bd), 1e-12);
   const auto b2 = torch::randn({12, 5});
   EXPECT_FALSE(CpuMatmulUsesDnnl(a, b2));
-  EXPECT_LT(MaxError(CpuMatmul(a, b2), a, b2), 2e-5);
+  EXPECT_LT(MatmulError(CpuMatmul(a, b2), a, b2), 2e-5);
   EXPECT_FALSE(CpuMatmulUsesDnnl(a, b.to(torch::kBFloat16)));
   EXPECT_THROW(CpuMatmul(a, torch::randn({3, 11, 5})), c10::Error);  // sizes do not fit
 }
