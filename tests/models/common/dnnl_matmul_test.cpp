@@ -1,8 +1,8 @@
 #include "models/common/dnnl_matmul.h"
 #include "models/common/dnnl_winograd_conv.h"
+#include "models/common/torch_compat.h"
 
 #include <gtest/gtest.h>
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -120,10 +120,12 @@ TEST(CpuLinear, KeepsAutogradAndAutocast) {
   EXPECT_LT((w.grad() - x.sum(0).expand({6, 5})).abs().max().item<float>(), 1e-5);
   // Under CPU autocast LibTorch decides the dtype (bf16), as at::linear does.
   torch::NoGradGuard no_grad;
-  at::autocast::set_cpu_enabled(true);
-  const auto cast = CpuLinear(x, w.detach(), torch::Tensor());
-  const auto expected = torch::linear(x, w.detach());
-  at::autocast::set_cpu_enabled(false);
+  torch::Tensor cast, expected;
+  {
+    compat::CpuAutocast autocast;
+    cast = CpuLinear(x, w.detach(), torch::Tensor());
+    expected = torch::linear(x, w.detach());
+  }
   EXPECT_EQ(cast.scalar_type(), expected.scalar_type());
   EXPECT_TRUE(torch::equal(cast, expected));
 }
