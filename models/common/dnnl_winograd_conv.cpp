@@ -118,25 +118,43 @@ memory Wrap(const torch::Tensor& t, const memory::dims& dims, Tag tag) {
   return memory(Plain(dims, tag), Engine(), t.data_ptr());
 }
 
-torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), k = weight.size(0);
-  const auto& p = GetPrimitives({n, c, k, h, w, bias.defined()});
+// Runs a forward convolution `conv` (its src and dst descs given) on xs, plain in layout
+// `tag`, with weights already in the primitive's layout; the output [N, K, H, W] comes plain
+// in the same layout. scratchpad: the primitive's user scratchpad, or null for oneDNN's own.
+torch::Tensor ExecuteForward(const dnnl::primitive& conv, const memory::desc& src_desc, const memory::desc& dst_desc,
+                             const memory& weights, const torch::Tensor& xs, Tag tag, int64_t k,
+                             const torch::Tensor& bias, const memory::desc* scratchpad) {
+  const int64_t n = xs.size(0), c = xs.size(1), h = xs.size(2), w = xs.size(3);
   dnnl::stream stream(Engine());
-  const auto xs = x.contiguous(), ws = weight.contiguous();
-  auto src = InLayout(Wrap(xs, {n, c, h, w}, Tag::nchw), p.fwd_pd.src_desc(), stream);
-  auto wei = InLayout(Wrap(ws, {k, c, 3, 3}, Tag::oihw), p.fwd_pd.weights_desc(), stream);
-  auto out = torch::empty({n, k, h, w}, x.options());
-  auto dst = OutLayout(Wrap(out, {n, k, h, w}, Tag::nchw), p.fwd_pd.dst_desc());
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src.mem}, {DNNL_ARG_WEIGHTS, wei.mem}, {DNNL_ARG_DST, dst.mem}};
-  torch::Tensor bs;
+  const Mem src = InLayout(Wrap(xs, {n, c, h, w}, tag), src_desc, stream);
+  const auto format = tag == Tag::nhwc ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  auto out = torch::empty({n, k, h, w}, xs.options().memory_format(format));
+  Out dst = OutLayout(Wrap(out, {n, k, h, w}, tag), dst_desc);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src.mem}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst.mem}};
+  torch::Tensor bs, scratch;
   if (bias.defined()) {
-    bs = bias.contiguous();
+    bs = bias.detach().contiguous();
     args[DNNL_ARG_BIAS] = Wrap(bs, {k}, Tag::x);
   }
-  p.fwd.execute(stream, args);
+  if (scratchpad != nullptr) {
+    scratch = torch::empty({static_cast<int64_t>(scratchpad->get_size())}, torch::kUInt8);  // 64-byte aligned
+    args[DNNL_ARG_SCRATCHPAD] = memory(*scratchpad, Engine(), scratch.data_ptr());
+  }
+  conv.execute(stream, args);
   dst.Finish(stream);
   stream.wait();
   return out;
+}
+
+torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const int64_t c = x.size(1), k = weight.size(0);
+  const auto& p = GetPrimitives({x.size(0), c, k, x.size(2), x.size(3), bias.defined()});
+  dnnl::stream stream(Engine());
+  const auto ws = weight.contiguous();
+  const Mem wei = InLayout(Wrap(ws, {k, c, 3, 3}, Tag::oihw), p.fwd_pd.weights_desc(), stream);
+  stream.wait();
+  return ExecuteForward(p.fwd, p.fwd_pd.src_desc(), p.fwd_pd.dst_desc(), wei.mem, x.contiguous(), Tag::nchw, k, bias,
+                        nullptr);
 }
 
 // Gradients of x, weight and bias from grad_out, each only where asked for.
@@ -311,30 +329,13 @@ torch::Tensor Scratchpad(const Inference& inf) {
 // conv2d(x, weight, bias, stride 1, padding 1) for inference on x [N, C, H, W] in NCHW or
 // channels-last; the output comes in x's layout.
 torch::Tensor InferPlain(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), k = weight.size(0);
   const bool nhwc = x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !x.is_contiguous();
-  const auto xs = nhwc ? x : x.contiguous();
-  const Tag tag = nhwc ? Tag::nhwc : Tag::nchw;
-  const Inference inf = GetInference({n, c, k, h, w, bias.defined(), true, true, weight.data_ptr()}, weight);
-  dnnl::stream stream(Engine());
-  const Mem src = InLayout(Wrap(xs, {n, c, h, w}, tag), inf.src, stream);
-  auto out = torch::empty({n, k, h, w},
-                          x.options().memory_format(nhwc ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous));
-  Out dst = OutLayout(Wrap(out, {n, k, h, w}, tag), inf.dst);
-  const torch::Tensor scratchpad = Scratchpad(inf);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src.mem},
-                                       {DNNL_ARG_WEIGHTS, inf.weights.mem},
-                                       {DNNL_ARG_DST, dst.mem},
-                                       {DNNL_ARG_SCRATCHPAD, memory(inf.scratchpad, Engine(), scratchpad.data_ptr())}};
-  torch::Tensor bs;
-  if (bias.defined()) {
-    bs = bias.detach().contiguous();
-    args[DNNL_ARG_BIAS] = Wrap(bs, {k}, Tag::x);
-  }
-  inf.conv.execute(stream, args);
-  dst.Finish(stream);
-  stream.wait();
-  return out;
+  const Inference inf =
+      GetInference({x.size(0), x.size(1), weight.size(0), x.size(2), x.size(3), bias.defined(), true, true,
+                    weight.data_ptr()},
+                   weight);
+  return ExecuteForward(inf.conv, inf.src, inf.dst, inf.weights.mem, nhwc ? x : x.contiguous(),
+                        nhwc ? Tag::nhwc : Tag::nchw, weight.size(0), bias, &inf.scratchpad);
 }
 
 bool ProbeWinograd() {
