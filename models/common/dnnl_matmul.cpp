@@ -13,6 +13,8 @@
 
 #ifdef ANIMERUN_WITH_DNNL
 #include <dnnl.hpp>
+
+#include "models/common/dnnl_engine.h"
 #endif
 
 namespace animerun::models {
@@ -47,11 +49,6 @@ bool Eligible(const at::Tensor& a, const at::Tensor& b) {
 }
 
 using dnnl::memory;
-
-dnnl::engine& Engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
 
 memory::desc Desc(const at::Tensor& t, memory::data_type type) {
   return memory::desc(memory::dims(t.sizes().begin(), t.sizes().end()), type,
@@ -96,7 +93,7 @@ std::shared_ptr<const Entry> Make(const at::Tensor& a, const at::Tensor& b, bool
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     const auto desc = bias ? dnnl::matmul::desc(entry->a, entry->b, entry->bias, entry->c)
                            : dnnl::matmul::desc(entry->a, entry->b, entry->c);
-    dnnl::matmul::primitive_desc pd(desc, attr, Engine());
+    dnnl::matmul::primitive_desc pd(desc, attr, DnnlEngine());
     entry->scratch = memory::desc(pd.scratchpad_desc());
     const char* impl = pd.impl_info_str();
     if (impl != nullptr && std::strncmp(impl, "ref", 3) != 0) {
@@ -131,7 +128,7 @@ at::Tensor Run(const Entry& entry, const at::Tensor& a, const at::Tensor& b, con
   std::vector<int64_t> out(a.sizes().begin(), a.sizes().end());
   out.back() = b.size(-1);
   auto c = at::empty(out, a.options());
-  auto& engine = Engine();
+  auto& engine = DnnlEngine();
   thread_local dnnl::stream stream(engine);
   memory am(entry.a, engine, a.data_ptr()), bm(entry.b, engine, b.data_ptr()), cm(entry.c, engine, c.data_ptr());
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}};

@@ -13,6 +13,8 @@
 #ifdef ANIMERUN_WITH_DNNL
 #include <ATen/autocast_mode.h>
 #include <dnnl.hpp>
+
+#include "models/common/dnnl_engine.h"
 #endif
 
 namespace animerun::models {
@@ -27,11 +29,6 @@ std::atomic<bool> g_winograd_inference{true};
 using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
-
-dnnl::engine& Engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
 
 // The primitives of one convolution shape (batch, channels in and out, height, width, bias):
 // made once, since making them compiles kernels.
@@ -55,7 +52,7 @@ std::unique_ptr<Primitives> MakePrimitives(const Shape& shape) {
   const memory::desc bias = Plain({k}, Tag::x);
   const memory::dims one{1, 1};
   const auto alg = dnnl::algorithm::convolution_winograd;
-  auto& eng = Engine();
+  auto& eng = DnnlEngine();
   auto fwd_desc = has_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, wei, bias,
                                                              dst, one, one, one)
                            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, wei, dst,
@@ -93,7 +90,7 @@ struct Mem {
 Mem InLayout(memory user, const memory::desc& want, dnnl::stream& stream) {
   if (user.get_desc() == want) return {user, {}};
   auto buffer = torch::empty({static_cast<int64_t>(want.get_size())}, torch::kUInt8);
-  memory converted(want, Engine(), buffer.data_ptr());
+  memory converted(want, DnnlEngine(), buffer.data_ptr());
   dnnl::reorder(user, converted).execute(stream, user, converted);
   return {converted, buffer};
 }
@@ -111,11 +108,11 @@ struct Out {
 Out OutLayout(memory user, const memory::desc& got) {
   if (user.get_desc() == got) return {user, user, {}};
   auto buffer = torch::empty({static_cast<int64_t>(got.get_size())}, torch::kUInt8);
-  return {user, memory(got, Engine(), buffer.data_ptr()), buffer};
+  return {user, memory(got, DnnlEngine(), buffer.data_ptr()), buffer};
 }
 
 memory Wrap(const torch::Tensor& t, const memory::dims& dims, Tag tag) {
-  return memory(Plain(dims, tag), Engine(), t.data_ptr());
+  return memory(Plain(dims, tag), DnnlEngine(), t.data_ptr());
 }
 
 // Runs a forward convolution `conv` (its src and dst descs given) on xs, plain in layout
@@ -125,7 +122,7 @@ torch::Tensor ExecuteForward(const dnnl::primitive& conv, const memory::desc& sr
                              const memory& weights, const torch::Tensor& xs, Tag tag, int64_t k,
                              const torch::Tensor& bias, const memory::desc* scratchpad) {
   const int64_t n = xs.size(0), c = xs.size(1), h = xs.size(2), w = xs.size(3);
-  dnnl::stream stream(Engine());
+  dnnl::stream stream(DnnlEngine());
   const Mem src = InLayout(Wrap(xs, {n, c, h, w}, tag), src_desc, stream);
   const auto format = tag == Tag::nhwc ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   auto out = torch::empty({n, k, h, w}, xs.options().memory_format(format));
@@ -138,7 +135,7 @@ torch::Tensor ExecuteForward(const dnnl::primitive& conv, const memory::desc& sr
   }
   if (scratchpad != nullptr) {
     scratch = torch::empty({static_cast<int64_t>(scratchpad->get_size())}, torch::kUInt8);  // 64-byte aligned
-    args[DNNL_ARG_SCRATCHPAD] = memory(*scratchpad, Engine(), scratch.data_ptr());
+    args[DNNL_ARG_SCRATCHPAD] = memory(*scratchpad, DnnlEngine(), scratch.data_ptr());
   }
   conv.execute(stream, args);
   dst.Finish(stream);
@@ -149,7 +146,7 @@ torch::Tensor ExecuteForward(const dnnl::primitive& conv, const memory::desc& sr
 torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   const int64_t c = x.size(1), k = weight.size(0);
   const auto& p = GetPrimitives({x.size(0), c, k, x.size(2), x.size(3), bias.defined()});
-  dnnl::stream stream(Engine());
+  dnnl::stream stream(DnnlEngine());
   const auto ws = weight.contiguous();
   const Mem wei = InLayout(Wrap(ws, {k, c, 3, 3}, Tag::oihw), p.fwd_pd.weights_desc(), stream);
   stream.wait();
@@ -162,7 +159,7 @@ void Backward(const torch::Tensor& x, const torch::Tensor& weight, bool has_bias
               torch::Tensor* grad_x, torch::Tensor* grad_weight, torch::Tensor* grad_bias) {
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), k = weight.size(0);
   const auto& p = GetPrimitives({n, c, k, h, w, has_bias});
-  dnnl::stream stream(Engine());
+  dnnl::stream stream(DnnlEngine());
   const auto g = grad_out.contiguous();
   const memory g_user = Wrap(g, {n, k, h, w}, Tag::nchw);
   Mem data_diff_dst;  // grad_out in the data gradient's layout, reused for the weights' when equal
@@ -269,7 +266,7 @@ std::unique_ptr<InferencePrimitive> MakeInference(const InferenceShape& shape) {
   // allocator, and is freed after the call instead of being held by oneDNN for good.
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
+  dnnl::convolution_forward::primitive_desc pd(desc, attr, DnnlEngine());
   return std::make_unique<InferencePrimitive>(InferencePrimitive{pd, dnnl::convolution_forward(pd), {}, {}});
 }
 
@@ -297,13 +294,13 @@ Inference GetInference(const InferenceShape& shape, const torch::Tensor& weight)
   // only values catch all three.
   if (!p.weight.defined() || !torch::equal(p.weight, weight)) {
     const auto ws = weight.contiguous();
-    dnnl::stream stream(Engine());
+    dnnl::stream stream(DnnlEngine());
     Mem converted = InLayout(Wrap(ws, {shape.k, shape.c, 3, 3}, Tag::oihw), p.pd.weights_desc(), stream);
     stream.wait();
     p.wino_weight = converted.keep.defined() ? converted.keep : ws.clone();
     p.weight = weight.detach().clone();
   }
-  return {p.conv, Mem{memory(p.pd.weights_desc(), Engine(), p.wino_weight.data_ptr()), p.wino_weight},
+  return {p.conv, Mem{memory(p.pd.weights_desc(), DnnlEngine(), p.wino_weight.data_ptr()), p.wino_weight},
           p.pd.src_desc(), p.pd.dst_desc(), p.pd.scratchpad_desc()};
 }
 
@@ -312,12 +309,12 @@ void RunInference(const Inference& inf, const torch::Tensor& src, const torch::T
                   const torch::Tensor& scratchpad) {
   const int64_t c = src.size(0) * 16, k = dst.size(0) * 16, w = src.size(2);
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, memory(Blocks(c, src.size(1), w), Engine(), src.data_ptr())},
+      {DNNL_ARG_SRC, memory(Blocks(c, src.size(1), w), DnnlEngine(), src.data_ptr())},
       {DNNL_ARG_WEIGHTS, inf.weights.mem},
-      {DNNL_ARG_DST, memory(Blocks(k, dst.size(1), w), Engine(), dst.data_ptr())},
-      {DNNL_ARG_SCRATCHPAD, memory(inf.scratchpad, Engine(), scratchpad.data_ptr())}};
+      {DNNL_ARG_DST, memory(Blocks(k, dst.size(1), w), DnnlEngine(), dst.data_ptr())},
+      {DNNL_ARG_SCRATCHPAD, memory(inf.scratchpad, DnnlEngine(), scratchpad.data_ptr())}};
   if (bias.defined()) args[DNNL_ARG_BIAS] = Wrap(bias, {k}, Tag::x);
-  dnnl::stream stream(Engine());
+  dnnl::stream stream(DnnlEngine());
   inf.conv.execute(stream, args);
   stream.wait();
 }
@@ -409,9 +406,9 @@ at::Tensor ToChannelBlocks(const at::Tensor& x) {
   const bool nhwc = x.is_contiguous(torch::MemoryFormat::ChannelsLast);
   const auto xs = nhwc ? x : x.contiguous();
   auto blocks = torch::empty({c / 16, h, w, 16}, x.options());
-  dnnl::stream stream(Engine());
+  dnnl::stream stream(DnnlEngine());
   memory user = Wrap(xs, {1, c, h, w}, nhwc ? Tag::nhwc : Tag::nchw);
-  memory out(Blocks(c, h, w), Engine(), blocks.data_ptr());
+  memory out(Blocks(c, h, w), DnnlEngine(), blocks.data_ptr());
   dnnl::reorder(user, out).execute(stream, user, out);
   stream.wait();
   return blocks;
