@@ -75,8 +75,8 @@ int RunBenchAnt(int argc, char** argv) {
   p.Add("--device", &o.device, "cpu, cuda or cuda:N");
   p.Add("--threads", &o.threads, "LibTorch CPU threads (0 = the process setting)");
   p.Add("--precision", &o.precision,
-        "fp32, or bf16: the encoder's convolutions in bf16 (only the first where oneDNN's fp32 Winograd runs the "
-        "other two), the rest fp32");
+        "fp32, or bf16: the encoder's convolutions in bf16 (where oneDNN's fp32 Winograd runs the other two, "
+        "the first, and the last's products by a bf16 Winograd on AVX-512 BF16), the rest fp32");
   p.Add("--repeats", &repeats, "timed runs");
   p.Add("--warmup", &warmup, "untimed runs first");
   p.Add("--peak-gflops", &peak_gflops,

@@ -48,7 +48,8 @@ int RunMatch(int argc, char** argv) {
   p.Add("--device", &o.device, "ant: cpu, cuda or cuda:N");
   p.Add("--precision", &o.precision,
         "ant: fp32, or bf16: the encoder's convolutions in bf16 (faster on CPUs with AVX-512 BF16 or AMX; "
-        "only the first where oneDNN's fp32 Winograd runs the other two, which is faster; docs/benchmarks.md)");
+        "where oneDNN's fp32 Winograd runs the other two, the first, and the last's products by a bf16 "
+        "Winograd on AVX-512 BF16; docs/benchmarks.md)");
   p.Add("--flow", &o.flow, "flow: optical flow IMG0 -> IMG1 (.flo, KITTI .png, .pfm)");
   p.AddPositional("IMG0", &o.img0, "frame t (RGB image)");
   p.AddPositional("IMG1", &o.img1, "frame t+1");

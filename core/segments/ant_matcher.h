@@ -20,7 +20,8 @@ struct AntMatcherOptions {
   int threads = 0;                    // LibTorch CPU threads; 0 = leave the process setting
   std::string precision = "fp32";     // fp32, or bf16: the encoder's convolutions in bf16 (CPUs with
                                       // AVX-512 BF16 or AMX, GPUs; docs/benchmarks.md), the rest fp32;
-                                      // only the first where oneDNN's fp32 Winograd runs the others
+                                      // where oneDNN's fp32 Winograd runs the others, the first
+                                      // and the last's products (AntEncoderImpl::UsePrecision)
   bool allow_random_weights = false;  // run without weights (benchmarks and tests only)
   void Check() const;                 // throws Error on bad values
 };

@@ -1,4 +1,5 @@
 #include "models/ant/ant_layers.h"
+#include "models/common/bf16_winograd_conv.h"
 #include "models/common/dnnl_winograd_conv.h"
 #include "models/common/memory_format.h"
 #include "models/common/module_precision.h"
@@ -333,11 +334,13 @@ bool AntEncoderImpl::OneDnnLayersApply() const {
 }
 
 void AntEncoderImpl::UsePrecision(ModulePrecision& precision, const std::string& name) {
-  if (name == "bf16" && OneDnnLayersApply()) {
+  const bool blocks = name == "bf16" && OneDnnLayersApply();
+  if (blocks) {
     precision.Use(*layer1_, name);
   } else {
     precision.Use(*this, name);
   }
+  layer3_bf16_ = blocks && Bf16WinogradAvailable();
 }
 
 torch::Tensor AntEncoderImpl::ForwardBeforeLayer3(const torch::Tensor& img) {
@@ -396,10 +399,14 @@ torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch
     r = WinogradSegmentSums{torch::zeros({num_segments, k}, torch::kDouble), torch::zeros({k}, torch::kDouble),
                             torch::zeros({k}, torch::kDouble)};
     const int64_t* id = ids.data_ptr<int64_t>();
-    DnnlWinogradConv3x3Bands(x2, layer3_->weight, layer3_->bias, kLayer3BandPixels,
-                             [&](const torch::Tensor& band, int64_t row0, int64_t rows) {
-                               AddSegmentSumsOfBand(band, rows, id + row0 * w, r);
-                             });
+    const BandSink add_sums = [&](const torch::Tensor& band, int64_t row0, int64_t rows) {
+      AddSegmentSumsOfBand(band, rows, id + row0 * w, r);
+    };
+    if (layer3_bf16_) {
+      Bf16WinogradConv3x3Bands(x2, layer3_->weight, layer3_->bias, kLayer3BandPixels, add_sums);
+    } else {
+      DnnlWinogradConv3x3Bands(x2, layer3_->weight, layer3_->bias, kLayer3BandPixels, add_sums);
+    }
   } else {
     const torch::Tensor x = AntInstanceNorm(Conv3x3(layer2_, x1), /*relu=*/true);
     if (!one_map || !WinogradApplies(layer3_, x))

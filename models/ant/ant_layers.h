@@ -75,8 +75,9 @@ class AntEncoderImpl : public torch::nn::Module {
   // Switches the encoder between fp32 and bf16 through `precision` (the owner's; it keeps
   // the fp32 weights). bf16 converts layer1 only where oneDNN's fp32 Winograd runs layer2 and
   // layer3 (kBest, SegmentMeans): faster than their bf16 direct convolutions (40 + 175 ms
-  // against 75 + 230 ms per 960x540 frame on 2 Zen 4 cores) and as precise as fp32;
-  // elsewhere the whole encoder.
+  // against 75 + 230 ms per 960x540 frame on 2 Zen 4 cores); there, on CPUs with AVX-512
+  // BF16, layer3's products run in bf16 too (Bf16WinogradConv3x3Bands: 67-74 ms against
+  // oneDNN's fp32 183 ms). Elsewhere the whole encoder.
   void UsePrecision(ModulePrecision& precision, const std::string& name);
 
  private:
@@ -91,6 +92,9 @@ class AntEncoderImpl : public torch::nn::Module {
 
   torch::nn::Conv2d layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
   Convolutions convolutions_ = Convolutions::kBest;
+  // bf16 where layer2 and layer3 run in channel blocks and the CPU has AVX-512 BF16: layer3's
+  // products in bf16 (Bf16WinogradConv3x3Bands), its transforms and sums in fp32.
+  bool layer3_bf16_ = false;
 };
 TORCH_MODULE(AntEncoder);
 

@@ -41,6 +41,27 @@ TEST(BuiltinAntWeights, BeatTheGeometricMatcherOnUnseenVariedFrames) {
   std::printf("[builtin] AnT accuracy %.4f, geometric matcher %.4f\n", acc_ant, acc_geo);
   EXPECT_GT(acc_geo, 0.3);  // the baseline does real work on these pairs
   EXPECT_GT(acc_ant, acc_geo);
+
+  // bf16 (the encoder's first layer, and on AVX-512 BF16 CPUs layer3's products by a bf16
+  // Winograd) keeps the trained matcher's answers: the same match for nearly every segment.
+  MatcherOptions mo16 = mo;
+  mo16.precision = "bf16";
+  const auto ant16 = CreateMatcher("ant", mo16);
+  const double acc_ant16 = Accuracy(ds, *ant16);
+  int64_t same = 0, total = 0;
+  for (const data::FramePair& pair : ds.AllPairs()) {
+    const data::PairData d = data::LoadPair(pair);
+    const MatchInput in{d.image1, d.image2, d.segment1, d.segment2, cv::Mat()};
+    const std::vector<int> m32 = ant->Match(in).matches, m16 = ant16->Match(in).matches;
+    ASSERT_EQ(m32.size(), m16.size());
+    for (size_t i = 0; i < m32.size(); ++i) same += m32[i] == m16[i];
+    total += static_cast<int64_t>(m32.size());
+  }
+  std::printf("[builtin] bf16: accuracy %.4f, %lld of %lld matches as fp32\n", acc_ant16, static_cast<long long>(same),
+              static_cast<long long>(total));
+  ASSERT_GT(total, 0);
+  EXPECT_GE(static_cast<double>(same) / static_cast<double>(total), 0.98);
+  EXPECT_NEAR(acc_ant16, acc_ant, 0.02);
 }
 
 }  // namespace

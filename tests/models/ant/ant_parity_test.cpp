@@ -102,8 +102,8 @@ TEST(AntParity, MatchesOfficialForward) {
   EXPECT_NEAR(accuracy, 0.45945945382118225, 1e-6);
 }
 
-// bf16 encoder (UseEncoderPrecision): the golden pair's scores stay close to fp32, nearly every
-// match is kept, and switching back to fp32 restores the fp32 results bit for bit.
+// bf16 encoder (UseEncoderPrecision): the golden pair's scores stay close to fp32, every match
+// that is not a tie is kept, and switching back to fp32 restores the fp32 results bit for bit.
 TEST(AntParity, Bf16EncoderCloseToFp32OnGolden) {
   ANIMERUN_REQUIRE_GOLDEN();
   models::ConfigureThreads(2);
@@ -126,12 +126,21 @@ TEST(AntParity, Bf16EncoderCloseToFp32OnGolden) {
   const models::AntOutput bf16 = net->Forward(f0, f1);
   EXPECT_EQ(bf16.scores.scalar_type(), torch::kFloat);  // only the encoder's convolutions run in bf16
   const auto p32 = models::PredictAntMatches(fp32.scores), p16 = models::PredictAntMatches(bf16.scores);
-  const double agree = (p32.matches0 == p16.matches0).to(torch::kDouble).mean().item<double>();
-  // Measured (2-core Zen 4, native bf16): 0.022, 2.2e-4 and no match changed of 37; the
-  // limits allow about twice that (descriptors reach 2.8), and one changed match.
+  // The golden weights are random: their rows of probabilities are nearly flat, and in 4 of
+  // the 37 rows the best column leads the second by less than 1e-4 (3e-5 to 6e-5), a tie at
+  // bf16's precision. A match may change there, nowhere else. (The trained weights keep
+  // every match: builtin_ant_quality_test, `bench ant --weights`.)
+  const torch::Tensor rows32 = p32.probabilities[0].narrow(0, 0, p32.matches0.size(1));
+  const torch::Tensor top2 = std::get<0>(rows32.topk(2, 1));
+  const torch::Tensor decisive = (top2.select(1, 0) - top2.select(1, 1)) >= 1e-4;
+  const torch::Tensor changed = p32.matches0[0] != p16.matches0[0];
+  EXPECT_GE(decisive.sum().item<int64_t>(), 30);  // the check below covers most rows
+  // Measured (2-core Zen 4, native bf16, layer3's products in bf16 by Winograd F(4x4)):
+  // descriptors 0.035, probabilities 8.4e-4, 3 matches changed, all in the tied rows. The
+  // limits allow about 1.5-2.5x that (descriptors reach 2.8).
   ExpectParity("ant_bf16", "segment_desc0", MaxAbsDiff(bf16.segment_desc0, fp32.segment_desc0), 0.05);
   ExpectParity("ant_bf16", "scores_softmax", MaxAbsDiff(p16.probabilities, p32.probabilities), 2e-3);
-  ExpectParity("ant_bf16", "matches_changed", 1.0 - agree, 0.03);
+  ExpectParity("ant_bf16", "decisive_matches_changed", (changed & decisive).sum().item<double>(), 0.0);
   net->UseEncoderPrecision("fp32");
   EXPECT_TRUE(torch::equal(net->Forward(f0, f1).scores, fp32.scores));
   EXPECT_THROW(net->UseEncoderPrecision("fp16"), std::invalid_argument);
