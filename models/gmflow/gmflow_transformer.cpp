@@ -6,6 +6,7 @@
 #include <vector>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "models/common/dnnl_matmul.h"
 
@@ -299,9 +300,14 @@ torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source
   } else {
     message = FullAttention(LinearInference(*q_proj_, source), LinearInference(*k_proj_, target), LinearInference(*v_proj_, target));
   }
+  // The result goes into the message's own buffer where nothing else holds it: each chunk of
+  // the message is read before its rows are written. One whole map less at the peak.
+  const bool reuse = message.sizes().equals(source.sizes()) && message.scalar_type() == source.scalar_type() &&
+                     message.is_contiguous() && message.storage().use_count() == 1 && !message.is_alias_of(source) &&
+                     !message.is_alias_of(target);
   const auto src = source.reshape({-1, source.size(-1)});
   const auto msg = message.view({-1, message.size(-1)});
-  auto out = torch::empty_like(src);
+  auto out = reuse ? msg : torch::empty_like(src);
   for (int64_t r = 0; r < src.size(0); r += kTokens) {
     const int64_t n = std::min(kTokens, src.size(0) - r);
     auto m = norm1_->forward(LinearInference(*merge_, msg.narrow(0, r, n)));
@@ -343,9 +349,10 @@ TransformerBlockImpl::TransformerBlockImpl(int64_t d_model, int64_t ffn_dim_expa
   cross_attn_ffn_ = register_module("cross_attn_ffn", TransformerLayer(d_model, false, ffn_dim_expansion, with_shift));
 }
 
-torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& source, const torch::Tensor& target, int64_t height,
+torch::Tensor TransformerBlockImpl::forward(torch::Tensor source, const torch::Tensor& target, int64_t height,
                                             int64_t width, int64_t attn_num_splits) {
   auto s = self_attn_->forward(source, source, height, width, attn_num_splits);
+  source.reset();
   return cross_attn_ffn_->forward(s, target, height, width, attn_num_splits);
 }
 
@@ -374,7 +381,7 @@ std::pair<torch::Tensor, torch::Tensor> FeatureTransformerImpl::forward(const to
   auto concat0 = torch::cat({f0, f1}, 0);
   auto concat1 = torch::cat({f1, f0}, 0);
   for (const auto& layer : *layers_) {
-    concat0 = layer->as<TransformerBlockImpl>()->forward(concat0, concat1, h, w, attn_num_splits);
+    concat0 = layer->as<TransformerBlockImpl>()->forward(std::move(concat0), concat1, h, w, attn_num_splits);
     auto chunks = concat0.chunk(2, 0);
     concat1 = torch::cat({chunks[1], chunks[0]}, 0);
     if (after_layer) after_layer();
@@ -429,6 +436,27 @@ torch::Tensor FeatureFlowAttentionImpl::ForwardLocal(const torch::Tensor& featur
   const int64_t b = feature0.size(0), c = feature0.size(1), h = feature0.size(2), w = feature0.size(3);
   const int64_t ks = 2 * r + 1;
   auto tokens = feature0.view({b, c, -1}).permute({0, 2, 1});
+  if (!torch::GradMode::is_enabled()) {
+    // Inference: the ks x ks neighbours one offset at a time from zero-padded maps, instead
+    // of unfolding every pixel's neighbourhood (the key windows are 9 x C floats per pixel:
+    // 150 MB at GMFlow-refine's 960x540 refinement scale, its peak). Same zero padding, so
+    // out-of-image neighbours score 0 and carry zero flow, as with unfold.
+    const auto ft = flow.scalar_type();
+    auto query = q_proj_->forward(tokens).to(ft).view({b, h, w, c});
+    auto key = torch::constant_pad_nd(k_proj_->forward(tokens).to(ft).view({b, h, w, c}), {0, 0, r, r, r, r});
+    auto flow_pad = torch::constant_pad_nd(flow.permute({0, 2, 3, 1}), {0, 0, r, r, r, r});  // [b, h+2r, w+2r, 2]
+    auto scores = torch::empty({b, h, w, ks * ks}, query.options());
+    for (int64_t j = 0; j < ks * ks; ++j) {
+      const auto k = key.narrow(1, j / ks, h).narrow(2, j % ks, w);
+      scores.select(3, j).copy_((query * k).sum(-1));
+    }
+    scores.div_(std::sqrt(static_cast<double>(c)));
+    const auto prob = torch::softmax(scores, -1);
+    auto out = torch::zeros({b, h, w, 2}, flow.options());
+    for (int64_t j = 0; j < ks * ks; ++j)
+      out.addcmul_(prob.narrow(3, j, 1), flow_pad.narrow(1, j / ks, h).narrow(2, j % ks, w));
+    return out.permute({0, 3, 1, 2}).contiguous();
+  }
   auto query = q_proj_->forward(tokens).to(flow.scalar_type()).reshape({b * h * w, 1, c});
   // Here (unlike the global path) the key is projected from the feature itself.
   auto key = k_proj_->forward(tokens).to(flow.scalar_type()).permute({0, 2, 1}).reshape({b, c, h, w});

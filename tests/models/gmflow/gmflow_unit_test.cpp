@@ -424,6 +424,24 @@ TEST(GmflowPropagation, ConstantFlowStaysConstant) {
   EXPECT_GT(std::abs(local[0][0][0][0].item<float>() - 3), 1e-4);
 }
 
+// Local propagation in inference (one neighbour offset at a time from zero-padded maps)
+// against the official unfold of whole windows, which grad mode keeps: borders included.
+TEST(GmflowPropagation, InferenceLocalWindowsMatchUnfold) {
+  torch::manual_seed(23);
+  FeatureFlowAttention attn(16);
+  const auto feature = torch::randn({2, 16, 7, 9});
+  const auto flow = torch::randn({2, 2, 7, 9}) * 3;
+  for (int64_t radius : {1, 2}) {
+    const auto want = attn->forward(feature, flow, radius);  // grad mode: unfold
+    ASSERT_TRUE(want.requires_grad());
+    torch::NoGradGuard no_grad;
+    const auto got = attn->forward(feature, flow, radius);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_TRUE(torch::allclose(got, want.detach(), 1e-5, 1e-5))
+        << "radius " << radius << ": max diff " << (got - want.detach()).abs().max().item<float>();
+  }
+}
+
 TEST(GmflowModel, EstimatePadsAnySizeAndUnpads) {
   torch::manual_seed(0);
   for (bool refine : {false, true}) {
