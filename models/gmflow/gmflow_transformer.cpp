@@ -279,9 +279,10 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const t
 // The same layer with its whole-map intermediates bounded (every step after the attention is
 // per token, and the window attention projects its own batches of windows). At the
 // refinement scale of a 960x540 frame a [2, 32640, 128] map is 33 MB; the plain order held
-// about ten of them plus the feed-forward hidden layer (2 x 267 MB), this one four. Chunks of
-// 4096 tokens, the hidden layer activated in place: the feed-forward step holds 17 MB, and
-// GMFlow-refine at 960x540 peaks at 936 MB against 1030 MB with 8192 (no huge pages).
+// about ten of them plus the feed-forward hidden layer (2 x 267 MB), this one three (the result
+// goes into the message's buffer). Chunks of 4096 tokens, the hidden layer activated in place:
+// the feed-forward step holds 17 MB (GMFlow-refine at 960x540: 936 MB peak RSS against 1030 MB
+// with 8192 tokens and a second hidden layer, without huge pages; docs/benchmarks.md).
 torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source, const torch::Tensor& target,
                                                      int64_t height, int64_t width, int64_t attn_num_splits) {
   constexpr int64_t kTokens = 4096;
