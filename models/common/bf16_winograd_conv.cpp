@@ -279,33 +279,17 @@ bool Bf16WinogradAvailable() {
 void Bf16WinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
                               int64_t band_pixels, const BandSink& sink) {
   const char* what = "Bf16WinogradConv3x3Bands";
-  if (blocks.dim() != 4 || blocks.size(3) != 16 || !blocks.is_cpu() || blocks.scalar_type() != torch::kFloat)
-    throw std::invalid_argument(std::string(what) + ": blocks must be a float CPU tensor [C / 16, H, W, 16], got " +
-                                c10::str(blocks.sizes()));
-  const int64_t c = blocks.size(0) * 16;
-  if (weight.dim() != 4 || weight.size(1) != c || weight.size(2) != 3 || weight.size(3) != 3 ||
-      weight.size(0) % 16 != 0 || weight.size(0) == 0 || weight.scalar_type() != torch::kFloat)
-    throw std::invalid_argument(std::string(what) + ": weight " + c10::str(weight.sizes()) + " does not fit " +
-                                std::to_string(c) + " input channels (float [K, C, 3, 3], K a multiple of 16)");
-  const int64_t k = weight.size(0);
-  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != k || bias.scalar_type() != torch::kFloat))
-    throw std::invalid_argument(std::string(what) + ": bias " + c10::str(bias.sizes()) + " does not fit " +
-                                std::to_string(k) + " output channels");
-  if (band_pixels <= 0) throw std::invalid_argument(std::string(what) + ": band_pixels must be > 0");
+  const int64_t k = CheckChannelBlockConv(blocks, weight, bias, what);
+  const int64_t rows = ChannelBlockBandRows(blocks.size(1), blocks.size(2), band_pixels, what);
   if (!Bf16WinogradAvailable()) throw std::runtime_error(std::string(what) + ": this CPU has no AVX-512 BF16");
   torch::NoGradGuard no_grad;
-  const int64_t h = blocks.size(1), w = blocks.size(2);
+  const int64_t c = blocks.size(0) * 16, h = blocks.size(1), w = blocks.size(2);
   if (h == 0 || w == 0) return;
-  const torch::Tensor src = blocks.contiguous();
   const torch::Tensor bs = bias.defined() ? bias.detach().contiguous() : torch::Tensor();
   const std::vector<uint16_t> u = Bf16WinoWeights(weight);
   const int64_t tiles_wide = (w + 3) / 4;
-  const Bf16WinoProblem p{src.data_ptr<float>(), c, k, h, w, tiles_wide, u.data(),
+  const Bf16WinoProblem p{blocks.data_ptr<float>(), c, k, h, w, tiles_wide, u.data(),
                           bs.defined() ? bs.data_ptr<float>() : nullptr};
-  // Equal bands of a multiple of 4 rows (the output tile), as in DnnlWinogradConv3x3Bands.
-  const int64_t max_rows = std::max<int64_t>(4, band_pixels / w / 4 * 4);
-  const int64_t bands = (h + max_rows - 1) / max_rows;
-  const int64_t rows = ((h + bands - 1) / bands + 3) / 4 * 4;
   torch::Tensor out = torch::empty({k / 16, rows, w, 16}, blocks.options());
   const int64_t band_tiles = rows / 4 * tiles_wide, tasks = (band_tiles + kBf16WinoTiles - 1) / kBf16WinoTiles;
   for (int64_t row0 = 0; row0 < h; row0 += rows) {

@@ -25,10 +25,10 @@ bool Bf16WinogradAvailable();
 
 // conv2d(stride 1, padding 1) of blocks [C / 16, H, W, 16] (oneDNN's nChw16c as a float
 // tensor, ToChannelBlocks) with weight [K, C, 3, 3] float and bias [K] or undefined, handed
-// on band by band as DnnlWinogradConv3x3Bands does: sink(out, row0, rows) gets each band's
-// float output [K / 16, R, W, 16], valid in its first `rows` rows, in order; the buffer is
-// reused. C and K multiples of 16, C at most 512. No autograd. Throws std::runtime_error where
-// Bf16WinogradAvailable() is false, std::invalid_argument on other shapes.
+// on band by band as DnnlWinogradConv3x3Bands does (bands of ChannelBlockBandRows rows):
+// sink(out, row0, rows) gets each band's float output [K / 16, R, W, 16], valid in its first
+// `rows` rows, in order; the buffer is reused. No autograd. Throws std::invalid_argument on
+// what CheckChannelBlockConv refuses, std::runtime_error where Bf16WinogradAvailable() is false.
 void Bf16WinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
                               int64_t band_pixels, const BandSink& sink);
 

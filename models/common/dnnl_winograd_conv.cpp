@@ -396,6 +396,28 @@ void CheckBlocks(const at::Tensor& blocks, const char* what) {
 
 }  // namespace
 
+int64_t CheckChannelBlockConv(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
+                              const char* what) {
+  CheckBlocks(blocks, what);
+  const int64_t c = blocks.size(0) * 16;
+  if (weight.dim() != 4 || weight.size(1) != c || weight.size(0) % 16 != 0 || weight.size(0) == 0 ||
+      weight.size(2) != 3 || weight.size(3) != 3 || weight.scalar_type() != torch::kFloat || !weight.is_cpu() ||
+      (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0) || bias.scalar_type() != torch::kFloat ||
+                          !bias.is_cpu())))
+    throw std::invalid_argument(std::string(what) + ": needs float weight [K, " + std::to_string(c) +
+                                ", 3, 3] with K a multiple of 16 and bias [K] on the CPU, got " +
+                                c10::str(weight.sizes()));
+  return weight.size(0);
+}
+
+int64_t ChannelBlockBandRows(int64_t h, int64_t w, int64_t band_pixels, const char* what) {
+  if (band_pixels <= 0) throw std::invalid_argument(std::string(what) + ": band_pixels must be > 0");
+  if (h <= 0 || w <= 0) return 4;
+  const int64_t max_rows = std::max<int64_t>(4, band_pixels / w / 4 * 4);
+  const int64_t bands = (h + max_rows - 1) / max_rows;
+  return ((h + bands - 1) / bands + 3) / 4 * 4;
+}
+
 at::Tensor ToChannelBlocks(const at::Tensor& x) {
   if (x.dim() != 4 || x.size(0) != 1 || x.size(1) % 16 != 0 || !x.is_cpu() || x.scalar_type() != torch::kFloat)
     throw std::invalid_argument("ToChannelBlocks: needs a float CPU map [1, C, H, W] with C a multiple of 16, got " +
@@ -429,16 +451,7 @@ namespace {
 int64_t CheckConvBlocks(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias, const char* what) {
   if (!DnnlWinogradAvailable())
     throw std::runtime_error("Winograd convolution: this build or CPU has no oneDNN Winograd kernels");
-  CheckBlocks(blocks, what);
-  const int64_t c = blocks.size(0) * 16;
-  if (weight.dim() != 4 || weight.size(1) != c || weight.size(0) % 16 != 0 || weight.size(2) != 3 ||
-      weight.size(3) != 3 || weight.scalar_type() != torch::kFloat || !weight.is_cpu() ||
-      (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0) || bias.scalar_type() != torch::kFloat ||
-                          !bias.is_cpu())))
-    throw std::invalid_argument(std::string(what) + ": needs float weight [K, " + std::to_string(c) +
-                                ", 3, 3] with K a multiple of 16 and bias [K] on the CPU, got " +
-                                c10::str(weight.sizes()));
-  return weight.size(0);
+  return CheckChannelBlockConv(blocks, weight, bias, what);
 }
 
 }  // namespace
@@ -461,16 +474,12 @@ at::Tensor DnnlWinogradConv3x3Blocks(const at::Tensor& blocks, const at::Tensor&
 void DnnlWinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
                               int64_t band_pixels, const BandSink& sink) {
   const int64_t k = CheckConvBlocks(blocks, weight, bias, "DnnlWinogradConv3x3Bands");
-  if (band_pixels <= 0) throw std::invalid_argument("DnnlWinogradConv3x3Bands: band_pixels must be > 0");
+  const int64_t rows = ChannelBlockBandRows(blocks.size(1), blocks.size(2), band_pixels, "DnnlWinogradConv3x3Bands");
 #ifdef ANIMERUN_WITH_DNNL
   torch::NoGradGuard no_grad;
   const int64_t cb = blocks.size(0), c = cb * 16, h = blocks.size(1), w = blocks.size(2);
   if (h == 0 || w == 0) return;
-  // Equal bands of a multiple of 4 rows (the output tile), as few as the budget allows; the
-  // last band's rows past the image read zeros and are not handed on.
-  const int64_t max_rows = std::max<int64_t>(4, band_pixels / w / 4 * 4);
-  const int64_t bands = (h + max_rows - 1) / max_rows;
-  const int64_t rows = ((h + bands - 1) / bands + 3) / 4 * 4;
+  // The last band's rows past the image read zeros and are not handed on.
   const Inference inf = GetInference({1, c, k, rows + 2, w, bias.defined(), false, false, weight.data_ptr()}, weight);
   const torch::Tensor bs = bias.defined() ? bias.detach().contiguous() : torch::Tensor();
   const torch::Tensor scratchpad = Scratchpad(inf);
@@ -496,7 +505,7 @@ void DnnlWinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight
     sink(out, row0, std::min(rows, h - row0));
   }
 #else
-  (void)k, (void)sink;
+  (void)k, (void)rows, (void)sink;
 #endif
 }
 

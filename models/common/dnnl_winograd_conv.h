@@ -86,6 +86,17 @@ at::Tensor DnnlWinogradConv3x3Blocks(const at::Tensor& blocks, const at::Tensor&
 // output [K / 16, R, W, 16], valid in its first `rows` rows (image rows row0 ..
 // row0 + rows - 1), in order. The buffer is reused for the next band.
 using BandSink = std::function<void(const at::Tensor& out, int64_t row0, int64_t rows)>;
+
+// What the convolutions in channel blocks (these and Bf16WinogradConv3x3Bands) accept:
+// blocks contiguous float CPU [C / 16, H, W, 16], weight float CPU [K, C, 3, 3] with K a
+// multiple of 16, bias float CPU [K] or undefined. Returns K; std::invalid_argument naming
+// `what` otherwise. Needs no oneDNN.
+int64_t CheckChannelBlockConv(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
+                              const char* what);
+// Rows per band of an h x w map for about band_pixels pixels a band (> 0, else
+// std::invalid_argument naming `what`): equal bands of a multiple of 4 rows (the F(4x4)
+// output tile), as few as the budget allows. The last band may reach past the image.
+int64_t ChannelBlockBandRows(int64_t h, int64_t w, int64_t band_pixels, const char* what);
 void DnnlWinogradConv3x3Bands(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
                               int64_t band_pixels, const BandSink& sink);
 
