@@ -334,13 +334,15 @@ bool AntEncoderImpl::OneDnnLayersApply() const {
 }
 
 void AntEncoderImpl::UsePrecision(ModulePrecision& precision, const std::string& name) {
-  const bool blocks = name == "bf16" && OneDnnLayersApply();
-  if (blocks) {
+  if (name == "bf16" && OneDnnLayersApply()) {
     precision.Use(*layer1_, name);
   } else {
     precision.Use(*this, name);
   }
-  layer3_bf16_ = blocks && Bf16WinogradAvailable();
+}
+
+bool AntEncoderImpl::Layer3ProductsInBf16() const {
+  return layer1_->weight.scalar_type() == torch::kBFloat16 && Bf16WinogradAvailable();
 }
 
 torch::Tensor AntEncoderImpl::ForwardBeforeLayer3(const torch::Tensor& img) {
@@ -402,7 +404,7 @@ torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch
     const BandSink add_sums = [&](const torch::Tensor& band, int64_t row0, int64_t rows) {
       AddSegmentSumsOfBand(band, rows, id + row0 * w, r);
     };
-    if (layer3_bf16_) {
+    if (Layer3ProductsInBf16()) {
       Bf16WinogradConv3x3Bands(x2, layer3_->weight, layer3_->bias, kLayer3BandPixels, add_sums);
     } else {
       DnnlWinogradConv3x3Bands(x2, layer3_->weight, layer3_->bias, kLayer3BandPixels, add_sums);

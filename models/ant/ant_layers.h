@@ -88,13 +88,14 @@ class AntEncoderImpl : public torch::nn::Module {
   // Whether oneDNN's Winograd in channel blocks can run layer2 and layer3 (kBest, kernels
   // available, shapes): SegmentMeans takes it, and bf16 then converts layer1 only.
   bool OneDnnLayersApply() const;
+  // In SegmentMeans' channel-block path: whether layer3's products run in bf16
+  // (Bf16WinogradConv3x3Bands, transforms and sums in fp32). There, layer1 in bf16 is what
+  // UsePrecision("bf16") left; the CPU needs AVX-512 BF16.
+  bool Layer3ProductsInBf16() const;
   torch::Tensor Conv3x3(torch::nn::Conv2d& layer, const torch::Tensor& x);
 
   torch::nn::Conv2d layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
   Convolutions convolutions_ = Convolutions::kBest;
-  // bf16 where layer2 and layer3 run in channel blocks and the CPU has AVX-512 BF16: layer3's
-  // products in bf16 (Bf16WinogradConv3x3Bands), its transforms and sums in fp32.
-  bool layer3_bf16_ = false;
 };
 TORCH_MODULE(AntEncoder);
 
