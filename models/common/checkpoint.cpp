@@ -141,7 +141,8 @@ pk::Value* Reader::OpenZip() {
     if (order != "little") Fail(path_, "byte order '" + order.substr(0, 16) + "' is not supported (only little-endian)");
   }
   const std::string pickle = zip_->ReadString(*pkl);
-  pk::Unpickler up(reinterpret_cast<const uint8_t*>(pickle.data()), pickle.size(), path_ + " (" + pkl->name + ")",
+  // Errors start with the file's name, as every other error of the reader does.
+  pk::Unpickler up(reinterpret_cast<const uint8_t*>(pickle.data()), pickle.size(), path_ + ": " + pkl->name,
                    &arena_, [this](pk::Arena& a, pk::Value* pid) { return PersistentLoad(a, pid, false); });
   return up.Load();
 }

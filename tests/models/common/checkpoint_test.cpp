@@ -250,6 +250,17 @@ TEST(Checkpoint, NotACheckpoint) {
   const std::string single = (dir / "tensor.pt").string();
   test::WriteArchive(single, PickleBuilder().Tensor("0", 4, {4}, {1}).Done(), {{"0", test::FloatBytes(kFour)}});
   EXPECT_TRUE(Contains(LoadError(single), "not a state dict"));
+  // A corrupt data.pkl (its CRC intact): the error starts with the file, then the record,
+  // like every other error of the reader (a fuzzer finding: it started "<file> (archive/...").
+  const std::string cut = (dir / "cut.pth").string();
+  {
+    ZipWriter w(cut);
+    const std::string pkl("\x80\x02}q\x00(X", 7);
+    w.Add("archive/data.pkl", pkl.data(), pkl.size());
+    w.Finish();
+  }
+  const std::string cut_msg = LoadError(cut);
+  EXPECT_EQ(cut_msg.rfind(cut + ": archive/data.pkl: pickle: truncated", 0), 0u) << cut_msg;
 }
 
 }  // namespace
