@@ -79,7 +79,7 @@ int RunBenchFlow(int argc, char** argv) {
             "also run the pair in fp32 (without early stop) and report the mean/max endpoint error of the timed "
             "run against it (the accuracy cost of --precision bf16 or --iters auto)");
   p.AddFlag("--direct-conv", &direct_conv,
-            "CPU fp32: direct 3x3 convolutions as PyTorch's, not oneDNN's Winograd (PWC-Net, GMFlow)");
+            "CPU: direct 3x3 convolutions as PyTorch's, not oneDNN's Winograd (PWC-Net and GMFlow in fp32; GMFlow's backbone also in bf16)");
   p.Add("--peak-gflops", &peak_gflops,
         "the machine's peak GFLOP/s for --precision (from `animerun bench peak`); 0 measures it first (2 s)");
   if (!p.Parse(argc, argv)) return 0;

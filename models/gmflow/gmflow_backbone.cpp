@@ -1,11 +1,44 @@
 #include "models/gmflow/gmflow_backbone.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+
+#include "models/common/channel_block_maps.h"
 
 namespace animerun::models::gmflow {
 
 namespace nn = torch::nn;
+
+namespace {
+
+// A [1, C, H, W] map (float or bf16, any memory format) as float channel blocks, and back.
+at::Tensor BlocksOf(const torch::Tensor& map) { return ChannelBlocksOf(map); }
+torch::Tensor MapOf(const at::Tensor& blocks, torch::ScalarType dtype) { return ChannelsLastOf(blocks, dtype); }
+
+// A 3x3 stride-1 convolution without bias on channel blocks by oneDNN's fp32 Winograd, also
+// for bf16 weights (widened exactly): with fp32 rounding, and faster than oneDNN's bf16 direct
+// kernels. The bf16 Winograd of bf16_winograd_conv.h is faster still, but its rounding,
+// compounded over the 12 layers, moved the flow 4x further from fp32's (docs/benchmarks.md).
+// In bands of about 2^20 / channels pixels: whole 112x256 maps of 96 or 128 channels took
+// oneDNN 2-3x as long as the same map in such bands (30-45 against 13-22 ms on 2 Zen 4 cores).
+at::Tensor Conv3x3Blocks(const at::Tensor& x, const torch::Tensor& weight) {
+  const int64_t h = x.size(1), w = x.size(2), k = weight.size(0);
+  const int64_t band_pixels = std::max<int64_t>((int64_t{1} << 20) / std::max(k, weight.size(1)), 4 * w);
+  at::Tensor out;
+  DnnlWinogradConv3x3Bands(x, weight.to(torch::kFloat), {}, band_pixels,
+                           [&](const at::Tensor& band, int64_t row0, int64_t rows) {
+                             if (row0 == 0 && rows == h && band.size(1) == h) {
+                               out = band;  // one band: its buffer is the output
+                               return;
+                             }
+                             if (!out.defined()) out = torch::empty({k / 16, h, w, 16}, x.options());
+                             out.narrow(1, row0, rows).copy_(band.narrow(1, 0, rows));
+                           });
+  return out;
+}
+
+}  // namespace
 
 torch::Tensor InstanceNorm(const torch::Tensor& x) {
   // Same call F.instance_norm makes (cudnn flag as PyTorch's global default).
@@ -29,6 +62,22 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
   torch::Tensor skip = x;
   if (downsample_) skip = InstanceNorm(downsample_->forward(x));
   return torch::relu(skip + y);
+}
+
+at::Tensor ResidualBlockImpl::ForwardBlocks(const at::Tensor& x) {
+  const auto dtype = conv1_->weight.scalar_type();
+  // The strided convolutions and the 1x1 one read a channels-last map, made once.
+  const torch::Tensor map = conv1_->options.stride()->at(0) != 1 || downsample_ ? MapOf(x, dtype) : torch::Tensor();
+  at::Tensor y = conv1_->options.stride()->at(0) == 1 ? Conv3x3Blocks(x, conv1_->weight) : BlocksOf(conv1_->forward(map));
+  InstanceNormBlocksInPlace(y, /*relu=*/true);
+  y = Conv3x3Blocks(y, conv2_->weight);
+  at::Tensor skip = x;
+  if (downsample_) {
+    skip = BlocksOf(downsample_->forward(map));
+    InstanceNormBlocksInPlace(skip, /*relu=*/false);
+  }
+  InstanceNormReluAddReluInPlace(y, skip);
+  return y;
 }
 
 std::pair<int64_t, int64_t> ResidualBlockImpl::CountFlops(FlopCount& count, int64_t batch, int64_t h,
@@ -92,7 +141,43 @@ std::vector<std::pair<int64_t, int64_t>> CnnEncoderImpl::CountFlops(FlopCount& c
   return out;
 }
 
+bool CnnEncoderImpl::BlocksApply(const torch::Tensor& x) const {
+  const auto dtype = conv1_->weight.scalar_type();
+  return !torch::GradMode::is_enabled() && x.is_cpu() && x.dim() == 4 && x.size(0) > 0 && x.scalar_type() == dtype &&
+         (dtype == torch::kFloat || dtype == torch::kBFloat16) && WinogradInferenceEnabled() && DnnlWinogradAvailable();
+}
+
+std::vector<torch::Tensor> CnnEncoderImpl::ForwardBlocks(const torch::Tensor& img) {
+  const auto dtype = conv1_->weight.scalar_type();
+  at::Tensor x = BlocksOf(conv1_->forward(img.contiguous(torch::MemoryFormat::ChannelsLast)));
+  InstanceNormBlocksInPlace(x, /*relu=*/true);
+  for (const auto& layer : {layer1_, layer2_, layer3_})
+    for (const auto& block : layer->children()) x = block->as<ResidualBlockImpl>()->ForwardBlocks(x);
+  torch::Tensor out = conv2_->forward(MapOf(x, dtype)).contiguous();
+  if (num_branch_ == 1) return {out};
+  std::vector<torch::Tensor> scales;
+  for (size_t i = 0; i < trident_conv_->strides().size(); ++i) {
+    const int64_t s = trident_conv_->strides()[i];
+    const torch::Tensor& w = trident_conv_->weight();
+    scales.push_back(s == 1 ? MapOf(Conv3x3Blocks(BlocksOf(out), w), dtype).contiguous()
+                            : torch::conv2d(out, w, {}, s, 1, 1, 1));
+  }
+  return scales;
+}
+
 std::vector<torch::Tensor> CnnEncoderImpl::forward(const torch::Tensor& input) {
+  if (BlocksApply(input)) {
+    // The norms are per image, so images one at a time give the same features.
+    std::vector<std::vector<torch::Tensor>> per_image;
+    for (int64_t i = 0; i < input.size(0); ++i) per_image.push_back(ForwardBlocks(input.narrow(0, i, 1)));
+    std::vector<torch::Tensor> out;
+    for (size_t s = 0; s < per_image[0].size(); ++s) {
+      std::vector<torch::Tensor> parts;
+      for (const auto& p : per_image) parts.push_back(p[s]);
+      out.push_back(parts.size() == 1 ? parts[0] : torch::cat(parts, 0));
+    }
+    return out;
+  }
   auto x = torch::relu(InstanceNorm(conv1_->forward(input)));
   x = layer1_->forward(x);
   x = layer2_->forward(x);

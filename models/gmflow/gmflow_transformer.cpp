@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "models/common/bf16_rows.h"
 #include "models/common/dnnl_matmul.h"
 
 namespace animerun::models::gmflow {
@@ -283,6 +284,22 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const t
 // goes into the message's buffer). Chunks of 4096 tokens, the hidden layer activated in place:
 // the feed-forward step holds 17 MB (GMFlow-refine at 960x540: 936 MB peak RSS against 1030 MB
 // with 8192 tokens and a second hidden layer, without huge pages; docs/benchmarks.md).
+namespace {
+
+// norm.forward(x), or residual + norm.forward(x) where residual is defined; bf16 rows by
+// Bf16LayerNorm (fp32 arithmetic, one pass), anything else through LibTorch.
+torch::Tensor LayerNormInference(nn::LayerNormImpl& norm, const torch::Tensor& x,
+                                 const torch::Tensor& residual = {}) {
+  const auto& o = norm.options;
+  if (Bf16RowsApply(x) && o.normalized_shape().size() == 1 && o.elementwise_affine() &&
+      (!residual.defined() || Bf16RowsApply(residual)))
+    return Bf16LayerNorm(x, norm.weight, norm.bias, o.eps(), residual);
+  auto y = norm.forward(x);
+  return residual.defined() ? residual + y : y;
+}
+
+}  // namespace
+
 torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source, const torch::Tensor& target,
                                                      int64_t height, int64_t width, int64_t attn_num_splits) {
   constexpr int64_t kTokens = 4096;
@@ -311,7 +328,7 @@ torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source
   auto out = reuse ? msg : torch::empty_like(src);
   for (int64_t r = 0; r < src.size(0); r += kTokens) {
     const int64_t n = std::min(kTokens, src.size(0) - r);
-    auto m = norm1_->forward(LinearInference(*merge_, msg.narrow(0, r, n)));
+    auto m = LayerNormInference(*norm1_, LinearInference(*merge_, msg.narrow(0, r, n)));
     if (!no_ffn_) {
       // mlp_'s layers one by one, its linear ones through LinearInference.
       m = torch::cat({src.narrow(0, r, n), m}, -1);
@@ -321,10 +338,19 @@ torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source
           m = LinearInference(*linear, m);
         } else if (const auto* gelu = layer.ptr()->as<nn::GELUImpl>()) {
           // In place: the hidden layer is the chunk's largest tensor (kTokens x 4C).
-          at::gelu_(m, gelu->options.approximate());
+          if (Bf16RowsApply(m)) {
+            Bf16GeluInPlace(m, gelu->options.approximate() == "tanh");
+          } else {
+            at::gelu_(m, gelu->options.approximate());
+          }
         } else {
           m = layer.forward(m);
         }
+      }
+      if (Bf16RowsApply(m) && src.is_contiguous()) {
+        // The residual sum in the same pass, rounded once.
+        out.narrow(0, r, n).copy_(LayerNormInference(*norm2_, m, src.narrow(0, r, n)));
+        continue;
       }
       m = norm2_->forward(m);
     }

@@ -15,6 +15,7 @@
 
 #include <torch/torch.h>
 
+#include "models/common/dnnl_winograd_conv.h"
 #include "models/gmflow/gmflow.h"
 #include "models/gmflow/gmflow_matching.h"
 #include "models/gmflow/gmflow_transformer.h"
@@ -332,6 +333,38 @@ TEST(GmflowBackbone, EachImageOfABatchIsEncodedOnItsOwn) {
   ASSERT_EQ(both.size(), 2u);
   for (size_t i = 0; i < both.size(); ++i) {
     EXPECT_TRUE(torch::allclose(both[i], torch::cat({f0[i], f1[i]}, 0), 1e-5, 1e-5)) << "scale " << i;
+  }
+}
+
+// Inference takes the channel-block path (oneDNN's Winograd, fused norms) where the build has
+// it; SetWinogradInference(false) gives LibTorch's layers, the reference. Odd sizes (maps
+// whose height is not a multiple of the Winograd tile), a batch, both scale counts.
+TEST(GmflowBackbone, ChannelBlockInferenceMatchesLibTorchLayers) {
+  if (!DnnlWinogradAvailable()) GTEST_SKIP() << "no oneDNN Winograd in this build or on this CPU";
+  for (int scales : {1, 2}) {
+    torch::manual_seed(23 + scales);
+    CnnEncoder encoder(128, scales);
+    torch::NoGradGuard no_grad;
+    const auto x = torch::randn({2, 3, 66, 98});
+    const auto blocks = encoder->forward(x);
+    SetWinogradInference(false);
+    const auto libtorch = encoder->forward(x);
+    encoder->to(torch::kBFloat16);
+    const auto bf16_libtorch = encoder->forward(x.to(torch::kBFloat16));
+    SetWinogradInference(true);
+    const auto bf16_blocks = encoder->forward(x.to(torch::kBFloat16));
+    ASSERT_EQ(blocks.size(), static_cast<size_t>(scales));
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      ASSERT_TRUE(blocks[i].sizes().equals(libtorch[i].sizes()));
+      EXPECT_LT((blocks[i] - libtorch[i]).abs().max().item<double>(), 1e-4) << "scale " << i;
+      // bf16 weights: the blocks path convolves in fp32 (bf16 widens exactly), so it stays
+      // closer to fp32 than LibTorch's bf16 layers.
+      EXPECT_EQ(bf16_blocks[i].scalar_type(), torch::kBFloat16);
+      const double err_blocks = (bf16_blocks[i].to(torch::kFloat) - libtorch[i]).abs().mean().item<double>();
+      const double err_libtorch = (bf16_libtorch[i].to(torch::kFloat) - libtorch[i]).abs().mean().item<double>();
+      EXPECT_LT(err_blocks, err_libtorch) << "scale " << i;
+      EXPECT_GT(err_blocks, 0.0) << "the bf16 weights and output rounding show";
+    }
   }
 }
 
