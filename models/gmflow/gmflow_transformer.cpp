@@ -10,6 +10,7 @@
 
 #include "models/common/bf16_rows.h"
 #include "models/common/dnnl_matmul.h"
+#include "models/common/row_softmax.h"
 
 namespace animerun::models::gmflow {
 
@@ -67,6 +68,10 @@ torch::Tensor SoftmaxAttention(const torch::Tensor& q, const torch::Tensor& kt, 
   const bool grad = torch::GradMode::is_enabled() && (q.requires_grad() || kt.requires_grad() || v.requires_grad());
   auto one_pass = [&](const torch::Tensor& qc, const torch::Tensor& ktc, const torch::Tensor& vc) {
     auto scores = CpuMatmul(qc, ktc);
+    if (!grad && RowSoftmaxApplies(scores)) {
+      RowSoftmaxInPlace(scores, scale);  // the division and softmax in one pass (row_softmax.h)
+      return CpuMatmul(scores, vc);
+    }
     scores = grad ? scores / scale : scores.div_(scale);
     return CpuMatmul(torch::softmax(scores, -1), vc);
   };
