@@ -1,5 +1,6 @@
 #include "models/ant/ant_layers.h"
 #include "models/common/bf16_winograd_conv.h"
+#include "models/common/cpu_clones.h"
 #include "models/common/dnnl_winograd_conv.h"
 #include "models/common/memory_format.h"
 #include "models/common/module_precision.h"
@@ -120,18 +121,13 @@ void InstanceNormChannelsLast(const torch::Tensor& x, torch::Tensor& out, bool r
 
 void InstanceNormChannelsLastInPlace(torch::Tensor& x, bool relu) { InstanceNormChannelsLast<float>(x, x, relu); }
 
-// One copy per instruction set of the loops below (GCC's target_clones).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ANIMERUN_ANT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ANIMERUN_ANT_CLONES
-#endif
+// One copy per instruction set of the loops below (GCC's target_clones, cpu_clones.h).
 
 // AntInstanceNorm in place over the last dimension of a float CPU [B, C, N] tensor whose
 // rows are contiguous (the graph network's [1, 2d, n0] halves of a [1, 2d, n0 + n1] map):
 // the generic path's five tensor operations per call cost more than their arithmetic on
 // 400 points. Mean, then the centred sum of squares, in double, per row.
-ANIMERUN_ANT_CLONES void NormaliseRow(float* row, int64_t n, bool relu) {
+ANIMERUN_CPU_CLONES void NormaliseRow(float* row, int64_t n, bool relu) {
   constexpr int kAcc = 8;  // independent partial sums, so the additions pipeline
   double acc[kAcc] = {};
   int64_t j = 0;
@@ -180,7 +176,7 @@ void InstanceNormChannelBlocksInPlace(torch::Tensor& blocks, bool relu) {
 // the block's channel sums and sums of squares, in double. One thread per channel block,
 // pixels in order: the sums do not depend on the thread count. Segments are runs of pixels
 // along a row, so a run is summed in registers and added to its segment's row once.
-ANIMERUN_ANT_CLONES void SumBlockBySegment(const float* x, const int64_t* id, int64_t pixels, int64_t stride,
+ANIMERUN_CPU_CLONES void SumBlockBySegment(const float* x, const int64_t* id, int64_t pixels, int64_t stride,
                                            double* sums, double* sum, double* sum_sq) {
   double total[16] = {}, total_sq[16] = {};
   for (int64_t p = 0; p < pixels;) {
@@ -625,4 +621,3 @@ std::pair<torch::Tensor, torch::Tensor> AntAttentionalGnnImpl::forward(torch::Te
 
 }  // namespace animerun::models
 
-#undef ANIMERUN_ANT_CLONES

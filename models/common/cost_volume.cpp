@@ -7,24 +7,21 @@
 #include <stdexcept>
 #include <vector>
 
+#include "models/common/cpu_clones.h"
+
 namespace animerun::models {
 
 namespace {
 
-// One copy per instruction set, picked when the program loads: the row loops below are
-// plain multiply-adds over contiguous floats that the compiler vectorises for each.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ANIMERUN_CORR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ANIMERUN_CORR_CLONES
-#endif
+// One copy per instruction set, picked when the program loads (cpu_clones.h): the row loops
+// below are plain multiply-adds over contiguous floats that the compiler vectorises for each.
 
 // The valid x range of displacement dx in a row of w: x and x + dx both inside.
 inline int64_t XBegin(int64_t dx) { return std::max<int64_t>(0, -dx); }
 inline int64_t XEnd(int64_t dx, int64_t w) { return std::min<int64_t>(w, w - dx); }
 
 // acc[dx][x] += a[x] * t[x + dx] for the 2r+1 dx of one dy (acc: 2r+1 rows of w).
-ANIMERUN_CORR_CLONES void ForwardRow(const float* a, const float* t, int64_t w, int64_t r, float* acc) {
+ANIMERUN_CPU_CLONES void ForwardRow(const float* a, const float* t, int64_t w, int64_t r, float* acc) {
   for (int64_t dx = -r; dx <= r; ++dx) {
     float* o = acc + (dx + r) * w;
     const float* ts = t + dx;
@@ -33,7 +30,7 @@ ANIMERUN_CORR_CLONES void ForwardRow(const float* a, const float* t, int64_t w, 
 }
 
 // d one: ga[x] += g[dx][x] * t[x + dx] over the 2r+1 dx of one dy (g: 2r+1 rows, stride gs).
-ANIMERUN_CORR_CLONES void GradOneRow(const float* g, int64_t gs, const float* t, int64_t w, int64_t r, float* ga) {
+ANIMERUN_CPU_CLONES void GradOneRow(const float* g, int64_t gs, const float* t, int64_t w, int64_t r, float* ga) {
   for (int64_t dx = -r; dx <= r; ++dx) {
     const float* gd = g + (dx + r) * gs;
     const float* ts = t + dx;
@@ -42,7 +39,7 @@ ANIMERUN_CORR_CLONES void GradOneRow(const float* g, int64_t gs, const float* t,
 }
 
 // d two at row y + dy: gt[x + dx] += g[dx][x] * a[x] over the 2r+1 dx of one dy.
-ANIMERUN_CORR_CLONES void GradTwoRow(const float* g, int64_t gs, const float* a, int64_t w, int64_t r, float* gt) {
+ANIMERUN_CPU_CLONES void GradTwoRow(const float* g, int64_t gs, const float* a, int64_t w, int64_t r, float* gt) {
   for (int64_t dx = -r; dx <= r; ++dx) {
     const float* gd = g + (dx + r) * gs;
     float* o = gt + dx;

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/common/cpu_clones.h"
+
 // The transforms pass 16-float vectors between always-inlined helpers; GCC warns that such
 // values change the ABI without AVX-512, which never applies to inlined code.
 #pragma GCC diagnostic push
@@ -255,37 +257,31 @@ ANIMERUN_ALWAYS_INLINE void TransformOutputBody(const float* m, const float* bia
 }
 
 // One copy of each transform per instruction set, picked when the program loads (GCC's
-// target_clones): AVX-512 where the CPU has it, AVX2, or the x86-64 baseline.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ANIMERUN_WINOGRAD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ANIMERUN_WINOGRAD_CLONES
-#endif
-
-ANIMERUN_WINOGRAD_CLONES void TransformInput2(const float* x, int64_t h, int64_t w, int64_t c, int64_t tiles_w,
+// target_clones, cpu_clones.h): AVX-512 where the CPU has it, AVX2, or the x86-64 baseline.
+ANIMERUN_CPU_CLONES void TransformInput2(const float* x, int64_t h, int64_t w, int64_t c, int64_t tiles_w,
                                               int64_t t0, int64_t begin, int64_t end, float* v) {
   TransformInputBody<2>(x, h, w, c, tiles_w, t0, begin, end, v);
 }
-ANIMERUN_WINOGRAD_CLONES void TransformInput4(const float* x, int64_t h, int64_t w, int64_t c, int64_t tiles_w,
+ANIMERUN_CPU_CLONES void TransformInput4(const float* x, int64_t h, int64_t w, int64_t c, int64_t tiles_w,
                                               int64_t t0, int64_t begin, int64_t end, float* v) {
   TransformInputBody<4>(x, h, w, c, tiles_w, t0, begin, end, v);
 }
-ANIMERUN_WINOGRAD_CLONES void TransformOutput2(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+ANIMERUN_CPU_CLONES void TransformOutput2(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
                                                int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin,
                                                int64_t end, const StoreSink& sink) {
   TransformOutputBody<2>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, sink);
 }
-ANIMERUN_WINOGRAD_CLONES void TransformOutput4(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+ANIMERUN_CPU_CLONES void TransformOutput4(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
                                                int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin,
                                                int64_t end, const StoreSink& sink) {
   TransformOutputBody<4>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, sink);
 }
-ANIMERUN_WINOGRAD_CLONES void TransformPool2(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+ANIMERUN_CPU_CLONES void TransformPool2(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
                                              int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin, int64_t end,
                                              const PoolSink& sink) {
   TransformOutputBody<2>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, sink);
 }
-ANIMERUN_WINOGRAD_CLONES void TransformPool4(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
+ANIMERUN_CPU_CLONES void TransformPool4(const float* m, const float* bias, int64_t h, int64_t w, int64_t k,
                                              int64_t out_k, int64_t tiles_w, int64_t t0, int64_t begin, int64_t end,
                                              const PoolSink& sink) {
   TransformOutputBody<4>(m, bias, h, w, k, out_k, tiles_w, t0, begin, end, sink);
@@ -421,5 +417,4 @@ WinogradSegmentSums WinogradConv3x3SegmentSums(const torch::Tensor& x, const tor
 }  // namespace animerun::models
 
 #undef ANIMERUN_ALWAYS_INLINE
-#undef ANIMERUN_WINOGRAD_CLONES
 #pragma GCC diagnostic pop
