@@ -35,7 +35,7 @@ at::Tensor Conv3x3Blocks(const at::Tensor& x, const torch::Tensor& weight) {
                              if (!out.defined()) out = torch::empty({k / 16, h, w, 16}, x.options());
                              out.narrow(1, row0, rows).copy_(band.narrow(1, 0, rows));
                            });
-  return out;
+  return out.defined() ? out : torch::empty({k / 16, h, w, 16}, x.options());  // an empty map: no band
 }
 
 }  // namespace
