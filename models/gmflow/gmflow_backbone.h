@@ -20,7 +20,7 @@ class ResidualBlockImpl : public torch::nn::Module {
  public:
   ResidualBlockImpl(int64_t in_planes, int64_t planes, int64_t stride);
   torch::Tensor forward(const torch::Tensor& x);
-  // CPU bf16 inference on one image in float channel blocks [C / 16, H, W, 16] (see
+  // CPU inference on one image in float channel blocks [C / 16, H, W, 16] (see
   // CnnEncoderImpl::forward): returns the block's output in the same layout.
   at::Tensor ForwardBlocks(const at::Tensor& x);
   std::pair<int64_t, int64_t> CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
@@ -52,8 +52,9 @@ class CnnEncoderImpl : public torch::nn::Module {
  public:
   CnnEncoderImpl(int64_t output_dim, int num_output_scales);
   // Features from high to low resolution: [1/8] for one scale, [1/4, 1/8] for two.
-  // In CPU bf16 inference (bf16 weights, no autograd, a CPU with AVX-512 BF16, Winograd
-  // inference on), images go one at a time through ForwardBlocks; else LibTorch's layers.
+  // In CPU inference (fp32 or bf16 weights and input, no autograd, oneDNN's Winograd in this
+  // build and CPU, SetWinogradInference on), images go one at a time through ForwardBlocks;
+  // else LibTorch's layers.
   std::vector<torch::Tensor> forward(const torch::Tensor& x);
   // Counts its convolutions on [batch, 3, h, w]; returns the feature sizes, high to low.
   std::vector<std::pair<int64_t, int64_t>> CountFlops(FlopCount& count, int64_t batch, int64_t h, int64_t w) const;
@@ -61,10 +62,11 @@ class CnnEncoderImpl : public torch::nn::Module {
  private:
   torch::nn::Sequential MakeLayer(int64_t dim, int64_t stride);
   bool BlocksApply(const torch::Tensor& x) const;
-  // One image [1, 3, H, W] bf16: the stride-1 3x3 convolutions by Bf16WinogradConv3x3Bands
-  // (4x fewer multiplies than oneDNN's direct bf16 kernels, fp32 transforms), the maps
-  // between them in float channel blocks with instance norm, ReLU and residual sums fused
-  // (channel_block_maps.h); the 7x7, stride-2 and 1x1 convolutions through LibTorch in bf16.
+  // One image [1, 3, H, W] in the weights' dtype: the stride-1 3x3 convolutions by oneDNN's
+  // fp32 Winograd in bands (also for bf16 weights: faster than its bf16 direct kernels), the
+  // maps between them in float channel blocks with instance norm, ReLU and residual sums fused
+  // (channel_block_maps.h); the 7x7, stride-2 and 1x1 convolutions through LibTorch in the
+  // weights' dtype, channels-last.
   std::vector<torch::Tensor> ForwardBlocks(const torch::Tensor& img);
 
   int num_branch_;
