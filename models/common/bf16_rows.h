@@ -2,6 +2,9 @@
 // layer norm and GELU in fp32 arithmetic, one pass over the rows each. LibTorch 1.13's bf16
 // layer norm took 9x its fp32 time ([14336, 128]: 8.2 against 0.92 ms on 2 Zen 4 cores) and
 // its bf16 GELU about 5 ns an element; GMFlow at 448x1024 spent 169 and 215 ms in them.
+// The 1.13 bf16 layer norm is also inexact: on [4096, 128] rows of mean 50 its largest error
+// against double is 0.90, this one's 0.016 (the output's own bf16 rounding); the GELU gives
+// LibTorch's bits.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -13,8 +13,12 @@ namespace {
 constexpr Bf16Limits kGmflowLimits{0.1, 0.3};        // measured mean 0.055, max 0.145
 constexpr Bf16Limits kGmflowEmulated{1.5, 2.5};      // no bf16 hardware: measured mean 0.73, max 1.18
 // Refinement warps with the coarse flow and matches locally again, which amplifies the
-// bf16 differences of the first scale: measured mean 0.13, max 0.80 (flows of ~10 px).
-constexpr Bf16Limits kGmflowRefineLimits{0.25, 1.6};
+// bf16 differences of the first scale, and with the golden (random) weights the amount is
+// chaotic: measured means 0.06-0.15 (Debian build) and 0.10-0.25 (pip LibTorch 2.15 build)
+// over kernel variants of equal or better accuracy per operation. Rounding the residual sum
+// once instead of twice in the bf16 layer norm moved dev_b from 0.18 to 0.25 on 2.15.
+// Maxima 0.57-0.95 (flows of ~10 px).
+constexpr Bf16Limits kGmflowRefineLimits{0.4, 1.6};
 constexpr Bf16Limits kGmflowRefineEmulated{2.0, 8.0};  // no bf16 hardware: measured mean 0.97, max 4.03
 
 TEST(GmflowPrecision, Bf16CloseToFp32OnGolden) {
