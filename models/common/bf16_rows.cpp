@@ -9,26 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "models/common/bf16_bits.h"
 #include "models/common/cpu_clones.h"
 
 namespace animerun::models {
 namespace {
-
-// bf16 <-> float as bit operations the compiler vectorises; rounding to nearest even as
-// c10::BFloat16 does (NaN kept NaN).
-inline float Widen(uint16_t b) {
-  const uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-inline uint16_t Narrow(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
-}
 
 // Sums of 16 lanes, so that the compiler vectorises the reductions without reassociating.
 inline float Sum16(const float* acc) {
@@ -43,11 +28,11 @@ ANIMERUN_CPU_CLONES void NormRow(const uint16_t* x, const uint16_t* residual, co
   int64_t k = 0;
   for (; k + 16 <= c; k += 16)
     for (int j = 0; j < 16; ++j) {
-      tmp[k + j] = Widen(x[k + j]);
+      tmp[k + j] = Bf16BitsToFloat(x[k + j]);
       acc[j] += tmp[k + j];
     }
   for (; k < c; ++k) {
-    tmp[k] = Widen(x[k]);
+    tmp[k] = Bf16BitsToFloat(x[k]);
     acc[0] += tmp[k];
   }
   const float mean = Sum16(acc) / static_cast<float>(c);
@@ -57,9 +42,9 @@ ANIMERUN_CPU_CLONES void NormRow(const uint16_t* x, const uint16_t* residual, co
   for (; k < c; ++k) sq[0] += (tmp[k] - mean) * (tmp[k] - mean);
   const float inv = 1.0f / std::sqrt(Sum16(sq) / static_cast<float>(c) + eps);
   if (residual) {
-    for (k = 0; k < c; ++k) out[k] = Narrow(Widen(residual[k]) + (tmp[k] - mean) * inv * w[k] + b[k]);
+    for (k = 0; k < c; ++k) out[k] = FloatToBf16Bits(Bf16BitsToFloat(residual[k]) + (tmp[k] - mean) * inv * w[k] + b[k]);
   } else {
-    for (k = 0; k < c; ++k) out[k] = Narrow((tmp[k] - mean) * inv * w[k] + b[k]);
+    for (k = 0; k < c; ++k) out[k] = FloatToBf16Bits((tmp[k] - mean) * inv * w[k] + b[k]);
   }
 }
 
@@ -97,13 +82,13 @@ inline float Erf(float x) {
 ANIMERUN_CPU_CLONES void GeluRange(uint16_t* x, int64_t n, bool tanh_form) {
   if (tanh_form) {
     for (int64_t i = 0; i < n; ++i) {
-      const float v = Widen(x[i]);
-      x[i] = Narrow(0.5f * v * (1.0f + std::tanh(0.7978845608f * (v + 0.044715f * v * v * v))));
+      const float v = Bf16BitsToFloat(x[i]);
+      x[i] = FloatToBf16Bits(0.5f * v * (1.0f + std::tanh(0.7978845608f * (v + 0.044715f * v * v * v))));
     }
   } else {
     for (int64_t i = 0; i < n; ++i) {
-      const float v = Widen(x[i]);
-      x[i] = Narrow(0.5f * v * (1.0f + Erf(v * 0.70710678118f)));
+      const float v = Bf16BitsToFloat(x[i]);
+      x[i] = FloatToBf16Bits(0.5f * v * (1.0f + Erf(v * 0.70710678118f)));
     }
   }
 }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/bf16_bits.h"
+
 namespace animerun::models {
 
 namespace {
@@ -36,15 +38,6 @@ static_assert(kBf16WinoTiles % kBf16WinoRows == 0);
 
 #define ANIMERUN_BF16_WINO_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-// float -> bf16 bits, rounded to nearest even (as the vector conversion does).
-uint16_t Bf16WinoRound(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);  // NaN stays NaN
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
-}
-
 // The transformed weights U = G g G^T, in bf16, laid out for the dot-product instruction:
 // [36][C / 2][K][2], the two channels of a pair next to each other for every output channel.
 std::vector<uint16_t> Bf16WinoWeights(const torch::Tensor& weight) {
@@ -68,7 +61,7 @@ std::vector<uint16_t> Bf16WinoWeights(const torch::Tensor& weight) {
         for (int b = 0; b < kBf16WinoAlpha; ++b) {
           const double v = gf[a][0] * kG[b][0] + gf[a][1] * kG[b][1] + gf[a][2] * kG[b][2];
           u[static_cast<size_t>(((a * kBf16WinoAlpha + b) * (c / 2) + ci / 2) * k * 2 + ko * 2 + ci % 2)] =
-              Bf16WinoRound(static_cast<float>(v));
+              FloatToBf16Bits(static_cast<float>(v));
         }
       }
     }

@@ -4,12 +4,12 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "models/common/bf16_bits.h"
 #include "models/common/cpu_clones.h"
 #include "models/common/dnnl_winograd_conv.h"
 
@@ -17,12 +17,6 @@ namespace animerun::models {
 namespace {
 
 constexpr double kEps = 1e-5;
-
-void CheckBlockMap(const at::Tensor& x, const char* what) {
-  if (x.dim() != 4 || x.size(3) != 16 || !x.is_cpu() || x.scalar_type() != at::kFloat || !x.is_contiguous())
-    throw std::invalid_argument(std::string(what) + ": needs contiguous float CPU channel blocks [C / 16, H, W, 16], got " +
-                                c10::str(x.sizes()));
-}
 
 // The sums and sums of squares of one row of one channel block (w pixels of 16 lanes).
 ANIMERUN_CPU_CLONES void RowSums(const float* x, int64_t w, double* sum, double* sum_sq) {
@@ -81,30 +75,16 @@ void Statistics(const at::Tensor& x, std::vector<float>* mean, std::vector<float
     }
 }
 
-inline float WidenBf16(uint16_t b) {
-  const uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-inline uint16_t RoundBf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);  // NaN stays NaN
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
-}
-
 // One pixel's C channels (channels-last) to 16 lanes of each of the cb blocks, and back.
 ANIMERUN_CPU_CLONES void PixelsToBlocks(const uint16_t* in, int64_t pixels, int64_t cb, int64_t plane, float* out) {
   for (int64_t p = 0; p < pixels; ++p)
     for (int64_t b = 0; b < cb; ++b)
-      for (int j = 0; j < 16; ++j) out[b * plane + p * 16 + j] = WidenBf16(in[p * cb * 16 + b * 16 + j]);
+      for (int j = 0; j < 16; ++j) out[b * plane + p * 16 + j] = Bf16BitsToFloat(in[p * cb * 16 + b * 16 + j]);
 }
 ANIMERUN_CPU_CLONES void BlocksToPixels(const float* in, int64_t pixels, int64_t cb, int64_t plane, uint16_t* out) {
   for (int64_t p = 0; p < pixels; ++p)
     for (int64_t b = 0; b < cb; ++b)
-      for (int j = 0; j < 16; ++j) out[p * cb * 16 + b * 16 + j] = RoundBf16(in[b * plane + p * 16 + j]);
+      for (int j = 0; j < 16; ++j) out[p * cb * 16 + b * 16 + j] = FloatToBf16Bits(in[b * plane + p * 16 + j]);
 }
 
 }  // namespace
@@ -127,7 +107,7 @@ at::Tensor ChannelBlocksOf(const at::Tensor& map) {
 }
 
 at::Tensor ChannelsLastOf(const at::Tensor& blocks, at::ScalarType dtype) {
-  CheckBlockMap(blocks, "ChannelsLastOf");
+  CheckChannelBlocks(blocks, "ChannelsLastOf");
   if (dtype == at::kFloat) return FromChannelBlocks(blocks);
   if (dtype != at::kBFloat16)
     throw std::invalid_argument("ChannelsLastOf: float or bf16 only, not " + std::string(c10::toString(dtype)));
@@ -142,7 +122,7 @@ at::Tensor ChannelsLastOf(const at::Tensor& blocks, at::ScalarType dtype) {
 }
 
 void InstanceNormBlocksInPlace(at::Tensor& blocks, bool relu) {
-  CheckBlockMap(blocks, "InstanceNormBlocksInPlace");
+  CheckChannelBlocks(blocks, "InstanceNormBlocksInPlace");
   std::vector<float> mean, scale;
   Statistics(blocks, &mean, &scale);
   const int64_t h = blocks.size(1), w = blocks.size(2);
@@ -153,8 +133,8 @@ void InstanceNormBlocksInPlace(at::Tensor& blocks, bool relu) {
 }
 
 void InstanceNormReluAddReluInPlace(at::Tensor& y, const at::Tensor& skip) {
-  CheckBlockMap(y, "InstanceNormReluAddReluInPlace");
-  CheckBlockMap(skip, "InstanceNormReluAddReluInPlace");
+  CheckChannelBlocks(y, "InstanceNormReluAddReluInPlace");
+  CheckChannelBlocks(skip, "InstanceNormReluAddReluInPlace");
   if (!skip.sizes().equals(y.sizes()))
     throw std::invalid_argument("InstanceNormReluAddReluInPlace: skip " + c10::str(skip.sizes()) + " differs from " +
                                 c10::str(y.sizes()));

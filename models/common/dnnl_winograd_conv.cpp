@@ -384,9 +384,7 @@ bool DnnlWinogradBlocksApply(const at::Tensor& weight) {
          weight.size(1) % 16 == 0 && weight.size(2) == 3 && weight.size(3) == 3;
 }
 
-namespace {
-
-void CheckBlocks(const at::Tensor& blocks, const char* what) {
+void CheckChannelBlocks(const at::Tensor& blocks, const char* what) {
   if (blocks.dim() != 4 || blocks.size(3) != 16 || !blocks.is_cpu() || blocks.scalar_type() != torch::kFloat ||
       !blocks.is_contiguous())
     throw std::invalid_argument(std::string(what) +
@@ -394,11 +392,9 @@ void CheckBlocks(const at::Tensor& blocks, const char* what) {
                                 c10::str(blocks.sizes()));
 }
 
-}  // namespace
-
 int64_t CheckChannelBlockConv(const at::Tensor& blocks, const at::Tensor& weight, const at::Tensor& bias,
                               const char* what) {
-  CheckBlocks(blocks, what);
+  CheckChannelBlocks(blocks, what);
   const int64_t c = blocks.size(0) * 16;
   if (weight.dim() != 4 || weight.size(1) != c || weight.size(0) % 16 != 0 || weight.size(0) == 0 ||
       weight.size(2) != 3 || weight.size(3) != 3 || weight.scalar_type() != torch::kFloat || !weight.is_cpu() ||
@@ -440,7 +436,7 @@ at::Tensor ToChannelBlocks(const at::Tensor& x) {
 }
 
 at::Tensor FromChannelBlocks(const at::Tensor& blocks) {
-  CheckBlocks(blocks, "FromChannelBlocks");
+  CheckChannelBlocks(blocks, "FromChannelBlocks");
   const int64_t c = blocks.size(0) * 16, h = blocks.size(1), w = blocks.size(2);
   return blocks.permute({0, 3, 1, 2}).reshape({1, c, h, w}).contiguous(torch::MemoryFormat::ChannelsLast);
 }

@@ -87,6 +87,9 @@ at::Tensor DnnlWinogradConv3x3Blocks(const at::Tensor& blocks, const at::Tensor&
 // row0 + rows - 1), in order. The buffer is reused for the next band.
 using BandSink = std::function<void(const at::Tensor& out, int64_t row0, int64_t rows)>;
 
+// A map in channel blocks: contiguous float CPU [C / 16, H, W, 16]; std::invalid_argument
+// naming `what` otherwise. Needs no oneDNN.
+void CheckChannelBlocks(const at::Tensor& blocks, const char* what);
 // What the convolutions in channel blocks (these and Bf16WinogradConv3x3Bands) accept:
 // blocks contiguous float CPU [C / 16, H, W, 16], weight float CPU [K, C, 3, 3] with K a
 // multiple of 16, bias float CPU [K] or undefined. Returns K; std::invalid_argument naming

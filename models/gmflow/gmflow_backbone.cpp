@@ -12,10 +12,6 @@ namespace nn = torch::nn;
 
 namespace {
 
-// A [1, C, H, W] map (float or bf16, any memory format) as float channel blocks, and back.
-at::Tensor BlocksOf(const torch::Tensor& map) { return ChannelBlocksOf(map); }
-torch::Tensor MapOf(const at::Tensor& blocks, torch::ScalarType dtype) { return ChannelsLastOf(blocks, dtype); }
-
 // A 3x3 stride-1 convolution without bias on channel blocks by oneDNN's fp32 Winograd, also
 // for bf16 weights (widened exactly): with fp32 rounding, and faster than oneDNN's bf16 direct
 // kernels. The bf16 Winograd of bf16_winograd_conv.h is faster still, but its rounding,
@@ -67,13 +63,13 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
 at::Tensor ResidualBlockImpl::ForwardBlocks(const at::Tensor& x) {
   const auto dtype = conv1_->weight.scalar_type();
   // The strided convolutions and the 1x1 one read a channels-last map, made once.
-  const torch::Tensor map = conv1_->options.stride()->at(0) != 1 || downsample_ ? MapOf(x, dtype) : torch::Tensor();
-  at::Tensor y = conv1_->options.stride()->at(0) == 1 ? Conv3x3Blocks(x, conv1_->weight) : BlocksOf(conv1_->forward(map));
+  const torch::Tensor map = conv1_->options.stride()->at(0) != 1 || downsample_ ? ChannelsLastOf(x, dtype) : torch::Tensor();
+  at::Tensor y = conv1_->options.stride()->at(0) == 1 ? Conv3x3Blocks(x, conv1_->weight) : ChannelBlocksOf(conv1_->forward(map));
   InstanceNormBlocksInPlace(y, /*relu=*/true);
   y = Conv3x3Blocks(y, conv2_->weight);
   at::Tensor skip = x;
   if (downsample_) {
-    skip = BlocksOf(downsample_->forward(map));
+    skip = ChannelBlocksOf(downsample_->forward(map));
     InstanceNormBlocksInPlace(skip, /*relu=*/false);
   }
   InstanceNormReluAddReluInPlace(y, skip);
@@ -149,17 +145,17 @@ bool CnnEncoderImpl::BlocksApply(const torch::Tensor& x) const {
 
 std::vector<torch::Tensor> CnnEncoderImpl::ForwardBlocks(const torch::Tensor& img) {
   const auto dtype = conv1_->weight.scalar_type();
-  at::Tensor x = BlocksOf(conv1_->forward(img.contiguous(torch::MemoryFormat::ChannelsLast)));
+  at::Tensor x = ChannelBlocksOf(conv1_->forward(img.contiguous(torch::MemoryFormat::ChannelsLast)));
   InstanceNormBlocksInPlace(x, /*relu=*/true);
   for (const auto& layer : {layer1_, layer2_, layer3_})
     for (const auto& block : layer->children()) x = block->as<ResidualBlockImpl>()->ForwardBlocks(x);
-  torch::Tensor out = conv2_->forward(MapOf(x, dtype)).contiguous();
+  torch::Tensor out = conv2_->forward(ChannelsLastOf(x, dtype)).contiguous();
   if (num_branch_ == 1) return {out};
   std::vector<torch::Tensor> scales;
   for (size_t i = 0; i < trident_conv_->strides().size(); ++i) {
     const int64_t s = trident_conv_->strides()[i];
     const torch::Tensor& w = trident_conv_->weight();
-    scales.push_back(s == 1 ? MapOf(Conv3x3Blocks(BlocksOf(out), w), dtype).contiguous()
+    scales.push_back(s == 1 ? ChannelsLastOf(Conv3x3Blocks(ChannelBlocksOf(out), w), dtype).contiguous()
                             : torch::conv2d(out, w, {}, s, 1, 1, 1));
   }
   return scales;
