@@ -1,5 +1,6 @@
 #include "models/ant/ant_layers.h"
 #include "models/common/bf16_winograd_conv.h"
+#include "models/common/channel_block_maps.h"
 #include "models/common/cpu_clones.h"
 #include "models/common/dnnl_winograd_conv.h"
 #include "models/common/memory_format.h"
@@ -162,14 +163,6 @@ void InstanceNormRowsInPlace(torch::Tensor& x, bool relu) {
   at::parallel_for(0, x.size(0) * c, 16, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) NormaliseRow(base + (r / c) * s0 + (r % c) * s1, n, relu);
   });
-}
-
-// The same in place for a map held as channel blocks [C / 16, H, W, 16] (oneDNN's nChw16c,
-// dnnl_winograd_conv.h): its memory is C / 16 channels-last images of 16 channels each, and
-// each block's channels have their own statistics.
-void InstanceNormChannelBlocksInPlace(torch::Tensor& blocks, bool relu) {
-  torch::Tensor images = blocks.permute({0, 3, 1, 2});  // [C / 16, 16, H, W], channels-last
-  InstanceNormChannelsLast<float>(images, images, relu);
 }
 
 // Adds each segment's sum of the pixels of one channel block [rows * W, 16] into sums, and
@@ -390,7 +383,7 @@ torch::Tensor AntEncoderImpl::SegmentMeans(const torch::Tensor& img, const torch
     x1 = torch::Tensor();  // each map is freed as soon as the next exists
     torch::Tensor x2 = DnnlWinogradConv3x3Blocks(x1_blocks, layer2_->weight, layer2_->bias);
     x1_blocks = torch::Tensor();
-    InstanceNormChannelBlocksInPlace(x2, /*relu=*/true);
+    InstanceNormBlocksInPlace(x2, /*relu=*/true);  // channel_block_maps.h
     // layer3 in bands of rows, each summed as it comes: its full output (253 MB) and
     // oneDNN's transformed tiles for the whole map (903 MB) are never held.
     const int64_t k = layer3_->weight.size(0), w = x2.size(2);
