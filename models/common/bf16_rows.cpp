@@ -102,14 +102,23 @@ bool Bf16RowsApply(const at::Tensor& x) {
 at::Tensor Bf16LayerNorm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
                          const at::Tensor& residual) {
   if (!Bf16RowsApply(x)) throw std::invalid_argument("Bf16LayerNorm: needs a contiguous CPU bf16 tensor");
+  at::Tensor out = at::empty_like(x);
+  Bf16LayerNormOut(out, x, weight, bias, eps, residual);
+  return out;
+}
+
+void Bf16LayerNormOut(at::Tensor& out, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                      double eps, const at::Tensor& residual) {
+  if (!Bf16RowsApply(x)) throw std::invalid_argument("Bf16LayerNorm: needs a contiguous CPU bf16 tensor");
+  if (!Bf16RowsApply(out) || !out.sizes().equals(x.sizes()))
+    throw std::invalid_argument("Bf16LayerNorm: out must be contiguous CPU bf16 of shape " + c10::str(x.sizes()));
   const int64_t c = x.size(-1), rows = c ? x.numel() / c : 0;
   if (weight.numel() != c || bias.numel() != c)
     throw std::invalid_argument("Bf16LayerNorm: weight and bias must have " + std::to_string(c) + " elements");
   if (residual.defined() && (!Bf16RowsApply(residual) || !residual.sizes().equals(x.sizes())))
     throw std::invalid_argument("Bf16LayerNorm: residual must be contiguous CPU bf16 of shape " + c10::str(x.sizes()));
   const at::Tensor w = weight.to(at::kFloat).contiguous(), b = bias.to(at::kFloat).contiguous();
-  at::Tensor out = at::empty_like(x);
-  if (rows == 0) return out;
+  if (rows == 0) return;
   const auto* xp = reinterpret_cast<const uint16_t*>(x.data_ptr());
   const auto* rp = residual.defined() ? reinterpret_cast<const uint16_t*>(residual.data_ptr()) : nullptr;
   auto* op = reinterpret_cast<uint16_t*>(out.data_ptr());
@@ -120,7 +129,6 @@ at::Tensor Bf16LayerNorm(const at::Tensor& x, const at::Tensor& weight, const at
     for (int64_t r = r0; r < r1; ++r)
       NormRow(xp + r * c, rp ? rp + r * c : nullptr, wp, bp, c, static_cast<float>(eps), tmp.data(), op + r * c);
   });
-  return out;
 }
 
 void Bf16GeluInPlace(at::Tensor& x, bool tanh) {

@@ -20,6 +20,9 @@ bool Bf16RowsApply(const at::Tensor& x);
 // std::invalid_argument where Bf16RowsApply(x) is false or the shapes differ.
 at::Tensor Bf16LayerNorm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
                          const at::Tensor& residual = {});
+// The same into out (x's shape, contiguous CPU bf16; may be a slice of a larger map, not x).
+void Bf16LayerNormOut(at::Tensor& out, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                      double eps, const at::Tensor& residual = {});
 
 // x = gelu(x) (erf form, or tanh form where tanh) in place, in fp32 arithmetic.
 void Bf16GeluInPlace(at::Tensor& x, bool tanh);

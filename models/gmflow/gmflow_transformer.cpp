@@ -291,16 +291,26 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& source, const t
 // with 8192 tokens and a second hidden layer, without huge pages; docs/benchmarks.md).
 namespace {
 
-// norm.forward(x), or residual + norm.forward(x) where residual is defined; bf16 rows by
-// Bf16LayerNorm (fp32 arithmetic, one pass), anything else through LibTorch.
-torch::Tensor LayerNormInference(nn::LayerNormImpl& norm, const torch::Tensor& x,
-                                 const torch::Tensor& residual = {}) {
-  const auto& o = norm.options;
-  if (Bf16RowsApply(x) && o.normalized_shape().size() == 1 && o.elementwise_affine() &&
-      (!residual.defined() || Bf16RowsApply(residual)))
-    return Bf16LayerNorm(x, norm.weight, norm.bias, o.eps(), residual);
-  auto y = norm.forward(x);
-  return residual.defined() ? residual + y : y;
+// Whether Bf16LayerNorm computes norm.forward(x): bf16 rows, a norm over the last dimension
+// with weight and bias.
+bool Bf16NormApplies(const nn::LayerNormImpl& norm, const torch::Tensor& x) {
+  return Bf16RowsApply(x) && norm.options.normalized_shape().size() == 1 && norm.options.elementwise_affine();
+}
+
+// norm.forward(x): bf16 rows by Bf16LayerNorm (fp32 arithmetic, one pass), else LibTorch.
+torch::Tensor LayerNormInference(nn::LayerNormImpl& norm, const torch::Tensor& x) {
+  if (Bf16NormApplies(norm, x)) return Bf16LayerNorm(x, norm.weight, norm.bias, norm.options.eps());
+  return norm.forward(x);
+}
+
+// dst = residual + norm.forward(x); bf16 rows in one pass, the sum rounded once.
+void LayerNormAddInto(nn::LayerNormImpl& norm, const torch::Tensor& x, const torch::Tensor& residual,
+                      torch::Tensor& dst) {
+  if (Bf16NormApplies(norm, x) && Bf16RowsApply(residual) && Bf16RowsApply(dst)) {
+    Bf16LayerNormOut(dst, x, norm.weight, norm.bias, norm.options.eps(), residual);
+  } else {
+    torch::add_out(dst, residual, norm.forward(x));
+  }
 }
 
 }  // namespace
@@ -334,7 +344,10 @@ torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source
   for (int64_t r = 0; r < src.size(0); r += kTokens) {
     const int64_t n = std::min(kTokens, src.size(0) - r);
     auto m = LayerNormInference(*norm1_, LinearInference(*merge_, msg.narrow(0, r, n)));
-    if (!no_ffn_) {
+    auto dst = out.narrow(0, r, n);
+    if (no_ffn_) {
+      torch::add_out(dst, src.narrow(0, r, n), m);
+    } else {
       // mlp_'s layers one by one, its linear ones through LinearInference.
       m = torch::cat({src.narrow(0, r, n), m}, -1);
       for (auto& layer : *mlp_) {
@@ -352,15 +365,8 @@ torch::Tensor TransformerLayerImpl::ForwardInference(const torch::Tensor& source
           m = layer.forward(m);
         }
       }
-      if (Bf16RowsApply(m) && src.is_contiguous()) {
-        // The residual sum in the same pass, rounded once.
-        out.narrow(0, r, n).copy_(LayerNormInference(*norm2_, m, src.narrow(0, r, n)));
-        continue;
-      }
-      m = norm2_->forward(m);
+      LayerNormAddInto(*norm2_, m, src.narrow(0, r, n), dst);
     }
-    auto dst = out.narrow(0, r, n);
-    torch::add_out(dst, src.narrow(0, r, n), m);
   }
   return out.view(source.sizes());
 }

@@ -24,6 +24,12 @@ TEST(Bf16Rows, LayerNormMatchesFp32WithinTheRounding) {
     EXPECT_LE(Bf16Ulps(Bf16LayerNorm(x, w, b, 1e-5), want), 1.01) << "C " << c;
     const auto res = torch::randn({37, 3, c}).to(torch::kBFloat16);
     EXPECT_LE(Bf16Ulps(Bf16LayerNorm(x, w, b, 1e-5, res), res.to(torch::kFloat) + want), 1.01) << "C " << c;
+    // Into rows of a larger map (the transformer's output buffer): the same bits.
+    auto big = torch::zeros({5, 3, c}, torch::kBFloat16).repeat({37, 1, 1});
+    auto rows = big.narrow(0, 37, 37);
+    Bf16LayerNormOut(rows, x, w, b, 1e-5, res);
+    EXPECT_TRUE(torch::equal(rows, Bf16LayerNorm(x, w, b, 1e-5, res))) << "C " << c;
+    EXPECT_TRUE(torch::equal(big.narrow(0, 0, 37), torch::zeros({37, 3, c}, torch::kBFloat16)));
   }
 }
 
@@ -49,6 +55,9 @@ TEST(Bf16Rows, RefusesWhatItDoesNotTake) {
   EXPECT_THROW(Bf16LayerNorm(torch::randn({4, 9}).to(torch::kBFloat16), w, b, 1e-5), std::invalid_argument);
   EXPECT_THROW(Bf16LayerNorm(torch::randn({4, 8}).to(torch::kBFloat16), w, b, 1e-5,
                              torch::randn({4, 9}).to(torch::kBFloat16)),
+               std::invalid_argument);
+  auto wrong_out = torch::empty({4, 9}, torch::kBFloat16);
+  EXPECT_THROW(Bf16LayerNormOut(wrong_out, torch::randn({4, 8}).to(torch::kBFloat16), w, b, 1e-5),
                std::invalid_argument);
   auto f = torch::randn({4});
   EXPECT_THROW(Bf16GeluInPlace(f, false), std::invalid_argument);
